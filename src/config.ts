@@ -1,0 +1,146 @@
+import Type, { type TSchema } from 'typebox';
+import Value from 'typebox/value';
+
+/**
+ * The environment, as one schema: every variable the process reads, its default and what it accepts.
+ * Values stay strings here (that is what an environment holds) with exact patterns, so that `PORT=8o`
+ * or `PORT=` is refused instead of being coerced into something nobody asked for.
+ */
+const EXPECTED = {
+  PORT: 'an integer from 0 to 65535 (0 picks a free port)',
+  HOST: 'an address or host name to listen on, such as 127.0.0.1, 0.0.0.0 or ::',
+  DATABASE_URL: 'sqlite:PATH, sqlite:///ABSOLUTE/PATH or sqlite::memory:',
+  LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
+  INVENTORY_SEED: 'true or false',
+} as const;
+
+export const EnvSchema = Type.Object({
+  PORT: Type.String({
+    pattern: '^(0|[1-9][0-9]{0,4})$',
+    default: '5000',
+    description: EXPECTED.PORT,
+  }),
+  HOST: Type.String({
+    pattern: '^[^\\s]+$',
+    default: '127.0.0.1',
+    description: EXPECTED.HOST,
+  }),
+  DATABASE_URL: Type.String({
+    minLength: 1,
+    default: 'sqlite:data/inventory.db',
+    description: EXPECTED.DATABASE_URL,
+  }),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    default: 'info',
+    description: EXPECTED.LOG_LEVEL,
+  }),
+  INVENTORY_SEED: Type.Enum(['true', 'false'], {
+    default: 'true',
+    description: EXPECTED.INVENTORY_SEED,
+  }),
+});
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface SqliteConfig {
+  readonly dialect: 'sqlite';
+  /** A file path, or `:memory:` for a throwaway database. */
+  readonly filename: string;
+}
+
+export type DatabaseConfig = SqliteConfig;
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly database: DatabaseConfig;
+  readonly logLevel: LogLevel;
+  /** Seed the two sample servers into a new, empty database. */
+  readonly seed: boolean;
+}
+
+/** Thrown when the environment is invalid; its message names every variable at fault, never a value. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+const MEMORY = ':memory:';
+
+function parseDatabaseUrl(url: string): DatabaseConfig | string {
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    return 'DATABASE_URL: PostgreSQL is not supported yet; use a sqlite: URL';
+  }
+  if (!url.startsWith('sqlite:')) {
+    return `DATABASE_URL must be ${EXPECTED.DATABASE_URL}`;
+  }
+  let filename = url.slice('sqlite:'.length);
+  if (filename.startsWith('//')) {
+    filename = filename.slice(2);
+  }
+  if (filename === '' || filename === '/') {
+    return `DATABASE_URL must name a database file: ${EXPECTED.DATABASE_URL}`;
+  }
+  return { dialect: 'sqlite', filename: filename === MEMORY ? MEMORY : filename };
+}
+
+/**
+ * Reads the configuration from an environment (process.env in production), once.
+ * Unknown variables are ignored; known ones are validated together so that one run reports every mistake.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const properties: Record<string, TSchema> = EnvSchema.properties;
+  const raw: Record<string, string> = {};
+  for (const name of Object.keys(properties)) {
+    const value = env[name];
+    if (value !== undefined) {
+      raw[name] = value;
+    }
+  }
+  const withDefaults = Value.Default(EnvSchema, raw);
+
+  const problems: string[] = [];
+  const failed = new Set<string>();
+  for (const error of Value.Errors(EnvSchema, withDefaults)) {
+    const name = error.instancePath.replace(/^\//, '');
+    if (name !== '' && !failed.has(name)) {
+      failed.add(name);
+      problems.push(`${name} must be ${EXPECTED[name as keyof typeof EXPECTED]}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  const env_ = withDefaults as {
+    PORT: string;
+    HOST: string;
+    DATABASE_URL: string;
+    LOG_LEVEL: LogLevel;
+    INVENTORY_SEED: 'true' | 'false';
+  };
+
+  const port = Number(env_.PORT);
+  if (port > 65535) {
+    problems.push(`PORT must be ${EXPECTED.PORT}`);
+  }
+  const database = parseDatabaseUrl(env_.DATABASE_URL);
+  if (typeof database === 'string') {
+    problems.push(database);
+  }
+  if (problems.length > 0 || typeof database === 'string') {
+    throw new ConfigError(problems);
+  }
+
+  return Object.freeze({
+    port,
+    host: env_.HOST,
+    database: Object.freeze(database),
+    logLevel: env_.LOG_LEVEL,
+    seed: env_.INVENTORY_SEED === 'true',
+  });
+}

@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m20261127180000 from './2026_11_27_180000_create_servers.js';
+
+/**
+ * Every migration, by name, in order. Listed statically rather than read from the folder so that a
+ * bundled build carries them; names sort in the order they run.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026_11_27_180000_create_servers': m20261127180000,
+};

@@ -1,0 +1,63 @@
+import type { Kysely } from 'kysely';
+import { insertServers } from '../servers/servers.repository.js';
+import type { Database, NewServerRow } from './types.js';
+
+/** The specification's two sample servers. */
+export const SAMPLE_SERVERS: readonly Omit<NewServerRow, 'created_at' | 'updated_at'>[] = [
+  {
+    hostname: 'web-prod-01',
+    ip: '10.0.0.1',
+    status: 'up',
+    environment: 'production',
+    role: 'web',
+    location: null,
+    os: null,
+    tags: '[]',
+    notes: null,
+  },
+  {
+    hostname: 'db-prod-01',
+    ip: '10.0.0.2',
+    status: 'down',
+    environment: 'production',
+    role: 'database',
+    location: null,
+    os: null,
+    tags: '[]',
+    notes: null,
+  },
+];
+
+const INITIALISED_KEY = 'initialised_at';
+
+/**
+ * Marks a new database as initialised and, if `seed` is set and it holds no servers, adds the
+ * sample servers, all in one transaction. A database is initialised once: later starts never seed,
+ * whatever INVENTORY_SEED says, so sample data never lands on top of real data or comes back after
+ * someone deleted it. Safe when several processes start at once: the marker's primary key lets one win.
+ */
+export async function initialiseInventory(
+  db: Kysely<Database>,
+  { seed }: { seed: boolean },
+): Promise<{ seeded: boolean }> {
+  return db.transaction().execute(async (trx) => {
+    const now = new Date().toISOString();
+    const marked = await trx
+      .insertInto('inventory_meta')
+      .values({ key: INITIALISED_KEY, value: now })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .executeTakeFirst();
+    if (Number(marked.numInsertedOrUpdatedRows ?? 0) === 0 || !seed) {
+      return { seeded: false };
+    }
+    const existing = await trx.selectFrom('servers').select('id').limit(1).executeTakeFirst();
+    if (existing !== undefined) {
+      return { seeded: false };
+    }
+    await insertServers(
+      trx,
+      SAMPLE_SERVERS.map((server) => ({ ...server, created_at: now, updated_at: now })),
+    );
+    return { seeded: true };
+  });
+}

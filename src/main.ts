@@ -1,0 +1,60 @@
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createDatabase } from './db/connect.js';
+import { migrateToLatest } from './db/migrator.js';
+import { initialiseInventory } from './db/seed.js';
+import { createLogger } from './logger.js';
+
+/** How long in-flight requests get to finish after SIGTERM or SIGINT. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function readConfig() {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+const config = readConfig();
+const logger = createLogger(config);
+
+async function prepareDatabase() {
+  const db = createDatabase(config.database);
+  try {
+    await migrateToLatest(db);
+    const { seeded } = await initialiseInventory(db, { seed: config.seed });
+    if (seeded) {
+      logger.info('new database: seeded the sample servers');
+    }
+    return db;
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+let db;
+try {
+  db = await prepareDatabase();
+} catch (err) {
+  logger.fatal({ err }, 'could not open and migrate the database');
+  process.exit(1);
+}
+const app = await buildApp({ config, db, logger });
+
+closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
+  if (err !== undefined) {
+    logger.error({ err }, 'shutting down after an uncaught error');
+  } else {
+    logger.info({ signal }, 'shutting down');
+  }
+  await app.close();
+});
+
+await app.listen({ port: config.port, host: config.host });

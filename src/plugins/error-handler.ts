@@ -1,0 +1,152 @@
+import type { Socket } from 'node:net';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchemaValidationError,
+} from 'fastify';
+import fp from 'fastify-plugin';
+import { type ErrorCode, type ErrorDetail, errorRegistry, isErrorCode } from '../errors.js';
+import type { ErrorResponse } from '../shared/schemas.js';
+
+/** Methods probed to tell "no such path" (404) from "not with this method" (405). */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** Framework error codes with a meaning of their own. */
+const FRAMEWORK_CODES: Readonly<Record<string, ErrorCode>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+};
+
+/** Any other client error, by status. */
+const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
+  404: 'ROUTE_NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  431: 'HEADERS_TOO_LARGE',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+type MaybeAppError = FastifyError & { details?: ErrorDetail[] };
+
+/** `/0/tags/2` -> `[0].tags[2]`: the path of a value inside a body or query, as a person writes it. */
+function fieldPath(pointer: string, property?: string): string {
+  const segments = pointer.split('/').slice(1);
+  if (property !== undefined) {
+    segments.push(property);
+  }
+  let path = '';
+  for (const raw of segments) {
+    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    path += /^\d+$/.test(segment) ? `[${segment}]` : path === '' ? segment : `.${segment}`;
+  }
+  return path;
+}
+
+function validationDetails(issues: FastifySchemaValidationError[], context: string | undefined): ErrorDetail[] {
+  const details: ErrorDetail[] = [];
+  for (const issue of issues) {
+    let property: string | undefined;
+    let message = issue.message ?? 'is invalid';
+    if (issue.keyword === 'required' && typeof issue.params.missingProperty === 'string') {
+      property = issue.params.missingProperty;
+      message = 'is required';
+    } else if (issue.keyword === 'additionalProperties' && typeof issue.params.additionalProperty === 'string') {
+      property = issue.params.additionalProperty;
+      message = context === 'querystring' ? 'is not a known query parameter' : 'is not a known field';
+    }
+    details.push({ field: fieldPath(issue.instancePath, property) || (context ?? 'request'), message });
+  }
+  return details;
+}
+
+/** The registered code and the details for any error, ours or the framework's. */
+function classify(error: MaybeAppError): { code: ErrorCode; details?: ErrorDetail[] } {
+  if (error.validation !== undefined) {
+    return {
+      code: 'VALIDATION_FAILED',
+      details: validationDetails(error.validation, error.validationContext),
+    };
+  }
+  if (isErrorCode(error.code)) {
+    return error.details === undefined ? { code: error.code } : { code: error.code, details: error.details };
+  }
+  const frameworkCode = FRAMEWORK_CODES[error.code];
+  if (frameworkCode !== undefined) {
+    return { code: frameworkCode };
+  }
+  const status = error.statusCode ?? 500;
+  if (status === 400 && error.name === 'SyntaxError') {
+    return { code: 'INVALID_JSON' };
+  }
+  if (status >= 400 && status < 500) {
+    return { code: STATUS_CODES[status] ?? 'BAD_REQUEST' };
+  }
+  return { code: status === 503 ? 'SERVICE_UNAVAILABLE' : 'INTERNAL_ERROR' };
+}
+
+/** Builds the JSON error body for a registered code. */
+export function errorBody(code: ErrorCode, details?: ErrorDetail[]): ErrorResponse {
+  const body: ErrorResponse = { error: errorRegistry[code].message, code };
+  if (details !== undefined && details.length > 0) {
+    body.details = details;
+  }
+  return body;
+}
+
+function handleError(this: FastifyInstance, error: MaybeAppError, request: FastifyRequest, reply: FastifyReply) {
+  const { code, details } = classify(error);
+  const status = errorRegistry[code].status;
+  if (status >= 500) {
+    // The client gets the registered message only; the cause, stack and any SQL stay in the log.
+    request.log.error({ err: error }, 'request failed');
+  } else {
+    request.log.debug({ code, status }, 'request refused');
+  }
+  return reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, details));
+}
+
+function handleNotFound(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+  const path = request.url.split('?', 1)[0] ?? '/';
+  // findRoute answers null when nothing matches, although its declared type does not say so.
+  const allowed = METHODS.filter((method) => (this.findRoute({ method, url: path }) as unknown) !== null);
+  if (allowed.length > 0) {
+    return reply.code(405).header('allow', allowed.join(', ')).send(errorBody('METHOD_NOT_ALLOWED'));
+  }
+  return reply.code(404).send(errorBody('ROUTE_NOT_FOUND'));
+}
+
+/**
+ * Errors at the HTTP parser level (malformed request line, oversized headers) never reach a route;
+ * Node would answer them with an empty body, so they get the JSON error too.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy(error);
+    return;
+  }
+  const code: ErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST';
+  const { status, message } = errorRegistry[code];
+  const body = JSON.stringify(errorBody(code));
+  socket.end(
+    `HTTP/1.1 ${status} ${message}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}
+
+/** Turns every error, from every route and from the framework itself, into the JSON error body. */
+export const errorHandler = fp(
+  (app: FastifyInstance) => {
+    app.setErrorHandler(handleError);
+    app.setNotFoundHandler(handleNotFound);
+  },
+  { name: 'error-handler', fastify: '5.x' },
+);

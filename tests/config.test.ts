@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    expect(loadConfig({})).toStrictEqual({
+      port: 5000,
+      host: '127.0.0.1',
+      database: { dialect: 'sqlite', filename: 'data/inventory.db' },
+      logLevel: 'info',
+      seed: true,
+    });
+  });
+
+  it('reads every variable', () => {
+    expect(
+      loadConfig({
+        PORT: '8080',
+        HOST: '0.0.0.0',
+        DATABASE_URL: 'sqlite:/var/lib/inventory/inventory.db',
+        LOG_LEVEL: 'debug',
+        INVENTORY_SEED: 'false',
+        UNRELATED: 'ignored',
+      }),
+    ).toStrictEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      database: { dialect: 'sqlite', filename: '/var/lib/inventory/inventory.db' },
+      logLevel: 'debug',
+      seed: false,
+    });
+  });
+
+  it.each([
+    ['sqlite::memory:', ':memory:'],
+    ['sqlite:inventory.db', 'inventory.db'],
+    ['sqlite:./data/x.db', './data/x.db'],
+    ['sqlite:///srv/inventory.db', '/srv/inventory.db'],
+  ])('reads DATABASE_URL=%s as the file %s', (url, filename) => {
+    expect(loadConfig({ DATABASE_URL: url }).database).toStrictEqual({ dialect: 'sqlite', filename });
+  });
+
+  it('accepts the edges of the port range', () => {
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+    expect(loadConfig({ PORT: '65535' }).port).toBe(65535);
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.database)).toBe(true);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', ''],
+    ['PORT', '65536'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['PORT', '0x50'],
+    ['PORT', ' 80'],
+    ['PORT', '080'],
+    ['HOST', ''],
+    ['HOST', 'local host'],
+    ['LOG_LEVEL', 'verbose'],
+    ['LOG_LEVEL', 'INFO'],
+    ['INVENTORY_SEED', 'yes'],
+    ['INVENTORY_SEED', '0'],
+    ['INVENTORY_SEED', ''],
+    ['DATABASE_URL', ''],
+    ['DATABASE_URL', 'mysql://root@localhost/inventory'],
+    ['DATABASE_URL', 'data/inventory.db'],
+    ['DATABASE_URL', 'sqlite:'],
+  ])('refuses %s=%j with a message naming the variable', (name, value) => {
+    const problems = problemsOf({ [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${name}\\b`));
+  });
+
+  it('reports every bad variable at once', () => {
+    const problems = problemsOf({ PORT: 'x', LOG_LEVEL: 'loud', INVENTORY_SEED: 'maybe' });
+    expect(problems).toStrictEqual([
+      'PORT must be an integer from 0 to 65535 (0 picks a free port)',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      'INVENTORY_SEED must be true or false',
+    ]);
+  });
+
+  it.each(['postgres://inventory:hunter2@db.internal/inventory', 'postgresql://inventory:hunter2@db/inventory'])(
+    'refuses a PostgreSQL URL as not supported yet, without repeating it (%s)',
+    (url) => {
+      let message = '';
+      try {
+        loadConfig({ DATABASE_URL: url });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain('DATABASE_URL: PostgreSQL is not supported yet');
+      expect(message).not.toContain('hunter2');
+      expect(message).not.toContain('db.internal');
+    },
+  );
+});

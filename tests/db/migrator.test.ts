@@ -1,0 +1,107 @@
+import { NO_MIGRATIONS } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDatabase } from '../../src/db/connect.js';
+import { createMigrator, migrateToLatest } from '../../src/db/migrator.js';
+import { migrations } from '../../src/db/migrations/index.js';
+import type { Database } from '../../src/db/types.js';
+import type { Kysely } from 'kysely';
+
+const row = {
+  hostname: 'a',
+  ip: '192.0.2.1',
+  status: 'up',
+  environment: null,
+  role: null,
+  location: null,
+  os: null,
+  tags: '[]',
+  notes: null,
+  created_at: '2026-01-01T00:00:00.000Z',
+  updated_at: '2026-01-01T00:00:00.000Z',
+};
+
+describe('migrations', () => {
+  let db: Kysely<Database>;
+  beforeEach(() => {
+    db = createDatabase({ dialect: 'sqlite', filename: ':memory:' });
+  });
+  afterEach(async () => {
+    await db.destroy();
+  });
+
+  it('are named YYYY_MM_DD_HHMMSS_verb_noun and listed in order', () => {
+    const names = Object.keys(migrations);
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      expect(name).toMatch(/^\d{4}_\d{2}_\d{2}_\d{6}_[a-z]+(_[a-z0-9]+)+$/);
+    }
+    expect([...names].sort()).toStrictEqual(names);
+  });
+
+  it('apply every migration once; a second run applies nothing', async () => {
+    const first = await migrateToLatest(db);
+    expect(first.results?.map((r) => [r.migrationName, r.status])).toStrictEqual(
+      Object.keys(migrations).map((name) => [name, 'Success']),
+    );
+    const second = await migrateToLatest(db);
+    expect(second.results).toStrictEqual([]);
+  });
+
+  it('roll all the way down and up again', async () => {
+    await migrateToLatest(db);
+    const down = await createMigrator(db).migrateTo(NO_MIGRATIONS);
+    expect(down.error).toBeUndefined();
+    const tables = await db.introspection.getTables();
+    expect(tables.map((t) => t.name).filter((name) => !name.startsWith('kysely_'))).toStrictEqual([]);
+    await migrateToLatest(db);
+    expect((await db.introspection.getTables()).map((t) => t.name)).toEqual(
+      expect.arrayContaining(['servers', 'inventory_meta']),
+    );
+  });
+
+  it('make the store refuse a duplicate hostname, a duplicate ip and an unknown status', async () => {
+    await migrateToLatest(db);
+    await db.insertInto('servers').values(row).execute();
+    await expect(
+      db
+        .insertInto('servers')
+        .values({ ...row, ip: '192.0.2.2' })
+        .execute(),
+    ).rejects.toThrow(/UNIQUE/);
+    await expect(
+      db
+        .insertInto('servers')
+        .values({ ...row, hostname: 'b' })
+        .execute(),
+    ).rejects.toThrow(/UNIQUE/);
+    await expect(
+      db
+        .insertInto('servers')
+        .values({ ...row, hostname: 'c', ip: '192.0.2.3', status: 'broken' })
+        .execute(),
+    ).rejects.toThrow(/CHECK/);
+  });
+
+  it('never hand out the id of a deleted server again', async () => {
+    await migrateToLatest(db);
+    const first = await db.insertInto('servers').values(row).returning('id').executeTakeFirstOrThrow();
+    await db.deleteFrom('servers').where('id', '=', first.id).execute();
+    const second = await db
+      .insertInto('servers')
+      .values({ ...row, hostname: 'b' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    expect(second.id).toBe(first.id + 1);
+  });
+
+  it('report a failing migration by name and leave it unapplied', async () => {
+    // A table in the way makes the first migration fail.
+    await db.schema.createTable('servers').addColumn('x', 'integer').execute();
+    await expect(migrateToLatest(db)).rejects.toThrow('Migration 2026_11_27_180000_create_servers failed');
+    const tables = (await db.introspection.getTables()).map((t) => t.name);
+    expect(tables).not.toContain('inventory_meta');
+    expect(await createMigrator(db).getMigrations()).toEqual(
+      expect.arrayContaining([expect.objectContaining({ executedAt: undefined })]),
+    );
+  });
+});

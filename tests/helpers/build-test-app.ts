@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createDatabase } from '../../src/db/connect.js';
+import { migrateToLatest } from '../../src/db/migrator.js';
+import { initialiseInventory } from '../../src/db/seed.js';
+import { createLogger } from '../../src/logger.js';
+import type { Database } from '../../src/db/types.js';
+import { type LogCapture, captureLogs } from './logs.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  db: Kysely<Database>;
+  logs: LogCapture;
+}
+
+export interface TestAppOptions {
+  /** Seed the sample servers (true by default, as in production). */
+  seed?: boolean;
+  /** Extra environment for the configuration. */
+  env?: Record<string, string>;
+  /** Runs before the app is ready, to add test-only routes. */
+  extend?: (app: FastifyInstance) => void;
+}
+
+/** A migrated, throwaway database and an app on it, built the way `main.ts` builds them. */
+export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const config = loadConfig({ DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'info', ...options.env });
+  const db = createDatabase(config.database);
+  await migrateToLatest(db);
+  await initialiseInventory(db, { seed: options.seed ?? true });
+  const logs = captureLogs();
+  const app = await buildApp({ config, db, logger: createLogger(config, logs.stream) });
+  options.extend?.(app);
+  await app.ready();
+  return { app, db, logs };
+}

@@ -1,0 +1,236 @@
+import { connect } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appError } from '../../src/errors.js';
+import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+
+const SECRET_SQL = "SELECT * FROM servers WHERE token = 's3cr3t'";
+
+/** Test-only routes that reach the error paths the product's routes cannot reach yet. */
+function addProbeRoutes(app: FastifyInstance): void {
+  app.get('/probe/crash', () => {
+    throw new Error(`SQLITE_ERROR: near "FROM": syntax error in ${SECRET_SQL}`);
+  });
+  app.get('/probe/not-found', () => {
+    throw appError('SERVER_NOT_FOUND');
+  });
+  app.post(
+    '/probe/echo',
+    {
+      schema: {
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1 }),
+            items: Type.Optional(Type.Array(Type.Object({ port: Type.Integer() }, { additionalProperties: false }))),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    (request) => request.body,
+  );
+}
+
+describe('the error handler', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ extend: addProbeRoutes });
+  });
+  afterAll(async () => {
+    await t.app.close();
+  });
+
+  it('returns 404 ROUTE_NOT_FOUND as JSON for an unknown path', async () => {
+    for (const url of ['/nope', '/api/v1/nope', '/api/v2/servers', '/api/v1/servers/1/extra', '/']) {
+      const res = await t.app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.headers['content-type'], url).toBe('application/json; charset=utf-8');
+      expect(res.json(), url).toStrictEqual({ error: 'Route not found', code: 'ROUTE_NOT_FOUND' });
+    }
+  });
+
+  it('returns 404 ROUTE_NOT_FOUND for any method on an unknown path', async () => {
+    const res = await t.app.inject({ method: 'DELETE', url: '/api/v1/nope' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json<{ code: string }>().code).toBe('ROUTE_NOT_FOUND');
+  });
+
+  it.each([
+    ['POST', '/api/v1/servers'],
+    ['PUT', '/api/v1/servers'],
+    ['DELETE', '/api/v1/servers/1'],
+    ['PATCH', '/api/v1/servers/abc'],
+    ['PUT', '/api/v1/health'],
+  ] as const)('returns 405 with an Allow header for %s %s', async (method, url) => {
+    const res = await t.app.inject({ method, url });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('GET, HEAD');
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(res.json()).toStrictEqual({ error: 'Method not allowed', code: 'METHOD_NOT_ALLOWED' });
+  });
+
+  it('turns a domain error into its registered status and body', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/probe/not-found' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toStrictEqual({ error: 'Server not found', code: 'SERVER_NOT_FOUND' });
+  });
+
+  it('answers an internal failure with a bare 500 and logs the cause instead', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/probe/crash' });
+    expect(res.statusCode).toBe(500);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(res.json()).toStrictEqual({ error: 'Internal server error', code: 'INTERNAL_ERROR' });
+    expect(res.body).not.toMatch(/SELECT|SQLITE|s3cr3t|at .*\.ts/);
+
+    const logged = t.logs.entries().find((entry) => entry.msg === 'request failed');
+    expect(logged).toBeDefined();
+    const err = logged?.err as { message: string; stack: string };
+    expect(err.message).toContain('SQLITE_ERROR');
+    expect(err.stack).toContain('error-handler.test.ts');
+  });
+
+  it('answers 400 INVALID_JSON for a malformed JSON body', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/probe/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name": "x",',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toStrictEqual({ error: 'Request body is not valid JSON', code: 'INVALID_JSON' });
+  });
+
+  it('answers 400 INVALID_JSON for an empty JSON body', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/probe/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ code: string }>().code).toBe('INVALID_JSON');
+  });
+
+  it('answers 415 UNSUPPORTED_MEDIA_TYPE for a body that is not JSON', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/probe/echo',
+      headers: { 'content-type': 'text/csv' },
+      payload: 'name\nx\n',
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toStrictEqual({ error: 'Unsupported media type', code: 'UNSUPPORTED_MEDIA_TYPE' });
+  });
+
+  it('answers 413 PAYLOAD_TOO_LARGE for a body over 1 MiB', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/probe/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ name: 'x'.repeat(1024 * 1024) }),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toStrictEqual({ error: 'Request body is too large', code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('names every bad field of a body, with array indexes, in one 400', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/probe/echo',
+      payload: { extra: true, items: [{ port: 1 }, { port: 'x', colour: 'red' }] },
+    });
+    expect(res.statusCode).toBe(400);
+    const body = res.json<{ code: string; details: { field: string; message: string }[] }>();
+    expect(body.code).toBe('VALIDATION_FAILED');
+    expect(body.details).toEqual(
+      expect.arrayContaining([
+        { field: 'name', message: 'is required' },
+        { field: 'extra', message: 'is not a known field' },
+        { field: 'items[1].colour', message: 'is not a known field' },
+        { field: 'items[1].port', message: 'must be integer' },
+      ]),
+    );
+    expect(body.details).toHaveLength(4);
+  });
+
+  it('logs no Authorization header', async () => {
+    await t.app.inject({
+      method: 'GET',
+      url: '/probe/crash',
+      headers: { authorization: 'Bearer inv_topsecretvalue' },
+    });
+    expect(t.logs.text()).not.toContain('inv_topsecretvalue');
+  });
+});
+
+describe('the error handler on a database failure', () => {
+  it('answers 500 without the driver message and logs it', async () => {
+    const { app, db, logs } = await buildTestApp();
+    await db.destroy();
+    const res = await app.inject({ method: 'GET', url: '/api/v1/servers' });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toStrictEqual({ error: 'Internal server error', code: 'INTERNAL_ERROR' });
+    expect(logs.entries().some((entry) => entry.msg === 'request failed')).toBe(true);
+    await app.close();
+  });
+});
+
+describe('the error handler on malformed HTTP', () => {
+  let t: TestApp;
+  let port: number;
+  beforeAll(async () => {
+    t = await buildTestApp();
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = t.app.server.address();
+    if (address === null || typeof address === 'string') {
+      throw new Error('no port');
+    }
+    port = address.port;
+  });
+  afterAll(async () => {
+    await t.app.close();
+  });
+
+  function rawRequest(request: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ port, host: '127.0.0.1' }, () => {
+        socket.end(request);
+      });
+      let response = '';
+      socket.setEncoding('utf8');
+      socket.setTimeout(5000, () => socket.destroy(new Error('timed out')));
+      socket.on('data', (chunk: string) => (response += chunk));
+      socket.on('end', () => {
+        resolve(response);
+      });
+      socket.on('error', reject);
+    });
+  }
+
+  it('answers a request line that is not HTTP with a JSON 400', async () => {
+    const response = await rawRequest('THIS IS NOT HTTP\r\n\r\n');
+    expect(response).toMatch(/^HTTP\/1\.1 400 /);
+    expect(response).toMatch(/content-type: application\/json/i);
+    expect(JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4))).toStrictEqual({
+      error: 'Bad request',
+      code: 'BAD_REQUEST',
+    });
+  });
+
+  it('answers oversized headers with a JSON 431', async () => {
+    const response = await rawRequest(`GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(response).toMatch(/^HTTP\/1\.1 431 /);
+    expect(JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4))).toStrictEqual({
+      error: 'Request headers are too large',
+      code: 'HEADERS_TOO_LARGE',
+    });
+  });
+
+  it('answers a real client over TCP with the same JSON errors', async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/servers/abc`);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await res.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+});

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    environment: 'node',
+    // Each file builds its own app on its own database; end-to-end tests start real processes.
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
+});
