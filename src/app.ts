@@ -4,10 +4,15 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { Database } from './db/types.js';
+import { changesRoutes } from './changes/changes.routes.js';
 import { healthRoutes } from './health/health.routes.js';
+import { auth } from './plugins/auth.js';
+import { bodyParsers } from './plugins/body-parsers.js';
 import { clientErrorHandler, errorHandler } from './plugins/error-handler.js';
+import { canonicalIp } from './servers/ip-address.js';
 import { serversRoutes } from './servers/servers.routes.js';
 import { createServersService } from './servers/servers.service.js';
+import { createTokensService } from './tokens/tokens.service.js';
 
 // ajv-errors is CommonJS with its function on `default` for ESM callers.
 const ajvErrors = ajvErrorsModule.default;
@@ -21,7 +26,7 @@ export interface AppOptions {
 }
 
 /** Assembles the API. It does not listen: `main.ts` does, tests use `app.inject()`. */
-export async function buildApp({ db, logger }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     routerOptions: { ignoreTrailingSlash: true },
@@ -33,6 +38,7 @@ export async function buildApp({ db, logger }: AppOptions): Promise<FastifyInsta
         removeAdditional: false,
         coerceTypes: 'array',
         useDefaults: true,
+        formats: { 'ip-address': (value: string) => canonicalIp(value) !== null },
       },
       plugins: [(ajv) => ajvErrors(ajv)],
     },
@@ -43,10 +49,16 @@ export async function buildApp({ db, logger }: AppOptions): Promise<FastifyInsta
   });
 
   await app.register(errorHandler);
+  await app.register(bodyParsers);
+  await app.register(auth, {
+    tokens: createTokensService(db, { bootstrapTokenHash: config.auth.bootstrapTokenHash }),
+    authReads: config.auth.reads,
+  });
   await app.register(
     async (api) => {
       await api.register(healthRoutes);
       await api.register(serversRoutes, { service: createServersService(db) });
+      await api.register(changesRoutes, { db });
     },
     { prefix: '/api/v1' },
   );

@@ -1,15 +1,37 @@
 import { parseArgs } from 'node:util';
+import type { Kysely } from 'kysely';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrator.js';
+import type { Database } from './db/types.js';
+import { TokenError, type TokenInfo, type TokenScope, createTokensService } from './tokens/tokens.service.js';
 
 const USAGE = `Usage: npm run cli -- <command>
 
 Commands:
-  migrate   bring the database schema up to date (DATABASE_URL), then exit
-  help      show this message
+  migrate                         bring the database schema up to date, then exit
+  token create --name NAME --scope read|write [--expires-in-days N]
+                                  create an API token; its secret is the last line printed,
+                                  and is shown only this once
+  token list                      list the tokens (never their secrets)
+  token revoke NAME               revoke a token at once
+  help                            show this message
 
-Configuration comes from the same environment variables as the server.`;
+Configuration comes from the same environment variables as the server (DATABASE_URL ...).`;
+
+class UsageError extends Error {}
+
+/** Opens the configured database, migrated, for one command. */
+async function withDatabase<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  const config = loadConfig(process.env);
+  const db = createDatabase(config.database);
+  try {
+    await migrateToLatest(db);
+    return await work(db);
+  } finally {
+    await db.destroy();
+  }
+}
 
 async function migrate(): Promise<void> {
   const config = loadConfig(process.env);
@@ -27,17 +49,97 @@ async function migrate(): Promise<void> {
   }
 }
 
+function tokenTable(tokens: TokenInfo[]): string {
+  if (tokens.length === 0) {
+    return 'No tokens.\n';
+  }
+  const rows = [
+    ['NAME', 'SCOPE', 'STATUS', 'CREATED', 'EXPIRES', 'LAST USED'],
+    ...tokens.map((t) => [t.name, t.scope, t.status, t.created_at, t.expires_at ?? '-', t.last_used_at ?? '-']),
+  ];
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  return (
+    rows
+      .map((row) =>
+        row
+          .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
+}
+
+async function token(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      name: { type: 'string' },
+      scope: { type: 'string' },
+      'expires-in-days': { type: 'string' },
+    },
+  });
+  const [action, ...rest] = positionals;
+  switch (action ?? '') {
+    case 'create': {
+      if (values.name === undefined || (values.scope !== 'read' && values.scope !== 'write') || rest.length > 0) {
+        throw new UsageError('token create needs --name NAME and --scope read|write');
+      }
+      const days = values['expires-in-days'];
+      if (days !== undefined && !/^[1-9][0-9]{0,4}$/.test(days)) {
+        throw new UsageError('--expires-in-days must be a whole number of days, 1 or more');
+      }
+      const scope: TokenScope = values.scope;
+      const name = values.name;
+      const { secret, token: created } = await withDatabase((db) =>
+        createTokensService(db).create({ name, scope, ...(days === undefined ? {} : { expiresInDays: Number(days) }) }),
+      );
+      process.stdout.write(
+        `Created ${created.scope} token "${created.name}"` +
+          (created.expires_at === null ? ', without expiry' : `, expiring ${created.expires_at}`) +
+          '.\nStore the secret now: it is not kept and cannot be shown again.\n' +
+          `${secret}\n`,
+      );
+      return;
+    }
+    case 'list':
+      process.stdout.write(tokenTable(await withDatabase((db) => createTokensService(db).list())));
+      return;
+    case 'revoke': {
+      const [name] = rest;
+      if (name === undefined || rest.length > 1) {
+        throw new UsageError('token revoke needs the NAME of the token');
+      }
+      const revoked = await withDatabase((db) => createTokensService(db).revoke(name));
+      if (!revoked) {
+        throw new TokenError(`No active token is named "${name}"`);
+      }
+      process.stdout.write(`Revoked token "${name}".\n`);
+      return;
+    }
+    default:
+      throw new UsageError(`Unknown token command: ${action ?? '(none)'}`);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true });
-  const [command] = positionals;
+  const [command, ...rest] = argv;
   switch (command) {
     case 'migrate':
+      parseArgs({ args: rest, strict: true });
       await migrate();
       return 0;
+    case 'token':
+      await token(rest);
+      return 0;
     case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
     case undefined:
       process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
+      return 2;
     default:
       process.stderr.write(`Unknown command: ${command}\n\n${USAGE}\n`);
       return 2;
@@ -47,6 +149,12 @@ async function main(argv: string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  process.stderr.write(`${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
+  if (error instanceof UsageError) {
+    process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+    process.exitCode = 2;
+  } else {
+    const known = error instanceof ConfigError || error instanceof TokenError || error instanceof TypeError;
+    process.stderr.write(`${known ? (error as Error).message : String(error)}\n`);
+    process.exitCode = 1;
+  }
 }

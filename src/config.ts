@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import Type, { type TSchema } from 'typebox';
 import Value from 'typebox/value';
 
@@ -12,7 +14,12 @@ const EXPECTED = {
   DATABASE_URL: 'sqlite:PATH, sqlite:///ABSOLUTE/PATH or sqlite::memory:',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
   INVENTORY_SEED: 'true or false',
+  INVENTORY_AUTH_READS: 'true or false',
+  INVENTORY_BOOTSTRAP_TOKEN: 'at least 32 characters without whitespace',
+  INVENTORY_BOOTSTRAP_TOKEN_FILE: 'the path of a readable file holding a token of at least 32 characters',
 } as const;
+
+const MIN_BOOTSTRAP_TOKEN_LENGTH = 32;
 
 export const EnvSchema = Type.Object({
   PORT: Type.String({
@@ -38,6 +45,16 @@ export const EnvSchema = Type.Object({
     default: 'true',
     description: EXPECTED.INVENTORY_SEED,
   }),
+  INVENTORY_AUTH_READS: Type.Enum(['true', 'false'], {
+    default: 'false',
+    description: EXPECTED.INVENTORY_AUTH_READS,
+  }),
+  INVENTORY_BOOTSTRAP_TOKEN: Type.Optional(
+    Type.String({ pattern: `^\\S{${MIN_BOOTSTRAP_TOKEN_LENGTH},}$`, description: EXPECTED.INVENTORY_BOOTSTRAP_TOKEN }),
+  ),
+  INVENTORY_BOOTSTRAP_TOKEN_FILE: Type.Optional(
+    Type.String({ minLength: 1, description: EXPECTED.INVENTORY_BOOTSTRAP_TOKEN_FILE }),
+  ),
 });
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -50,6 +67,13 @@ export interface SqliteConfig {
 
 export type DatabaseConfig = SqliteConfig;
 
+export interface AuthConfig {
+  /** Whether reads need a token too (writes always do). */
+  readonly reads: boolean;
+  /** SHA-256 of INVENTORY_BOOTSTRAP_TOKEN(_FILE), hex; the token itself is not kept. */
+  readonly bootstrapTokenHash: string | undefined;
+}
+
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -57,6 +81,7 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Seed the two sample servers into a new, empty database. */
   readonly seed: boolean;
+  readonly auth: AuthConfig;
 }
 
 /** Thrown when the environment is invalid; its message names every variable at fault, never a value. */
@@ -87,6 +112,31 @@ function parseDatabaseUrl(url: string): DatabaseConfig | string {
     return `DATABASE_URL must name a database file: ${EXPECTED.DATABASE_URL}`;
   }
   return { dialect: 'sqlite', filename: filename === MEMORY ? MEMORY : filename };
+}
+
+/** The bootstrap token from the variable or from the file it names (a mounted secret), checked. */
+function readBootstrapToken(
+  value: string | undefined,
+  file: string | undefined,
+): string | undefined | { problem: string } {
+  if (value !== undefined && file !== undefined) {
+    return { problem: 'INVENTORY_BOOTSTRAP_TOKEN and INVENTORY_BOOTSTRAP_TOKEN_FILE must not both be set' };
+  }
+  if (file === undefined) {
+    return value;
+  }
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8');
+  } catch {
+    return { problem: `INVENTORY_BOOTSTRAP_TOKEN_FILE must be ${EXPECTED.INVENTORY_BOOTSTRAP_TOKEN_FILE}` };
+  }
+  // Secret files usually end with a newline; the token is the content without surrounding whitespace.
+  const token = content.trim();
+  if (!new RegExp(`^\\S{${MIN_BOOTSTRAP_TOKEN_LENGTH},}$`).test(token)) {
+    return { problem: `INVENTORY_BOOTSTRAP_TOKEN_FILE must be ${EXPECTED.INVENTORY_BOOTSTRAP_TOKEN_FILE}` };
+  }
+  return token;
 }
 
 /**
@@ -122,6 +172,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     DATABASE_URL: string;
     LOG_LEVEL: LogLevel;
     INVENTORY_SEED: 'true' | 'false';
+    INVENTORY_AUTH_READS: 'true' | 'false';
+    INVENTORY_BOOTSTRAP_TOKEN?: string;
+    INVENTORY_BOOTSTRAP_TOKEN_FILE?: string;
   };
 
   const port = Number(env_.PORT);
@@ -132,7 +185,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (typeof database === 'string') {
     problems.push(database);
   }
-  if (problems.length > 0 || typeof database === 'string') {
+  const bootstrapToken = readBootstrapToken(env_.INVENTORY_BOOTSTRAP_TOKEN, env_.INVENTORY_BOOTSTRAP_TOKEN_FILE);
+  if (typeof bootstrapToken === 'object') {
+    problems.push(bootstrapToken.problem);
+  }
+  if (problems.length > 0 || typeof database === 'string' || typeof bootstrapToken === 'object') {
     throw new ConfigError(problems);
   }
 
@@ -142,5 +199,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     database: Object.freeze(database),
     logLevel: env_.LOG_LEVEL,
     seed: env_.INVENTORY_SEED === 'true',
+    auth: Object.freeze({
+      reads: env_.INVENTORY_AUTH_READS === 'true',
+      bootstrapTokenHash:
+        bootstrapToken === undefined ? undefined : createHash('sha256').update(bootstrapToken, 'utf8').digest('hex'),
+    }),
   });
 }

@@ -7,12 +7,18 @@ export const errorRegistry = {
   VALIDATION_FAILED: { status: 400, message: 'Request validation failed' },
   INVALID_JSON: { status: 400, message: 'Request body is not valid JSON' },
   BAD_REQUEST: { status: 400, message: 'Bad request' },
+  AUTH_REQUIRED: { status: 401, message: 'Authentication required: send Authorization: Bearer <token>' },
+  INVALID_TOKEN: { status: 401, message: 'Invalid, expired or revoked token' },
+  INSUFFICIENT_SCOPE: { status: 403, message: 'This token may only read' },
   SERVER_NOT_FOUND: { status: 404, message: 'Server not found' },
   ROUTE_NOT_FOUND: { status: 404, message: 'Route not found' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  SERVER_CONFLICT: { status: 409, message: 'Conflicts with an existing server' },
+  PRECONDITION_FAILED: { status: 412, message: 'The server has changed since the ETag given in If-Match' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body is too large' },
   URI_TOO_LONG: { status: 414, message: 'Request URI is too long' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported media type' },
+  TOO_MANY_AUTH_FAILURES: { status: 429, message: 'Too many failed authentications; retry later' },
   HEADERS_TOO_LARGE: { status: 431, message: 'Request headers are too large' },
   INTERNAL_ERROR: { status: 500, message: 'Internal server error' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'Service unavailable' },
@@ -25,24 +31,34 @@ export interface ErrorDetail {
   message: string;
 }
 
+export interface AppErrorOptions {
+  /** The fields at fault. */
+  details?: ErrorDetail[];
+  /** Response headers that belong to the error, such as WWW-Authenticate or Retry-After. */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
 /** A domain error: a registered code, its HTTP status and, for validation, the fields at fault. */
 export class AppError extends Error {
   override readonly name = 'AppError';
   readonly code: ErrorCode;
   readonly statusCode: number;
   readonly details: ErrorDetail[] | undefined;
+  readonly headers: Record<string, string> | undefined;
 
-  constructor(code: ErrorCode, options: { details?: ErrorDetail[]; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, options: AppErrorOptions = {}) {
     super(errorRegistry[code].message, { cause: options.cause });
     this.code = code;
     this.statusCode = errorRegistry[code].status;
     this.details = options.details;
+    this.headers = options.headers;
   }
 }
 
 /** Creates the domain error registered under `code`. */
-export function appError(code: ErrorCode, details?: ErrorDetail[]): AppError {
-  return new AppError(code, details === undefined ? {} : { details });
+export function appError(code: ErrorCode, options?: AppErrorOptions | ErrorDetail[]): AppError {
+  return new AppError(code, Array.isArray(options) ? { details: options } : options);
 }
 
 /** Whether `code` is one of the registry's codes. */

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       database: { dialect: 'sqlite', filename: 'data/inventory.db' },
       logLevel: 'info',
       seed: true,
+      auth: { reads: false, bootstrapTokenHash: undefined },
     });
   });
 
@@ -30,6 +31,7 @@ describe('loadConfig', () => {
         DATABASE_URL: 'sqlite:/var/lib/inventory/inventory.db',
         LOG_LEVEL: 'debug',
         INVENTORY_SEED: 'false',
+        INVENTORY_AUTH_READS: 'true',
         UNRELATED: 'ignored',
       }),
     ).toStrictEqual({
@@ -38,6 +40,7 @@ describe('loadConfig', () => {
       database: { dialect: 'sqlite', filename: '/var/lib/inventory/inventory.db' },
       logLevel: 'debug',
       seed: false,
+      auth: { reads: true, bootstrapTokenHash: undefined },
     });
   });
 

@@ -1,5 +1,8 @@
 import type { Kysely } from 'kysely';
+import { insertChanges } from '../changes/changes.repository.js';
 import { insertServers } from '../servers/servers.repository.js';
+import { toServer } from '../servers/servers.mapper.js';
+import { diff, valuesOf } from '../servers/servers.values.js';
 import type { Database, NewServerRow } from './types.js';
 
 /** The specification's two sample servers. */
@@ -29,6 +32,8 @@ export const SAMPLE_SERVERS: readonly Omit<NewServerRow, 'created_at' | 'updated
 ];
 
 const INITIALISED_KEY = 'initialised_at';
+/** The actor of changes the system made itself. */
+export const SEED_ACTOR = 'system';
 
 /**
  * Marks a new database as initialised and, if `seed` is set and it holds no servers, adds the
@@ -54,9 +59,21 @@ export async function initialiseInventory(
     if (existing !== undefined) {
       return { seeded: false };
     }
-    await insertServers(
+    const rows = await insertServers(
       trx,
       SAMPLE_SERVERS.map((server) => ({ ...server, created_at: now, updated_at: now })),
+    );
+    // The samples' creation goes into the change feed like any other, so that a client that
+    // syncs from the feed sees them.
+    await insertChanges(
+      trx,
+      rows.map((row) => ({
+        server_id: row.id,
+        action: 'create' as const,
+        at: now,
+        actor: SEED_ACTOR,
+        changes: JSON.stringify(diff(null, valuesOf(toServer(row)))),
+      })),
     );
     return { seeded: true };
   });

@@ -15,6 +15,30 @@ export interface ServersTable {
   notes: string | null;
   created_at: string;
   updated_at: string;
+  /** Starts at 1 and grows by one with every change: the ETag and the compare-and-swap of writes. */
+  version: Generated<number>;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  name: string;
+  scope: 'read' | 'write';
+  /** SHA-256 of the secret, hex. The secret itself is never stored. */
+  token_hash: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface ServerChangesTable {
+  seq: Generated<number>;
+  server_id: number;
+  action: 'create' | 'update' | 'delete';
+  at: string;
+  actor: string;
+  /** JSON: `{ field: { from, to } }`. */
+  changes: string;
 }
 
 /** Facts about the database itself, such as whether it has been initialised. */
@@ -26,8 +50,12 @@ export interface InventoryMetaTable {
 export interface Database {
   servers: ServersTable;
   inventory_meta: InventoryMetaTable;
+  api_tokens: ApiTokensTable;
+  server_changes: ServerChangesTable;
 }
 
 export type ServerRow = Selectable<ServersTable>;
 export type NewServerRow = Insertable<ServersTable>;
 export type ServerRowUpdate = Updateable<ServersTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type ServerChangeRow = Selectable<ServerChangesTable>;

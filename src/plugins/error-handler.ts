@@ -32,7 +32,7 @@ const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
-type MaybeAppError = FastifyError & { details?: ErrorDetail[] };
+type MaybeAppError = FastifyError & { details?: ErrorDetail[]; headers?: Record<string, string> };
 
 /** `/0/tags/2` -> `[0].tags[2]`: the path of a value inside a body or query, as a person writes it. */
 function fieldPath(pointer: string, property?: string): string {
@@ -51,6 +51,10 @@ function fieldPath(pointer: string, property?: string): string {
 function validationDetails(issues: FastifySchemaValidationError[], context: string | undefined): ErrorDetail[] {
   const details: ErrorDetail[] = [];
   for (const issue of issues) {
+    if (issue.keyword === 'if') {
+      // Only says which branch of an if/then/else failed; that branch's own errors follow.
+      continue;
+    }
     let property: string | undefined;
     let message = issue.message ?? 'is invalid';
     if (issue.keyword === 'required' && typeof issue.params.missingProperty === 'string') {
@@ -102,6 +106,9 @@ export function errorBody(code: ErrorCode, details?: ErrorDetail[]): ErrorRespon
 function handleError(this: FastifyInstance, error: MaybeAppError, request: FastifyRequest, reply: FastifyReply) {
   const { code, details } = classify(error);
   const status = errorRegistry[code].status;
+  if (isErrorCode(error.code) && error.headers !== undefined) {
+    void reply.headers(error.headers);
+  }
   if (status >= 500) {
     // The client gets the registered message only; the cause, stack and any SQL stay in the log.
     request.log.error({ err: error }, 'request failed');

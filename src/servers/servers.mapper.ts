@@ -19,3 +19,8 @@ export function toServer(row: ServerRow): Server {
     updated_at: row.updated_at,
   };
 }
+
+/** The strong ETag of a server: it changes with every change of the server. */
+export function etagOf(row: Pick<ServerRow, 'id' | 'version'>): string {
+  return `"${row.id}-${row.version}"`;
+}

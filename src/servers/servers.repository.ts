@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database, NewServerRow, ServerRow } from '../db/types.js';
+import type { Database, NewServerRow, ServerRow, ServerRowUpdate } from '../db/types.js';
 
 // Repositories take `db` first and never open a transaction: a `Transaction<Database>` fits
 // wherever `db` does, so the service decides what runs atomically.
@@ -26,4 +26,42 @@ export async function insertServers(db: Kysely<Database>, rows: NewServerRow[]):
     return [];
   }
   return db.insertInto('servers').values(rows).returningAll().execute();
+}
+
+/** Servers that hold any of these host names or addresses. */
+export function findServersByHostnameOrIp(
+  db: Kysely<Database>,
+  hostnames: string[],
+  ips: string[],
+): Promise<Pick<ServerRow, 'id' | 'hostname' | 'ip'>[]> {
+  return db
+    .selectFrom('servers')
+    .select(['id', 'hostname', 'ip'])
+    .where((eb) => eb.or([eb('hostname', 'in', hostnames), eb('ip', 'in', ips)]))
+    .execute();
+}
+
+/**
+ * Updates the server if it is still at `version` (a compare-and-swap) and moves it to the next
+ * version; undefined if it is gone or has changed.
+ */
+export function updateServer(
+  db: Kysely<Database>,
+  id: number,
+  version: number,
+  values: ServerRowUpdate,
+): Promise<ServerRow | undefined> {
+  return db
+    .updateTable('servers')
+    .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .where('version', '=', version)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Deletes the server if it is still at `version`; false if it is gone or has changed. */
+export async function deleteServer(db: Kysely<Database>, id: number, version: number): Promise<boolean> {
+  const result = await db.deleteFrom('servers').where('id', '=', id).where('version', '=', version).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
 }

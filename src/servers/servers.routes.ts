@@ -1,22 +1,52 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ifNoneMatchHits } from '../shared/etag.js';
 import { errorResponses } from '../shared/schemas.js';
-import { NoQuery, Server, ServerIdParams, ServerList } from './servers.schemas.js';
-import type { ServersService } from './servers.service.js';
+import {
+  ChangeList,
+  CreateServersBody,
+  NoQuery,
+  Server,
+  ServerIdParams,
+  ServerInput,
+  ServerList,
+  ServerPatch,
+} from './servers.schemas.js';
+import type { ServersService, VersionedServer, WriteContext } from './servers.service.js';
+import Type from 'typebox';
 
 export interface ServersRoutesOptions {
   service: ServersService;
 }
 
+const ETAG_HEADER = { etag: Type.String({ description: 'The strong ETag of the server' }) };
+const LOCATION_HEADER = { location: Type.String({ description: 'The URL of the created server' }) };
+
+/** The actor and the If-Match condition of a write. The auth plugin has checked the token. */
+function writeContext(request: FastifyRequest): WriteContext {
+  if (request.principal === null) {
+    throw new Error('a write route ran without an authenticated principal');
+  }
+  return { actor: request.principal.name, ifMatch: request.headers['if-match'] };
+}
+
+function sendVersioned(reply: FastifyReply, { server, etag }: VersionedServer, status = 200) {
+  return reply.code(status).header('etag', etag).send(server);
+}
+
+const WRITE_ERRORS = [400, 401, 403, 404, 409, 412, 413, 415, 429] as const;
+
 export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = async (app, { service }) => {
   app.get(
     '/servers',
     {
+      config: { scope: 'read' },
       schema: {
         operationId: 'listServers',
         tags: ['servers'],
         summary: 'List the servers',
         querystring: NoQuery,
-        response: { 200: ServerList, ...errorResponses(400) },
+        response: { 200: ServerList, ...errorResponses(400, 401, 403, 429) },
       },
     },
     () => service.listServers(),
@@ -25,15 +55,148 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
   app.get(
     '/servers/:id',
     {
+      config: { scope: 'read' },
       schema: {
         operationId: 'getServer',
         tags: ['servers'],
         summary: 'Get one server',
+        description: 'Carries an ETag; If-None-Match with it answers 304 while the server is unchanged.',
         params: ServerIdParams,
         querystring: NoQuery,
-        response: { 200: Server, ...errorResponses(400, 404) },
+        response: {
+          200: { ...Server, headers: ETAG_HEADER },
+          304: Type.Unsafe<undefined>({ description: 'Not modified: the ETag in If-None-Match is current' }),
+          ...errorResponses(400, 401, 403, 404, 429),
+        },
       },
     },
-    (request) => service.getServer(Number(request.params.id)),
+    async (request, reply) => {
+      const found = await service.getServer(Number(request.params.id));
+      if (ifNoneMatchHits(request.headers['if-none-match'], found.etag)) {
+        return reply.code(304).header('etag', found.etag).send(undefined);
+      }
+      return sendVersioned(reply, found);
+    },
+  );
+
+  app.post(
+    '/servers',
+    {
+      config: { scope: 'write' },
+      schema: {
+        operationId: 'createServers',
+        tags: ['servers'],
+        summary: 'Create a server, or up to 1000 at once',
+        description:
+          'A single server answers 201 with the server, its Location and its ETag. An array answers 201 ' +
+          'with the array; it is created in one transaction, all or nothing, and errors name the index ' +
+          'of each bad item (`[3].hostname`).',
+        security: [{ bearerAuth: [] }],
+        body: CreateServersBody,
+        response: {
+          201: {
+            ...Type.Union([Server, Type.Array(Server)]),
+            headers: { ...ETAG_HEADER, ...LOCATION_HEADER },
+          },
+          ...errorResponses(...WRITE_ERRORS),
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const created = await service.createServers(Array.isArray(body) ? body : [body], writeContext(request));
+      if (Array.isArray(body)) {
+        return reply.code(201).send(created.map((c) => c.server));
+      }
+      const [only] = created;
+      if (only === undefined) {
+        throw new Error('created nothing');
+      }
+      void reply.header('location', `${request.url.replace(/\/$/, '')}/${only.server.id}`);
+      return sendVersioned(reply, only, 201);
+    },
+  );
+
+  app.put(
+    '/servers/:id',
+    {
+      config: { scope: 'write' },
+      schema: {
+        operationId: 'replaceServer',
+        tags: ['servers'],
+        summary: 'Replace a server',
+        description: 'Omitted fields go back to their defaults. Honours If-Match (412 on a mismatch).',
+        security: [{ bearerAuth: [] }],
+        params: ServerIdParams,
+        body: ServerInput,
+        response: { 200: { ...Server, headers: ETAG_HEADER }, ...errorResponses(...WRITE_ERRORS) },
+      },
+    },
+    async (request, reply) =>
+      sendVersioned(
+        reply,
+        await service.replaceServer(Number(request.params.id), request.body, writeContext(request)),
+      ),
+  );
+
+  app.patch(
+    '/servers/:id',
+    {
+      config: { scope: 'write' },
+      schema: {
+        operationId: 'patchServer',
+        tags: ['servers'],
+        summary: 'Change some fields of a server (JSON Merge Patch)',
+        description:
+          'RFC 7396, as application/merge-patch+json or application/json: absent fields stay as they are, ' +
+          'null clears an optional field. Honours If-Match (412 on a mismatch).',
+        security: [{ bearerAuth: [] }],
+        params: ServerIdParams,
+        body: ServerPatch,
+        response: { 200: { ...Server, headers: ETAG_HEADER }, ...errorResponses(...WRITE_ERRORS) },
+      },
+    },
+    async (request, reply) =>
+      sendVersioned(reply, await service.patchServer(Number(request.params.id), request.body, writeContext(request))),
+  );
+
+  app.delete(
+    '/servers/:id',
+    {
+      config: { scope: 'write' },
+      schema: {
+        operationId: 'deleteServer',
+        tags: ['servers'],
+        summary: 'Delete a server',
+        description: 'Its history stays. Honours If-Match (412 on a mismatch).',
+        security: [{ bearerAuth: [] }],
+        params: ServerIdParams,
+        response: {
+          204: Type.Unsafe<undefined>({ description: 'Deleted' }),
+          ...errorResponses(400, 401, 403, 404, 412, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      await service.deleteServer(Number(request.params.id), writeContext(request));
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/servers/:id/history',
+    {
+      config: { scope: 'read' },
+      schema: {
+        operationId: 'getServerHistory',
+        tags: ['servers'],
+        summary: "A server's changes, oldest first",
+        description: 'Still answers after the server was deleted.',
+        params: ServerIdParams,
+        querystring: NoQuery,
+        response: { 200: ChangeList, ...errorResponses(400, 401, 403, 404, 429) },
+      },
+    },
+    (request) => service.serverHistory(Number(request.params.id)),
   );
 };

@@ -61,5 +61,146 @@ export const ServerIdParams = Type.Object(
   { additionalProperties: false },
 );
 
+const HOSTNAME_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+
+const Hostname = Type.String({
+  maxLength: 253,
+  pattern: `^${HOSTNAME_LABEL}(?:\\.${HOSTNAME_LABEL})*$`,
+  description: 'An RFC 1123 host name, stored in lowercase; unique regardless of case',
+  examples: ['web-prod-01'],
+  errorMessage:
+    'must be an RFC 1123 host name of at most 253 characters: dot-separated labels of 1 to 63 letters, ' +
+    'digits and hyphens, neither starting nor ending with a hyphen',
+});
+
+const IpAddress = Type.String({
+  maxLength: 45,
+  format: 'ip-address',
+  description:
+    'An IPv4 address in dotted decimal or an IPv6 address, stored in canonical form (RFC 5952); unique. ' +
+    'Leading zeros in IPv4 octets, zone ids and IPv4-mapped IPv6 addresses are refused.',
+  examples: ['10.0.0.1', '2001:db8::1'],
+  errorMessage: 'must be an IPv4 address without leading zeros or an IPv6 address without a zone id',
+});
+
+const Label = Nullable(
+  Type.String({
+    minLength: 1,
+    maxLength: 64,
+    pattern: '^[^\\p{C}]+$',
+    errorMessage: 'must be 1 to 64 printable characters, or null',
+  }),
+);
+
+const Tags = Type.Array(
+  Type.String({
+    pattern: '^[a-z0-9][a-z0-9._-]{0,62}$',
+    errorMessage: 'must be 1 to 63 lowercase letters, digits, dots, underscores or hyphens, starting with a letter or digit',
+  }),
+  {
+    maxItems: 32,
+    uniqueItems: true,
+    description: 'At most 32 distinct tags',
+    errorMessage: { maxItems: 'must have at most 32 tags', uniqueItems: 'must not repeat a tag' },
+  },
+);
+
+const Notes = Nullable(Type.String({ maxLength: 4096, errorMessage: 'must be at most 4096 characters, or null' }));
+
+const ReadOnly = Type.Optional(Type.Unsafe<never>({ not: {}, errorMessage: 'is read-only' }));
+
+/** The fields a client may write, all optional: PATCH's body (JSON Merge Patch). */
+const writableFields = {
+  hostname: Hostname,
+  ip: IpAddress,
+  status: Type.Enum(SERVER_STATUSES, { errorMessage: 'must be one of up, down, maintenance, decommissioned' }),
+  environment: Label,
+  role: Label,
+  location: Label,
+  os: Label,
+  tags: Tags,
+  notes: Notes,
+  id: ReadOnly,
+  created_at: ReadOnly,
+  updated_at: ReadOnly,
+};
+
+/** A server as a client writes it: POST's and PUT's body. Omitted fields take their defaults. */
+export const ServerInput = Type.Object(
+  {
+    ...writableFields,
+    hostname: writableFields.hostname,
+    ip: writableFields.ip,
+    status: Type.Optional(writableFields.status),
+    environment: Type.Optional(Label),
+    role: Type.Optional(Label),
+    location: Type.Optional(Label),
+    os: Type.Optional(Label),
+    tags: Type.Optional(Tags),
+    notes: Type.Optional(Notes),
+  },
+  { additionalProperties: false, description: 'A server; hostname and ip are required' },
+);
+export type ServerInput = Static<typeof ServerInput>;
+
+/** POST's body: one server, or 1 to 1000 created together, all or nothing. */
+export const MAX_BATCH = 1000;
+export const CreateServersBody = Type.Unsafe<ServerInput | ServerInput[]>({
+  description: `One server, or an array of 1 to ${MAX_BATCH} servers created in one transaction`,
+  if: { type: 'array' },
+  then: Type.Array(ServerInput, { minItems: 1, maxItems: MAX_BATCH }),
+  else: ServerInput,
+});
+
+/** PATCH's body: a JSON Merge Patch (RFC 7396). null clears an optional field. */
+export const ServerPatch = Type.Object(
+  {
+    ...writableFields,
+    hostname: Type.Optional(Hostname),
+    ip: Type.Optional(IpAddress),
+    status: Type.Optional(writableFields.status),
+    environment: Type.Optional(Label),
+    role: Type.Optional(Label),
+    location: Type.Optional(Label),
+    os: Type.Optional(Label),
+    tags: Type.Optional(Nullable(Tags)),
+    notes: Type.Optional(Notes),
+  },
+  { additionalProperties: false, description: 'A JSON Merge Patch of a server (RFC 7396)' },
+);
+export type ServerPatch = Static<typeof ServerPatch>;
+
+export const CHANGE_ACTIONS = ['create', 'update', 'delete'] as const;
+
+export const Change = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 1, description: 'Position in the change feed; grows with every change' }),
+    server_id: Type.Integer({ minimum: 1 }),
+    action: Type.Enum(CHANGE_ACTIONS),
+    at: Timestamp,
+    actor: Type.String({ description: 'The name of the token that made the change' }),
+    changes: Type.Record(
+      Type.String(),
+      Type.Object({ from: Type.Unknown(), to: Type.Unknown() }, { additionalProperties: false }),
+      { description: 'Each changed field, with its value before and after' },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Change = Static<typeof Change>;
+
+export const ChangeList = Type.Object({ changes: Type.Array(Change) }, { additionalProperties: false });
+export type ChangeList = Static<typeof ChangeList>;
+
+export const ChangesQuery = Type.Object(
+  {
+    after: Type.Optional(
+      Type.Integer({ minimum: 0, default: 0, description: 'Only changes with a larger seq; 0 for all' }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+
 /** No query parameters are accepted yet: an unknown one is a 400, never silently ignored. */
 export const NoQuery = Type.Object({}, { additionalProperties: false });

@@ -57,15 +57,17 @@ describe('the error handler', () => {
   });
 
   it.each([
-    ['POST', '/api/v1/servers'],
-    ['PUT', '/api/v1/servers'],
-    ['DELETE', '/api/v1/servers/1'],
-    ['PATCH', '/api/v1/servers/abc'],
-    ['PUT', '/api/v1/health'],
-  ] as const)('returns 405 with an Allow header for %s %s', async (method, url) => {
+    ['PUT', '/api/v1/servers', 'GET, HEAD, POST'],
+    ['DELETE', '/api/v1/servers', 'GET, HEAD, POST'],
+    ['POST', '/api/v1/servers/1', 'GET, HEAD, PUT, PATCH, DELETE'],
+    ['POST', '/api/v1/servers/abc', 'GET, HEAD, PUT, PATCH, DELETE'],
+    ['DELETE', '/api/v1/servers/1/history', 'GET, HEAD'],
+    ['POST', '/api/v1/changes', 'GET, HEAD'],
+    ['PUT', '/api/v1/health', 'GET, HEAD'],
+  ] as const)('returns 405 with an Allow header for %s %s', async (method, url, allow) => {
     const res = await t.app.inject({ method, url });
     expect(res.statusCode).toBe(405);
-    expect(res.headers.allow).toBe('GET, HEAD');
+    expect(res.headers.allow).toBe(allow);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(res.json()).toStrictEqual({ error: 'Method not allowed', code: 'METHOD_NOT_ALLOWED' });
   });

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m20261127180000 from './2026_11_27_180000_create_servers.js';
+import * as m20261127190000 from './2026_11_27_190000_create_tokens_and_changes.js';
 
 /**
  * Every migration, by name, in order. Listed statically rather than read from the folder so that a
@@ -7,4 +8,5 @@ import * as m20261127180000 from './2026_11_27_180000_create_servers.js';
  */
 export const migrations: Record<string, Migration> = {
   '2026_11_27_180000_create_servers': m20261127180000,
+  '2026_11_27_190000_create_tokens_and_changes': m20261127190000,
 };

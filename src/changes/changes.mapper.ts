@@ -1,0 +1,13 @@
+import type { ServerChangeRow } from '../db/types.js';
+import type { Change } from '../servers/servers.schemas.js';
+
+export function toChange(row: ServerChangeRow): Change {
+  return {
+    seq: row.seq,
+    server_id: row.server_id,
+    action: row.action,
+    at: row.at,
+    actor: row.actor,
+    changes: JSON.parse(row.changes) as Change['changes'],
+  };
+}
