@@ -1,5 +1,4 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import ajvErrorsModule from 'ajv-errors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
@@ -9,13 +8,10 @@ import { healthRoutes } from './health/health.routes.js';
 import { auth } from './plugins/auth.js';
 import { bodyParsers } from './plugins/body-parsers.js';
 import { clientErrorHandler, errorHandler } from './plugins/error-handler.js';
-import { canonicalIp } from './servers/ip-address.js';
+import { validation } from './plugins/validation.js';
 import { serversRoutes } from './servers/servers.routes.js';
 import { createServersService } from './servers/servers.service.js';
 import { createTokensService } from './tokens/tokens.service.js';
-
-// ajv-errors is CommonJS with its function on `default` for ESM callers.
-const ajvErrors = ajvErrorsModule.default;
 
 export interface AppOptions {
   config: Config;
@@ -31,23 +27,13 @@ export async function buildApp({ config, db, logger }: AppOptions): Promise<Fast
     loggerInstance: logger,
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler,
-    ajv: {
-      customOptions: {
-        // Report every bad field at once, and refuse unknown fields instead of dropping them.
-        allErrors: true,
-        removeAdditional: false,
-        coerceTypes: 'array',
-        useDefaults: true,
-        formats: { 'ip-address': (value: string) => canonicalIp(value) !== null },
-      },
-      plugins: [(ajv) => ajvErrors(ajv)],
-    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onClose', async () => {
     await db.destroy();
   });
 
+  await app.register(validation);
   await app.register(errorHandler);
   await app.register(bodyParsers);
   await app.register(auth, {

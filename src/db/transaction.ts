@@ -6,7 +6,10 @@ import type { Database } from './types.js';
  * write lock up front: a deferred transaction that reads first and writes later fails with
  * SQLITE_BUSY (without waiting) if another connection, such as the CLI, committed in between.
  */
-export async function writeTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+export async function writeTransaction<T>(
+  db: Kysely<Database>,
+  work: (trx: Kysely<Database>) => Promise<T>,
+): Promise<T> {
   if (!(db.getExecutor().adapter instanceof SqliteAdapter)) {
     return db.transaction().execute(work);
   }

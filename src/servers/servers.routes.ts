@@ -133,10 +133,7 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
       },
     },
     async (request, reply) =>
-      sendVersioned(
-        reply,
-        await service.replaceServer(Number(request.params.id), request.body, writeContext(request)),
-      ),
+      sendVersioned(reply, await service.replaceServer(Number(request.params.id), request.body, writeContext(request))),
   );
 
   app.patch(

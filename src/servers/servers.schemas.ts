@@ -95,7 +95,8 @@ const Label = Nullable(
 const Tags = Type.Array(
   Type.String({
     pattern: '^[a-z0-9][a-z0-9._-]{0,62}$',
-    errorMessage: 'must be 1 to 63 lowercase letters, digits, dots, underscores or hyphens, starting with a letter or digit',
+    errorMessage:
+      'must be 1 to 63 lowercase letters, digits, dots, underscores or hyphens, starting with a letter or digit',
   }),
   {
     maxItems: 32,

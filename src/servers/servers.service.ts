@@ -121,9 +121,7 @@ export function createServersService(db: Kysely<Database>): ServersService {
     if (updated === undefined) {
       throw appError('PRECONDITION_FAILED');
     }
-    await insertChanges(trx, [
-      { server_id: row.id, action: 'update', at, actor, changes: JSON.stringify(changes) },
-    ]);
+    await insertChanges(trx, [{ server_id: row.id, action: 'update', at, actor, changes: JSON.stringify(changes) }]);
     return versioned(updated);
   }
 

@@ -57,7 +57,11 @@ export class TokenError extends Error {
 
 export interface TokensService {
   /** Creates a token and returns its secret: the only time the secret exists outside the client. */
-  create(input: { name: string; scope: TokenScope; expiresInDays?: number }): Promise<{ secret: string; token: TokenInfo }>;
+  create(input: {
+    name: string;
+    scope: TokenScope;
+    expiresInDays?: number;
+  }): Promise<{ secret: string; token: TokenInfo }>;
   list(): Promise<TokenInfo[]>;
   /** Revokes the token; false if no active token has this name. */
   revoke(name: string): Promise<boolean>;
@@ -108,9 +112,7 @@ export function createTokensService(db: Kysely<Database>, options: TokensService
         token_hash: hashToken(secret),
         created_at: createdAt.toISOString(),
         expires_at:
-          expiresInDays === undefined
-            ? null
-            : new Date(createdAt.getTime() + expiresInDays * 86_400_000).toISOString(),
+          expiresInDays === undefined ? null : new Date(createdAt.getTime() + expiresInDays * 86_400_000).toISOString(),
         last_used_at: null,
         revoked_at: null,
       };

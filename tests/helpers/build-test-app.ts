@@ -9,6 +9,11 @@ import { createLogger } from '../../src/logger.js';
 import type { Database } from '../../src/db/types.js';
 import { type LogCapture, captureLogs } from './logs.js';
 
+/** The bootstrap token every test app accepts: a write token named "bootstrap". */
+export const BOOTSTRAP_TOKEN = 'test-bootstrap-token-0123456789abcdef-do-not-use';
+/** Headers that authenticate as the bootstrap token. */
+export const AS_BOOTSTRAP = { authorization: `Bearer ${BOOTSTRAP_TOKEN}` } as const;
+
 export interface TestApp {
   app: FastifyInstance;
   db: Kysely<Database>;
@@ -26,7 +31,12 @@ export interface TestAppOptions {
 
 /** A migrated, throwaway database and an app on it, built the way `main.ts` builds them. */
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const config = loadConfig({ DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'info', ...options.env });
+  const config = loadConfig({
+    DATABASE_URL: 'sqlite::memory:',
+    LOG_LEVEL: 'info',
+    INVENTORY_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN,
+    ...options.env,
+  });
   const db = createDatabase(config.database);
   await migrateToLatest(db);
   await initialiseInventory(db, { seed: options.seed ?? true });

@@ -34,9 +34,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       postgres ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement(),
     )
     .addColumn('server_id', 'integer', (col) => col.notNull())
-    .addColumn('action', 'varchar(8)', (col) =>
-      col.notNull().check(sql`action in ('create', 'update', 'delete')`),
-    )
+    .addColumn('action', 'varchar(8)', (col) => col.notNull().check(sql`action in ('create', 'update', 'delete')`))
     .addColumn('at', 'varchar(32)', (col) => col.notNull())
     .addColumn('actor', 'varchar(64)', (col) => col.notNull())
     .addColumn('changes', 'text', (col) => col.notNull())
