@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SQLite } from '../src/db/sqlite-driver.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildTestApp } from './helpers/build-test-app.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -42,6 +43,63 @@ describe('npm run cli', () => {
     } finally {
       sqlite.close();
     }
+  });
+
+  it('token create prints the secret last, once, and the API accepts it; revoke takes it back', async () => {
+    const file = join(dir, 'tokens.db');
+    const env = { DATABASE_URL: `sqlite:${file}` };
+    const created = cli(
+      ['token', 'create', '--name', 'deploy-bot', '--scope', 'write', '--expires-in-days', '30'],
+      env,
+    );
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    const lines = created.stdout.trimEnd().split('\n');
+    const secret = lines[lines.length - 1] ?? '';
+    expect(secret).toMatch(/^inv_[A-Za-z0-9_-]{43}$/);
+    expect(created.stdout).toContain('Created write token "deploy-bot"');
+
+    const listed = cli(['token', 'list'], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^deploy-bot\s+write\s+active\s/m);
+    expect(listed.stdout).not.toContain(secret);
+
+    const t = await buildTestApp({ env: { DATABASE_URL: `sqlite:${file}`, INVENTORY_SEED: 'false' } });
+    const write = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/servers',
+        headers: { authorization: `Bearer ${secret}` },
+        payload: { hostname: `h${Date.now()}`, ip: '192.0.2.1' },
+      });
+    try {
+      expect((await write()).statusCode).toBe(201);
+      const revoked = cli(['token', 'revoke', 'deploy-bot'], env);
+      expect(revoked.code).toBe(0);
+      expect(revoked.stdout).toBe('Revoked token "deploy-bot".\n');
+      expect((await write()).statusCode).toBe(401);
+    } finally {
+      await t.app.close();
+    }
+    expect(cli(['token', 'list'], env).stdout).toMatch(/^deploy-bot\s+write\s+revoked\s/m);
+  });
+
+  it.each([
+    [
+      ['token', 'create', '--name', 'x', '--scope', 'admin'],
+      2,
+      'token create needs --name NAME and --scope read|write',
+    ],
+    [['token', 'create', '--scope', 'read'], 2, 'token create needs --name NAME'],
+    [['token', 'create', '--name', 'x', '--scope', 'read', '--expires-in-days', '0'], 2, '--expires-in-days'],
+    [['token', 'create', '--name', 'bad name', '--scope', 'read'], 1, 'A token name is'],
+    [['token', 'revoke', 'nobody'], 1, 'No active token is named "nobody"'],
+    [['token', 'revoke'], 2, 'token revoke needs the NAME'],
+    [['token', 'frob'], 2, 'Unknown token command: frob'],
+  ])('token %j exits %i with a clear message', (args, code, message) => {
+    const result = cli(args, { DATABASE_URL: `sqlite:${join(dir, 'errors.db')}` });
+    expect(result.code).toBe(code);
+    expect(result.stderr).toContain(message);
   });
 
   it('help prints the usage and exits 0', () => {

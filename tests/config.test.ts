@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { hashToken } from '../src/tokens/tokens.service.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -113,4 +117,50 @@ describe('loadConfig', () => {
       expect(message).not.toContain('db.internal');
     },
   );
+});
+
+describe('loadConfig: authentication', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'inventory-config-'));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const token = 'bootstrap-token-with-at-least-32-chars';
+
+  it('keeps only the hash of INVENTORY_BOOTSTRAP_TOKEN', () => {
+    const config = loadConfig({ INVENTORY_BOOTSTRAP_TOKEN: token });
+    expect(config.auth.bootstrapTokenHash).toBe(hashToken(token));
+    expect(JSON.stringify(config)).not.toContain(token);
+  });
+
+  it('reads INVENTORY_BOOTSTRAP_TOKEN_FILE, without its trailing newline', () => {
+    const file = join(dir, 'token');
+    writeFileSync(file, `${token}\n`);
+    expect(loadConfig({ INVENTORY_BOOTSTRAP_TOKEN_FILE: file }).auth.bootstrapTokenHash).toBe(hashToken(token));
+  });
+
+  it.each([
+    [{ INVENTORY_BOOTSTRAP_TOKEN: 'too-short' }, 'INVENTORY_BOOTSTRAP_TOKEN must be at least 32 characters'],
+    [{ INVENTORY_BOOTSTRAP_TOKEN: `${token} with spaces` }, 'INVENTORY_BOOTSTRAP_TOKEN must be at least 32 characters'],
+    [{ INVENTORY_BOOTSTRAP_TOKEN_FILE: '/nonexistent/token' }, 'INVENTORY_BOOTSTRAP_TOKEN_FILE must be the path'],
+    [{ INVENTORY_BOOTSTRAP_TOKEN: token, INVENTORY_BOOTSTRAP_TOKEN_FILE: '/x' }, 'must not both be set'],
+    [{ INVENTORY_AUTH_READS: 'yes' }, 'INVENTORY_AUTH_READS must be true or false'],
+  ])('refuses %j without repeating the secret', (env, message) => {
+    let text = '';
+    try {
+      loadConfig(env);
+    } catch (error) {
+      text = (error as Error).message;
+    }
+    expect(text).toContain(message);
+    expect(text).not.toContain('too-short');
+    expect(text).not.toContain(token);
+  });
+
+  it('refuses a token file whose content is too short, without repeating it', () => {
+    const file = join(dir, 'short');
+    writeFileSync(file, 'short-secret\n');
+    expect(() => loadConfig({ INVENTORY_BOOTSTRAP_TOKEN_FILE: file })).toThrow(
+      /INVENTORY_BOOTSTRAP_TOKEN_FILE must be the path of a readable file holding a token of at least 32 characters/,
+    );
+  });
 });

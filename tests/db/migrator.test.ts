@@ -94,6 +94,26 @@ describe('migrations', () => {
     expect(second.id).toBe(first.id + 1);
   });
 
+  it('put servers that existed before the change feed into it as creations', async () => {
+    await createMigrator(db).migrateTo('2026_11_27_180000_create_servers');
+    await db
+      .insertInto('servers')
+      .values({ ...row, tags: '["legacy"]' })
+      .execute();
+    await migrateToLatest(db);
+    const changes = await db.selectFrom('server_changes').selectAll().execute();
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toMatchObject({ seq: 1, server_id: 1, action: 'create', actor: 'system', at: row.created_at });
+    expect(JSON.parse(changes[0]?.changes ?? '{}')).toStrictEqual({
+      hostname: { from: null, to: 'a' },
+      ip: { from: null, to: '192.0.2.1' },
+      status: { from: null, to: 'up' },
+      tags: { from: null, to: ['legacy'] },
+    });
+    const server = await db.selectFrom('servers').select('version').executeTakeFirstOrThrow();
+    expect(server.version).toBe(1);
+  });
+
   it('report a failing migration by name and leave it unapplied', async () => {
     // A table in the way makes the first migration fail.
     await db.schema.createTable('servers').addColumn('x', 'integer').execute();

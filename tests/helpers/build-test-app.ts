@@ -23,8 +23,8 @@ export interface TestApp {
 export interface TestAppOptions {
   /** Seed the sample servers (true by default, as in production). */
   seed?: boolean;
-  /** Extra environment for the configuration. */
-  env?: Record<string, string>;
+  /** Extra environment for the configuration; undefined removes a variable. */
+  env?: Record<string, string | undefined>;
   /** Runs before the app is ready, to add test-only routes. */
   extend?: (app: FastifyInstance) => void;
 }
