@@ -5,7 +5,7 @@ export default defineConfig({
     include: ['tests/**/*.test.ts'],
     environment: 'node',
     // Each file builds its own app on its own database; end-to-end tests start real processes.
-    testTimeout: 20_000,
+    testTimeout: 30_000,
     hookTimeout: 20_000,
   },
 });

@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
 import { insertChanges } from '../changes/changes.repository.js';
-import { insertServers } from '../servers/servers.repository.js';
+import { type ServerFields, insertServers } from '../servers/servers.repository.js';
 import { toServer } from '../servers/servers.mapper.js';
 import { diff, valuesOf } from '../servers/servers.values.js';
-import type { Database, NewServerRow } from './types.js';
+import type { Database } from './types.js';
 
 /** The specification's two sample servers. */
-export const SAMPLE_SERVERS: readonly Omit<NewServerRow, 'created_at' | 'updated_at'>[] = [
+export const SAMPLE_SERVERS: readonly ServerFields[] = [
   {
     hostname: 'web-prod-01',
     ip: '10.0.0.1',
@@ -15,7 +15,7 @@ export const SAMPLE_SERVERS: readonly Omit<NewServerRow, 'created_at' | 'updated
     role: 'web',
     location: null,
     os: null,
-    tags: '[]',
+    tags: [],
     notes: null,
   },
   {
@@ -26,7 +26,7 @@ export const SAMPLE_SERVERS: readonly Omit<NewServerRow, 'created_at' | 'updated
     role: 'database',
     location: null,
     os: null,
-    tags: '[]',
+    tags: [],
     notes: null,
   },
 ];

@@ -17,6 +17,14 @@ export interface ServersTable {
   updated_at: string;
   /** Starts at 1 and grows by one with every change: the ETag and the compare-and-swap of writes. */
   version: Generated<number>;
+  /** The address as bytes that sort like it (see src/servers/ip-key.ts); set on every write. */
+  ip_key: Buffer;
+}
+
+/** One row per tag of a server, for indexed tag filters. Kept in step with servers.tags. */
+export interface ServerTagsTable {
+  server_id: number;
+  tag: string;
 }
 
 export interface ApiTokensTable {
@@ -52,6 +60,7 @@ export interface Database {
   inventory_meta: InventoryMetaTable;
   api_tokens: ApiTokensTable;
   server_changes: ServerChangesTable;
+  server_tags: ServerTagsTable;
 }
 
 export type ServerRow = Selectable<ServersTable>;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Database, NewServerRow, ServerRow, ServerRowUpdate } from '../db/types.js';
+import type { Database, ServerRow } from '../db/types.js';
+import { ipKey } from './ip-key.js';
 
 // Repositories take `db` first and never open a transaction: a `Transaction<Database>` fits
 // wherever `db` does, so the service decides what runs atomically.
@@ -21,11 +22,52 @@ export async function countServers(db: Kysely<Database>): Promise<number> {
   return Number(count);
 }
 
-export async function insertServers(db: Kysely<Database>, rows: NewServerRow[]): Promise<ServerRow[]> {
+/** What a write stores; the repository derives the rest (the address key, the tag rows). */
+export interface ServerFields {
+  hostname: string;
+  /** In canonical form (see canonicalIp). */
+  ip: string;
+  status: string;
+  environment: string | null;
+  role: string | null;
+  location: string | null;
+  os: string | null;
+  tags: string[];
+  notes: string | null;
+}
+
+function columns(fields: ServerFields) {
+  return { ...fields, tags: JSON.stringify(fields.tags), ip_key: ipKey(fields.ip) };
+}
+
+async function insertTags(db: Kysely<Database>, rows: { id: number; tags: string[] }[]): Promise<void> {
+  const tagRows = rows.flatMap(({ id, tags }) => tags.map((tag) => ({ server_id: id, tag })));
+  // Chunks keep each statement under every database's limit on bound parameters.
+  for (let start = 0; start < tagRows.length; start += 5000) {
+    await db
+      .insertInto('server_tags')
+      .values(tagRows.slice(start, start + 5000))
+      .execute();
+  }
+}
+
+export async function insertServers(
+  db: Kysely<Database>,
+  rows: (ServerFields & { created_at: string; updated_at: string })[],
+): Promise<ServerRow[]> {
   if (rows.length === 0) {
     return [];
   }
-  return db.insertInto('servers').values(rows).returningAll().execute();
+  const inserted = await db
+    .insertInto('servers')
+    .values(rows.map((row) => ({ ...row, ...columns(row) })))
+    .returningAll()
+    .execute();
+  await insertTags(
+    db,
+    inserted.map((row, i) => ({ id: row.id, tags: rows[i]?.tags ?? [] })),
+  );
+  return inserted;
 }
 
 /** Servers that hold any of these host names or addresses. */
@@ -45,19 +87,24 @@ export function findServersByHostnameOrIp(
  * Updates the server if it is still at `version` (a compare-and-swap) and moves it to the next
  * version; undefined if it is gone or has changed.
  */
-export function updateServer(
+export async function updateServer(
   db: Kysely<Database>,
   id: number,
   version: number,
-  values: ServerRowUpdate,
+  values: ServerFields & { updated_at: string },
 ): Promise<ServerRow | undefined> {
-  return db
+  const updated = await db
     .updateTable('servers')
-    .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
+    .set((eb) => ({ ...values, ...columns(values), version: eb('version', '+', 1) }))
     .where('id', '=', id)
     .where('version', '=', version)
     .returningAll()
     .executeTakeFirst();
+  if (updated !== undefined) {
+    await db.deleteFrom('server_tags').where('server_id', '=', id).execute();
+    await insertTags(db, [{ id, tags: values.tags }]);
+  }
+  return updated;
 }
 
 /** Deletes the server if it is still at `version`; false if it is gone or has changed. */

@@ -9,7 +9,7 @@ import { ifMatchAllows } from '../shared/etag.js';
 import { etagOf, toServer } from './servers.mapper.js';
 import * as repository from './servers.repository.js';
 import type { ChangeList, Server, ServerInput, ServerList, ServerPatch } from './servers.schemas.js';
-import { type ServerValues, diff, rowValues, valuesFromInput, valuesOf, valuesWithPatch } from './servers.values.js';
+import { type ServerValues, diff, valuesFromInput, valuesOf, valuesWithPatch } from './servers.values.js';
 
 /** A server and its current ETag. */
 export interface VersionedServer {
@@ -117,7 +117,7 @@ export function createServersService(db: Kysely<Database>): ServersService {
       return versioned(row);
     }
     const at = new Date().toISOString();
-    const updated = await repository.updateServer(trx, row.id, row.version, { ...rowValues(next), updated_at: at });
+    const updated = await repository.updateServer(trx, row.id, row.version, { ...next, updated_at: at });
     if (updated === undefined) {
       throw appError('PRECONDITION_FAILED');
     }
@@ -155,7 +155,7 @@ export function createServersService(db: Kysely<Database>): ServersService {
           const at = new Date().toISOString();
           const rows = await repository.insertServers(
             trx,
-            candidates.map(({ values }) => ({ ...rowValues(values), created_at: at, updated_at: at })),
+            candidates.map(({ values }) => ({ ...values, created_at: at, updated_at: at })),
           );
           await insertChanges(
             trx,

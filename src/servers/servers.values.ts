@@ -1,4 +1,3 @@
-import type { NewServerRow } from '../db/types.js';
 import { appError } from '../errors.js';
 import { canonicalIp } from './ip-address.js';
 import type { Change, Server, ServerInput, ServerPatch } from './servers.schemas.js';
@@ -78,11 +77,6 @@ export function valuesOf(server: Server): ServerValues {
     tags: server.tags,
     notes: server.notes,
   };
-}
-
-/** The columns for these values. */
-export function rowValues(values: ServerValues): Omit<NewServerRow, 'created_at' | 'updated_at'> {
-  return { ...values, tags: JSON.stringify(values.tags) };
 }
 
 /** `{ field: { from, to } }` for every field that differs. */

@@ -4,6 +4,7 @@ import { createDatabase } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrator.js';
 import { initialiseInventory } from '../../src/db/seed.js';
 import type { Database } from '../../src/db/types.js';
+import { insertServers } from '../../src/servers/servers.repository.js';
 
 async function servers(db: Kysely<Database>) {
   return db.selectFrom('servers').select(['id', 'hostname', 'ip', 'status']).orderBy('id').execute();
@@ -51,9 +52,8 @@ describe('initialiseInventory', () => {
 
   it('never seeds on top of existing data', async () => {
     const at = '2026-01-01T00:00:00.000Z';
-    await db
-      .insertInto('servers')
-      .values({
+    await insertServers(db, [
+      {
         hostname: 'existing',
         ip: '192.0.2.1',
         status: 'up',
@@ -61,12 +61,12 @@ describe('initialiseInventory', () => {
         role: null,
         location: null,
         os: null,
-        tags: '[]',
+        tags: [],
         notes: null,
         created_at: at,
         updated_at: at,
-      })
-      .execute();
+      },
+    ]);
     expect(await initialiseInventory(db, { seed: true })).toStrictEqual({ seeded: false });
     expect((await servers(db)).map((s) => s.hostname)).toStrictEqual(['existing']);
   });

@@ -99,7 +99,7 @@ describe('GET /api/v1/servers with stored data', () => {
     const at = '2026-01-02T03:04:05.678Z';
     const common = { created_at: at, updated_at: at, role: null, location: null, os: null, notes: null };
     await insertServers(t.db, [
-      { ...common, hostname: 'zeta', ip: '192.0.2.9', status: 'maintenance', environment: null, tags: '[]' },
+      { ...common, hostname: 'zeta', ip: '192.0.2.9', status: 'maintenance', environment: null, tags: [] },
       {
         ...common,
         hostname: 'alpha',
@@ -109,10 +109,10 @@ describe('GET /api/v1/servers with stored data', () => {
         role: 'cache',
         location: 'par-1',
         os: 'debian-12',
-        tags: '["pci","edge"]',
+        tags: ['pci', 'edge'],
         notes: 'rack 4, "left" side',
       },
-      { ...common, hostname: 'mid', ip: '192.0.2.10', status: 'up', environment: 'production', tags: '[]' },
+      { ...common, hostname: 'mid', ip: '192.0.2.10', status: 'up', environment: 'production', tags: [] },
     ]);
 
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers' });
