@@ -86,9 +86,13 @@ describe('migrations', () => {
 
   it('never hand out the id of a deleted server again', async () => {
     await migrateToLatest(db);
-    const first = await raw().insertInto('servers').values(row).returning('id').executeTakeFirstOrThrow();
+    const first: { id: number } = await raw()
+      .insertInto('servers')
+      .values(row)
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await db.deleteFrom('servers').where('id', '=', first.id).execute();
-    const second = await raw()
+    const second: { id: number } = await raw()
       .insertInto('servers')
       .values({ ...row, hostname: 'b' })
       .returning('id')
