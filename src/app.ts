@@ -4,10 +4,11 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { Database } from './db/types.js';
 import { changesRoutes } from './changes/changes.routes.js';
+import { createChangesService } from './changes/changes.service.js';
 import { healthRoutes } from './health/health.routes.js';
 import { auth } from './plugins/auth.js';
 import { bodyParsers } from './plugins/body-parsers.js';
-import { clientErrorHandler, errorHandler } from './plugins/error-handler.js';
+import { clientErrorHandler, errorHandler, frameworkErrors } from './plugins/error-handler.js';
 import { validation } from './plugins/validation.js';
 import { serversRoutes } from './servers/servers.routes.js';
 import { createServersService } from './servers/servers.service.js';
@@ -27,6 +28,7 @@ export async function buildApp({ config, db, logger }: AppOptions): Promise<Fast
     loggerInstance: logger,
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler,
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onClose', async () => {
@@ -43,8 +45,9 @@ export async function buildApp({ config, db, logger }: AppOptions): Promise<Fast
   await app.register(
     async (api) => {
       await api.register(healthRoutes);
-      await api.register(serversRoutes, { service: createServersService(db) });
-      await api.register(changesRoutes, { db });
+      const changes = createChangesService(db);
+      await api.register(serversRoutes, { service: createServersService(db, changes) });
+      await api.register(changesRoutes, { service: changes });
     },
     { prefix: '/api/v1' },
   );

@@ -21,6 +21,11 @@ Configuration comes from the same environment variables as the server (DATABASE_
 
 class UsageError extends Error {}
 
+/** node:util parseArgs's refusals (unknown option, missing value), which are the user's to fix. */
+function isParseArgsError(error: unknown): boolean {
+  return error instanceof TypeError && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_');
+}
+
 /** Opens the configured database, migrated, for one command. */
 async function withDatabase<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
   const config = loadConfig(process.env);
@@ -153,7 +158,7 @@ try {
     process.stderr.write(`${error.message}\n\n${USAGE}\n`);
     process.exitCode = 2;
   } else {
-    const known = error instanceof ConfigError || error instanceof TokenError || error instanceof TypeError;
+    const known = error instanceof ConfigError || error instanceof TokenError || isParseArgsError(error);
     process.stderr.write(`${known ? (error as Error).message : String(error)}\n`);
     process.exitCode = 1;
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import Type, { type TSchema } from 'typebox';
+import Type, { type Static, type TSchema } from 'typebox';
 import Value from 'typebox/value';
 
 /**
@@ -20,6 +20,7 @@ const EXPECTED = {
 } as const;
 
 const MIN_BOOTSTRAP_TOKEN_LENGTH = 32;
+const BOOTSTRAP_TOKEN_PATTERN = `^\\S{${MIN_BOOTSTRAP_TOKEN_LENGTH},}$`;
 
 export const EnvSchema = Type.Object({
   PORT: Type.String({
@@ -50,7 +51,7 @@ export const EnvSchema = Type.Object({
     description: EXPECTED.INVENTORY_AUTH_READS,
   }),
   INVENTORY_BOOTSTRAP_TOKEN: Type.Optional(
-    Type.String({ pattern: `^\\S{${MIN_BOOTSTRAP_TOKEN_LENGTH},}$`, description: EXPECTED.INVENTORY_BOOTSTRAP_TOKEN }),
+    Type.String({ pattern: BOOTSTRAP_TOKEN_PATTERN, description: EXPECTED.INVENTORY_BOOTSTRAP_TOKEN }),
   ),
   INVENTORY_BOOTSTRAP_TOKEN_FILE: Type.Optional(
     Type.String({ minLength: 1, description: EXPECTED.INVENTORY_BOOTSTRAP_TOKEN_FILE }),
@@ -133,7 +134,7 @@ function readBootstrapToken(
   }
   // Secret files usually end with a newline; the token is the content without surrounding whitespace.
   const token = content.trim();
-  if (!new RegExp(`^\\S{${MIN_BOOTSTRAP_TOKEN_LENGTH},}$`).test(token)) {
+  if (!new RegExp(BOOTSTRAP_TOKEN_PATTERN).test(token)) {
     return { problem: `INVENTORY_BOOTSTRAP_TOKEN_FILE must be ${EXPECTED.INVENTORY_BOOTSTRAP_TOKEN_FILE}` };
   }
   return token;
@@ -166,16 +167,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
-  const env_ = withDefaults as {
-    PORT: string;
-    HOST: string;
-    DATABASE_URL: string;
-    LOG_LEVEL: LogLevel;
-    INVENTORY_SEED: 'true' | 'false';
-    INVENTORY_AUTH_READS: 'true' | 'false';
-    INVENTORY_BOOTSTRAP_TOKEN?: string;
-    INVENTORY_BOOTSTRAP_TOKEN_FILE?: string;
-  };
+  const env_ = withDefaults as Static<typeof EnvSchema>;
 
   const port = Number(env_.PORT);
   if (port > 65535) {

@@ -1,5 +1,5 @@
 import type { ServerChangeRow } from '../db/types.js';
-import type { Change } from '../servers/servers.schemas.js';
+import type { Change } from './changes.schemas.js';
 
 export function toChange(row: ServerChangeRow): Change {
   return {

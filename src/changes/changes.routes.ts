@@ -1,17 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/types.js';
-import { ChangeList, ChangesQuery } from '../servers/servers.schemas.js';
 import { errorResponses } from '../shared/schemas.js';
-import { toChange } from './changes.mapper.js';
-import { listChanges } from './changes.repository.js';
+import { ChangeList, ChangesQuery } from './changes.schemas.js';
+import type { ChangesService } from './changes.service.js';
 
 export interface ChangesRoutesOptions {
-  db: Kysely<Database>;
+  service: ChangesService;
 }
 
 /** The change feed: every create, update and delete of the inventory, in order. */
-export const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = async (app, { db }) => {
+export const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = async (app, { service }) => {
   app.get(
     '/changes',
     {
@@ -27,9 +24,9 @@ export const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = as
         response: { 200: ChangeList, ...errorResponses(400, 401, 403, 429) },
       },
     },
-    async (request) => {
+    (request) => {
       const { after = 0, limit = 100 } = request.query;
-      return { changes: (await listChanges(db, after, limit)).map(toChange) };
+      return service.list(after, limit);
     },
   );
 };

@@ -20,7 +20,11 @@ export async function writeTransaction<T>(
       await sql`commit`.execute(connection);
       return result;
     } catch (error) {
-      await sql`rollback`.execute(connection);
+      try {
+        await sql`rollback`.execute(connection);
+      } catch {
+        // SQLite may have rolled back already (after SQLITE_FULL, for one); the first error is the one to report.
+      }
       throw error;
     }
   });

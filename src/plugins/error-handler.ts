@@ -91,7 +91,7 @@ function classify(error: MaybeAppError): { code: ErrorCode; details?: ErrorDetai
   if (status >= 400 && status < 500) {
     return { code: STATUS_CODES[status] ?? 'BAD_REQUEST' };
   }
-  return { code: status === 503 ? 'SERVICE_UNAVAILABLE' : 'INTERNAL_ERROR' };
+  return { code: STATUS_CODES[status] ?? 'INTERNAL_ERROR' };
 }
 
 /** Builds the JSON error body for a registered code. */
@@ -126,6 +126,14 @@ function handleNotFound(this: FastifyInstance, request: FastifyRequest, reply: F
     return reply.code(405).header('allow', allowed.join(', ')).send(errorBody('METHOD_NOT_ALLOWED'));
   }
   return reply.code(404).send(errorBody('ROUTE_NOT_FOUND'));
+}
+
+/**
+ * Errors Fastify raises before routing, such as a path with a malformed percent-encoding
+ * (`/api/v1/servers/%ZZ`): a 400 with the JSON error, not the framework's own body.
+ */
+export function frameworkErrors(_error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(400).type('application/json; charset=utf-8').send(errorBody('BAD_REQUEST'));
 }
 
 /**

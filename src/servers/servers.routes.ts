@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ifNoneMatchHits } from '../shared/etag.js';
 import { errorResponses } from '../shared/schemas.js';
+import { ChangeList } from '../changes/changes.schemas.js';
 import {
-  ChangeList,
   CreateServersBody,
   NoQuery,
   Server,
@@ -92,6 +92,7 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
           'with the array; it is created in one transaction, all or nothing, and errors name the index ' +
           'of each bad item (`[3].hostname`).',
         security: [{ bearerAuth: [] }],
+        querystring: NoQuery,
         body: CreateServersBody,
         response: {
           201: {
@@ -104,7 +105,8 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
     },
     async (request, reply) => {
       const body = request.body;
-      const created = await service.createServers(Array.isArray(body) ? body : [body], writeContext(request));
+      const batch = Array.isArray(body);
+      const created = await service.createServers(batch ? body : [body], { ...writeContext(request), batch });
       if (Array.isArray(body)) {
         return reply.code(201).send(created.map((c) => c.server));
       }
@@ -112,7 +114,7 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
       if (only === undefined) {
         throw new Error('created nothing');
       }
-      void reply.header('location', `${request.url.replace(/\/$/, '')}/${only.server.id}`);
+      void reply.header('location', `${app.prefix}/servers/${only.server.id}`);
       return sendVersioned(reply, only, 201);
     },
   );
@@ -128,6 +130,7 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
         description: 'Omitted fields go back to their defaults. Honours If-Match (412 on a mismatch).',
         security: [{ bearerAuth: [] }],
         params: ServerIdParams,
+        querystring: NoQuery,
         body: ServerInput,
         response: { 200: { ...Server, headers: ETAG_HEADER }, ...errorResponses(...WRITE_ERRORS) },
       },
@@ -149,6 +152,7 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
           'null clears an optional field. Honours If-Match (412 on a mismatch).',
         security: [{ bearerAuth: [] }],
         params: ServerIdParams,
+        querystring: NoQuery,
         body: ServerPatch,
         response: { 200: { ...Server, headers: ETAG_HEADER }, ...errorResponses(...WRITE_ERRORS) },
       },
@@ -168,6 +172,7 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
         description: 'Its history stays. Honours If-Match (412 on a mismatch).',
         security: [{ bearerAuth: [] }],
         params: ServerIdParams,
+        querystring: NoQuery,
         response: {
           204: Type.Unsafe<undefined>({ description: 'Deleted' }),
           ...errorResponses(400, 401, 403, 404, 412, 429),

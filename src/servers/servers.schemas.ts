@@ -19,7 +19,7 @@ export const ServerStatus = Type.Enum(SERVER_STATUSES, {
 });
 export type ServerStatus = Static<typeof ServerStatus>;
 
-const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339, UTC' });
+export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339, UTC' });
 
 export const Server = Type.Object(
   {
@@ -65,12 +65,14 @@ const HOSTNAME_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 
 const Hostname = Type.String({
   maxLength: 253,
-  pattern: `^${HOSTNAME_LABEL}(?:\\.${HOSTNAME_LABEL})*$`,
+  // The last label is never all digits (RFC 1123 2.1, RFC 3696 2): "10.0.0.1" or "42" would be
+  // read as an address by the tools that consume the inventory.
+  pattern: `^(?:${HOSTNAME_LABEL}\\.)*(?![0-9]+$)${HOSTNAME_LABEL}$`,
   description: 'An RFC 1123 host name, stored in lowercase; unique regardless of case',
   examples: ['web-prod-01'],
   errorMessage:
     'must be an RFC 1123 host name of at most 253 characters: dot-separated labels of 1 to 63 letters, ' +
-    'digits and hyphens, neither starting nor ending with a hyphen',
+    'digits and hyphens, neither starting nor ending with a hyphen, the last one not all digits',
 });
 
 const IpAddress = Type.String({
@@ -87,8 +89,8 @@ const Label = Nullable(
   Type.String({
     minLength: 1,
     maxLength: 64,
-    pattern: '^[^\\p{C}]+$',
-    errorMessage: 'must be 1 to 64 printable characters, or null',
+    pattern: '^[^\\p{C}]*[^\\p{C}\\s][^\\p{C}]*$',
+    errorMessage: 'must be 1 to 64 printable characters, not only spaces, or null',
   }),
 );
 
@@ -170,38 +172,6 @@ export const ServerPatch = Type.Object(
   { additionalProperties: false, description: 'A JSON Merge Patch of a server (RFC 7396)' },
 );
 export type ServerPatch = Static<typeof ServerPatch>;
-
-export const CHANGE_ACTIONS = ['create', 'update', 'delete'] as const;
-
-export const Change = Type.Object(
-  {
-    seq: Type.Integer({ minimum: 1, description: 'Position in the change feed; grows with every change' }),
-    server_id: Type.Integer({ minimum: 1 }),
-    action: Type.Enum(CHANGE_ACTIONS),
-    at: Timestamp,
-    actor: Type.String({ description: 'The name of the token that made the change' }),
-    changes: Type.Record(
-      Type.String(),
-      Type.Object({ from: Type.Unknown(), to: Type.Unknown() }, { additionalProperties: false }),
-      { description: 'Each changed field, with its value before and after' },
-    ),
-  },
-  { additionalProperties: false },
-);
-export type Change = Static<typeof Change>;
-
-export const ChangeList = Type.Object({ changes: Type.Array(Change) }, { additionalProperties: false });
-export type ChangeList = Static<typeof ChangeList>;
-
-export const ChangesQuery = Type.Object(
-  {
-    after: Type.Optional(
-      Type.Integer({ minimum: 0, default: 0, description: 'Only changes with a larger seq; 0 for all' }),
-    ),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-  },
-  { additionalProperties: false },
-);
 
 /** No query parameters are accepted yet: an unknown one is a 400, never silently ignored. */
 export const NoQuery = Type.Object({}, { additionalProperties: false });

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
-import { insertChanges, listServerChanges } from '../changes/changes.repository.js';
-import { toChange } from '../changes/changes.mapper.js';
+import { insertChanges } from '../changes/changes.repository.js';
+import type { ChangeList } from '../changes/changes.schemas.js';
+import type { ChangesService } from '../changes/changes.service.js';
 import { uniqueViolationColumn } from '../db/errors.js';
 import { writeTransaction } from '../db/transaction.js';
 import type { Database, ServerRow } from '../db/types.js';
@@ -8,7 +9,7 @@ import { type ErrorDetail, appError } from '../errors.js';
 import { ifMatchAllows } from '../shared/etag.js';
 import { etagOf, toServer } from './servers.mapper.js';
 import * as repository from './servers.repository.js';
-import type { ChangeList, Server, ServerInput, ServerList, ServerPatch } from './servers.schemas.js';
+import type { Server, ServerInput, ServerList, ServerPatch } from './servers.schemas.js';
 import { type ServerValues, diff, valuesFromInput, valuesOf, valuesWithPatch } from './servers.values.js';
 
 /** A server and its current ETag. */
@@ -28,8 +29,11 @@ export interface WriteContext {
 export interface ServersService {
   getServer(id: number): Promise<VersionedServer>;
   listServers(): Promise<ServerList>;
-  /** Creates every server or none. */
-  createServers(inputs: ServerInput[], context: WriteContext): Promise<VersionedServer[]>;
+  /**
+   * Creates every server or none. With `batch`, errors name each item by its index (`[0].ip`),
+   * as the request sent an array (of one item, maybe).
+   */
+  createServers(inputs: ServerInput[], context: WriteContext & { batch: boolean }): Promise<VersionedServer[]>;
   replaceServer(id: number, input: ServerInput, context: WriteContext): Promise<VersionedServer>;
   patchServer(id: number, patch: ServerPatch, context: WriteContext): Promise<VersionedServer>;
   deleteServer(id: number, context: WriteContext): Promise<void>;
@@ -97,17 +101,25 @@ async function conflictsAs409<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createServersService(db: Kysely<Database>): ServersService {
-  /** Reads the server for a conditional write: 404 if it is gone, 412 if If-Match does not match. */
+export function createServersService(db: Kysely<Database>, changes: ChangesService): ServersService {
+  /**
+   * Reads the server for a conditional write: 404 if it is gone (412 if the client sent If-Match,
+   * which cannot match what does not exist: RFC 9110 13.1.1), 412 if If-Match does not match.
+   */
   async function current(trx: Kysely<Database>, id: number, ifMatch: string | undefined): Promise<ServerRow> {
     const row = await repository.findServerById(trx, id);
     if (row === undefined) {
-      throw appError('SERVER_NOT_FOUND');
+      throw appError(ifMatch === undefined ? 'SERVER_NOT_FOUND' : 'PRECONDITION_FAILED');
     }
     if (!ifMatchAllows(ifMatch, etagOf(row))) {
-      throw appError('PRECONDITION_FAILED', { headers: { etag: etagOf(row) } });
+      throw preconditionFailed(row);
     }
     return row;
+  }
+
+  /** 412, with the current ETag when there is a current server. */
+  function preconditionFailed(row: ServerRow | undefined) {
+    return appError('PRECONDITION_FAILED', row === undefined ? {} : { headers: { etag: etagOf(row) } });
   }
 
   /** Writes new values over a server, with its history row, unless nothing changes. */
@@ -119,7 +131,8 @@ export function createServersService(db: Kysely<Database>): ServersService {
     const at = new Date().toISOString();
     const updated = await repository.updateServer(trx, row.id, row.version, { ...next, updated_at: at });
     if (updated === undefined) {
-      throw appError('PRECONDITION_FAILED');
+      // Changed by a concurrent writer since we read it (possible where writers do not serialise).
+      throw preconditionFailed(await repository.findServerById(trx, row.id));
     }
     await insertChanges(trx, [{ server_id: row.id, action: 'update', at, actor, changes: JSON.stringify(changes) }]);
     return versioned(updated);
@@ -143,8 +156,7 @@ export function createServersService(db: Kysely<Database>): ServersService {
       });
     },
 
-    createServers(inputs, { actor }) {
-      const batch = inputs.length > 1;
+    createServers(inputs, { actor, batch }) {
       const candidates = inputs.map((input, index) => {
         const prefix = batch ? `[${index}].` : '';
         return { values: valuesFromInput(input, `${prefix}ip`), prefix };
@@ -157,17 +169,20 @@ export function createServersService(db: Kysely<Database>): ServersService {
             trx,
             candidates.map(({ values }) => ({ ...values, created_at: at, updated_at: at })),
           );
+          // Ids follow the order of the request; RETURNING's order is not guaranteed everywhere.
+          rows.sort((a, b) => a.id - b.id);
+          const created = rows.map(versioned);
           await insertChanges(
             trx,
-            rows.map((row, index) => ({
-              server_id: row.id,
+            created.map(({ server }) => ({
+              server_id: server.id,
               action: 'create' as const,
               at,
               actor,
-              changes: JSON.stringify(diff(null, candidates[index]?.values ?? null)),
+              changes: JSON.stringify(diff(null, valuesOf(server))),
             })),
           );
-          return rows.map(versioned);
+          return created;
         }),
       );
     },
@@ -198,7 +213,7 @@ export function createServersService(db: Kysely<Database>): ServersService {
       await writeTransaction(db, async (trx) => {
         const row = await current(trx, id, ifMatch);
         if (!(await repository.deleteServer(trx, id, row.version))) {
-          throw appError('PRECONDITION_FAILED');
+          throw preconditionFailed(await repository.findServerById(trx, id));
         }
         const changes = diff(valuesOf(toServer(row)), null);
         await insertChanges(trx, [
@@ -208,11 +223,12 @@ export function createServersService(db: Kysely<Database>): ServersService {
     },
 
     async serverHistory(id) {
-      const rows = await listServerChanges(db, id);
-      if (rows.length === 0) {
+      const history = await changes.ofServer(id);
+      // No history: a server added by other means than the API has none, yet it exists.
+      if (history.changes.length === 0 && (await repository.findServerById(db, id)) === undefined) {
         throw appError('SERVER_NOT_FOUND');
       }
-      return { changes: rows.map(toChange) };
+      return history;
     },
   };
 }

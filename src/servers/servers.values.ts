@@ -1,6 +1,7 @@
 import { appError } from '../errors.js';
 import { canonicalIp } from './ip-address.js';
-import type { Change, Server, ServerInput, ServerPatch } from './servers.schemas.js';
+import type { Change } from '../changes/changes.schemas.js';
+import type { Server, ServerInput, ServerPatch } from './servers.schemas.js';
 
 /** The fields a client writes, in the order the history lists them. */
 export const TRACKED_FIELDS = [

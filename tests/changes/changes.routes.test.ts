@@ -73,6 +73,13 @@ describe('GET /api/v1/servers/:id/history', () => {
     expect(changes[1]?.changes.hostname).toStrictEqual({ from: 'db-prod-01', to: null });
   });
 
+  it('answers an empty history for a server that exists but has none (added outside the API)', async () => {
+    await t.db.deleteFrom('server_changes').where('server_id', '=', 1).execute();
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers/1/history' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toStrictEqual({ changes: [] });
+  });
+
   it('answers 404 for a server that never existed and 400 for a malformed id', async () => {
     const missing = await t.app.inject({ method: 'GET', url: '/api/v1/servers/999/history' });
     expect(missing.statusCode).toBe(404);

@@ -120,6 +120,23 @@ describe('migrations', () => {
     expect(server.version).toBe(1);
   });
 
+  it('roll a failed run back whole, even after some of its statements succeeded', async () => {
+    await createMigrator(db).migrateTo('2026_11_27_190000_create_tokens_and_changes');
+    // The last statements of the next migration create this index: they fail, the first ones succeeded.
+    await db.schema.createIndex('servers_updated_at_id_idx').on('servers').column('id').execute();
+    await expect(migrateToLatest(db)).rejects.toThrow(
+      'Migration 2026_11_27_200000_add_ip_key_tags_and_list_indexes failed',
+    );
+    const tables = await db.introspection.getTables();
+    expect(tables.map((t) => t.name)).not.toContain('server_tags');
+    expect(tables.find((t) => t.name === 'servers')?.columns.map((c) => c.name)).not.toContain('ip_key');
+    const applied = (await createMigrator(db).getMigrations()).filter((m) => m.executedAt !== undefined);
+    expect(applied.map((m) => m.name)).toStrictEqual([
+      '2026_11_27_180000_create_servers',
+      '2026_11_27_190000_create_tokens_and_changes',
+    ]);
+  });
+
   it('report a failing migration by name and leave it unapplied', async () => {
     // A table in the way makes the first migration fail.
     await db.schema.createTable('servers').addColumn('x', 'integer').execute();

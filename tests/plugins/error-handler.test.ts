@@ -50,6 +50,13 @@ describe('the error handler', () => {
     }
   });
 
+  it('answers a malformed percent-encoding in the path with the JSON 400', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers/%ZZ' });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(res.json()).toStrictEqual({ error: 'Bad request', code: 'BAD_REQUEST' });
+  });
+
   it('returns 404 ROUTE_NOT_FOUND for any method on an unknown path', async () => {
     const res = await t.app.inject({ method: 'DELETE', url: '/api/v1/nope' });
     expect(res.statusCode).toBe(404);

@@ -193,7 +193,10 @@ describe('POST /api/v1/servers', () => {
     ['ip', 'localhost'],
     ['status', 'broken'],
     ['status', null],
+    ['hostname', '10.0.0.99'],
+    ['hostname', '42'],
     ['environment', ''],
+    ['environment', '   '],
     ['environment', 'x'.repeat(65)],
     ['role', 'bell\u0007'],
     ['location', 'tab\there'],
@@ -299,6 +302,44 @@ describe('POST /api/v1/servers', () => {
       payload: '{"hostname":"p","ip":"192.0.2.1","__proto__":{"status":"down"}}',
     });
     expect(res.statusCode).toBe(400);
+    expect(res.json<ErrorBody>().code).toBe('INVALID_JSON');
+  });
+
+  it('names the index in a one-item array too', async () => {
+    const res = await post([{ hostname: 'web-prod-01', ip: '192.0.2.1' }]);
+    expect(res.statusCode).toBe(409);
+    expect(res.json<ErrorBody>().details).toStrictEqual([
+      { field: '[0].hostname', message: 'is already used by server 1' },
+    ]);
+    const created = await post([{ hostname: 'solo', ip: '192.0.2.1' }]);
+    expect(created.statusCode).toBe(201);
+    expect(created.json<ServerBody[]>().map((s) => s.hostname)).toStrictEqual(['solo']);
+  });
+
+  it('never hands out the id of a deleted server again', async () => {
+    await t.app.inject({ method: 'DELETE', url: '/api/v1/servers/2', headers: AS_BOOTSTRAP });
+    const res = await post({ hostname: 'after-delete', ip: '192.0.2.1' });
+    expect(res.json<ServerBody>().id).toBe(3);
+  });
+
+  it('refuses query parameters on writes', async () => {
+    const res = await post({ hostname: 'q', ip: '192.0.2.1' }, {});
+    expect(res.statusCode).toBe(201);
+    for (const [method, url] of [
+      ['POST', '/api/v1/servers?dry_run=1'],
+      ['PUT', '/api/v1/servers/1?force=1'],
+      ['PATCH', '/api/v1/servers/1?force=1'],
+      ['DELETE', '/api/v1/servers/1?force=1'],
+    ] as const) {
+      const refused = await t.app.inject({
+        method,
+        url,
+        headers: AS_BOOTSTRAP,
+        ...(method === 'DELETE' ? {} : { payload: { hostname: 'web-prod-01', ip: '10.0.0.1' } }),
+      });
+      expect(refused.statusCode, url).toBe(400);
+      expect(refused.json<ErrorBody>().details?.[0]?.message).toBe('is not a known query parameter');
+    }
   });
 
   it('gives concurrent creates of one host name one 201 and 409s', async () => {
@@ -330,7 +371,10 @@ describe('PUT /api/v1/servers/:id', () => {
       notes: null,
       created_at: created.json<ServerBody>().created_at,
     });
+    expect(res.headers.etag).toMatch(/^"[^"]+"$/);
     expect(res.headers.etag).not.toBe(created.headers.etag);
+    const fetched = await t.app.inject({ method: 'GET', url: '/api/v1/servers/3' });
+    expect(fetched.headers.etag).toBe(res.headers.etag);
   });
 
   it('changes nothing, not even the ETag or the history, when the content is the same', async () => {
@@ -421,6 +465,34 @@ describe('PATCH /api/v1/servers/:id', () => {
     });
     const cleared = await patch({ tags: null });
     expect(cleared.json<ServerBody>().tags).toStrictEqual([]);
+  });
+
+  it('answers with the new ETag, the one a GET then gives', async () => {
+    const res = await patch({ role: 'api' });
+    expect(res.headers.etag).toMatch(/^"[^"]+"$/);
+    const fetched = await t.app.inject({ method: 'GET', url: '/api/v1/servers/1' });
+    expect(fetched.headers.etag).toBe(res.headers.etag);
+  });
+
+  it('refuses a malformed (400), empty (400) or oversized (413) merge-patch body', async () => {
+    const send = (payload: string) =>
+      t.app.inject({
+        method: 'PATCH',
+        url: '/api/v1/servers/1',
+        headers: { ...AS_BOOTSTRAP, 'content-type': 'application/merge-patch+json; charset=utf-8' },
+        payload,
+      });
+    const malformed = await send('{"notes": ');
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json<ErrorBody>().code).toBe('INVALID_JSON');
+    const empty = await send('');
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json<ErrorBody>().code).toBe('INVALID_JSON');
+    const huge = await send(JSON.stringify({ notes: 'n'.repeat(1_100_000) }));
+    expect(huge.statusCode).toBe(413);
+    const poisoned = await send('{"__proto__": {"notes": "x"}}');
+    expect(poisoned.statusCode).toBe(400);
+    expect(poisoned.json<ErrorBody>().code).toBe('INVALID_JSON');
   });
 
   it('accepts application/json too', async () => {
@@ -552,6 +624,19 @@ describe('conditional requests', () => {
         break;
       }
     }
+  });
+
+  it('answers 412 to If-Match on a server that does not exist, 404 without it', async () => {
+    for (const header of ['*', '"999-1"']) {
+      const res = await t.app.inject({
+        method: 'DELETE',
+        url: '/api/v1/servers/999',
+        headers: { ...AS_BOOTSTRAP, 'if-match': header },
+      });
+      expect(res.statusCode, header).toBe(412);
+    }
+    const plain = await t.app.inject({ method: 'DELETE', url: '/api/v1/servers/999', headers: AS_BOOTSTRAP });
+    expect(plain.statusCode).toBe(404);
   });
 
   it('never matches a weak ETag in If-Match', async () => {

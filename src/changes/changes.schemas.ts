@@ -1,0 +1,34 @@
+import Type, { type Static } from 'typebox';
+import { Timestamp } from '../servers/servers.schemas.js';
+
+export const CHANGE_ACTIONS = ['create', 'update', 'delete'] as const;
+
+export const Change = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 1, description: 'Position in the change feed; grows with every change' }),
+    server_id: Type.Integer({ minimum: 1 }),
+    action: Type.Enum(CHANGE_ACTIONS),
+    at: Timestamp,
+    actor: Type.String({ description: 'The name of the token that made the change' }),
+    changes: Type.Record(
+      Type.String(),
+      Type.Object({ from: Type.Unknown(), to: Type.Unknown() }, { additionalProperties: false }),
+      { description: 'Each changed field, with its value before and after' },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Change = Static<typeof Change>;
+
+export const ChangeList = Type.Object({ changes: Type.Array(Change) }, { additionalProperties: false });
+export type ChangeList = Static<typeof ChangeList>;
+
+export const ChangesQuery = Type.Object(
+  {
+    after: Type.Optional(
+      Type.Integer({ minimum: 0, default: 0, description: 'Only changes with a larger seq; 0 for all' }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  },
+  { additionalProperties: false },
+);
