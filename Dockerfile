@@ -24,8 +24,7 @@ COPY src ./src
 # Bundle, then prove the payload runs here: the CLI opens a database through the native binary and
 # applies the migrations, under this release's Node.js and musl.
 RUN npm run build:bundle \
-    && cd build/app \
-    && DATABASE_URL=sqlite::memory: node cli.mjs migrate
+    && DATABASE_URL=sqlite::memory: node build/app/cli.mjs migrate
 
 # --- runtime: Node.js, tini and the payload; no npm, no sources, no dev dependencies ------------------
 FROM alpine:${ALPINE_VERSION} AS runtime

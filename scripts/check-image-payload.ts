@@ -66,6 +66,12 @@ async function checkApi(url: string): Promise<number> {
   if (list.count !== 2 || JSON.stringify(hostnames) !== JSON.stringify(['web-prod-01', 'db-prod-01'])) {
     throw new Error(`unexpected server list ${JSON.stringify(list)}`);
   }
+  // The error path too: validation and the JSON error handler, compiled into the bundle.
+  const bad = await fetch(`${url}/api/v1/servers/abc`);
+  const badBody = (await bad.json()) as { code?: string };
+  if (bad.status !== 400 || badBody.code !== 'VALIDATION_FAILED') {
+    throw new Error(`GET /api/v1/servers/abc answered ${bad.status} ${JSON.stringify(badBody)}`);
+  }
   return list.count;
 }
 
@@ -113,7 +119,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `payload: ${files.length} files, ${mib} MiB (main.mjs, cli.mjs, ${SQLITE_PACKAGE} with its ${target} binary; ` +
         `the image carries linuxmusl-${process.arch} instead)\n` +
-        `Node ${process.version} served /api/v1/health and /api/v1/servers (${count} servers) from the payload ` +
+        `Node ${process.version} served /api/v1/health, /api/v1/servers (${count} servers) and a 400 from the payload ` +
         `folder alone, and exited 0 on SIGTERM\n`,
     );
   } finally {

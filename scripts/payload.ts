@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } fr
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { type Metafile, build } from 'esbuild';
 
 const require = createRequire(import.meta.url);
 
@@ -40,11 +40,12 @@ export function hostPrebuildTarget(): PrebuildTarget {
 
 /**
  * Bundles the server and the CLI into ESM files (`main.mjs`, `cli.mjs`) that need only Node.js and the
- * SQLite driver: no dev dependency, no TypeScript source, no npm. The driver stays external because it
- * loads a native binary from its own folder.
+ * SQLite driver: no dev dependency, no TypeScript source, no npm. The driver is not bundled: it loads
+ * a native binary from its own folder, and src/db/sqlite-driver.ts requires it at run time through
+ * createRequire (which esbuild leaves as it is; `external` keeps it so for a static import too).
  */
-export async function bundle(outDir: string): Promise<void> {
-  await build({
+export async function bundle(outDir: string): Promise<Metafile> {
+  const result = await build({
     absWorkingDir: ROOT,
     entryPoints: ENTRY_POINTS,
     outdir: outDir,
@@ -64,7 +65,9 @@ export async function bundle(outDir: string): Promise<void> {
     minifySyntax: true,
     legalComments: 'eof',
     logLevel: 'warning',
+    metafile: true,
   });
+  return result.metafile;
 }
 
 function copyTree(from: string, to: string): void {
@@ -100,12 +103,19 @@ export function copySqliteDriver(outDir: string, target: PrebuildTarget): void {
   copyFileSync(binary, join(dest, 'prebuilds', `${target}.node`));
 }
 
-/** Builds the complete runtime payload into an emptied `outDir`: what the image runs, and nothing else. */
-export async function assemblePayload(outDir: string, target: PrebuildTarget = hostPrebuildTarget()): Promise<void> {
+/**
+ * Builds the complete runtime payload into an emptied `outDir`: what the image runs, and nothing else.
+ * Returns esbuild's metafile of the bundle (its inputs, outputs and external imports).
+ */
+export async function assemblePayload(
+  outDir: string,
+  target: PrebuildTarget = hostPrebuildTarget(),
+): Promise<Metafile> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  await bundle(outDir);
+  const metafile = await bundle(outDir);
   copySqliteDriver(outDir, target);
+  return metafile;
 }
 
 /** Every file under `dir`, as paths relative to it, sorted. */

@@ -63,6 +63,8 @@ describe('the CI/CD workflow', () => {
 
   it('meets the hardening rules: SHA pins with version comments, no persisted credentials, no inline expressions', () => {
     expect(workflowProblems(TEXT)).toStrictEqual([]);
+    // shell: bash means bash -eo pipefail: `docker export | wc -c` fails when the export does.
+    expect(workflow.defaults).toStrictEqual({ run: { shell: 'bash' } });
     const refs = actionReferences(TEXT);
     expect(refs.length).toBeGreaterThanOrEqual(10);
     for (const { ref, comment } of refs) {

@@ -26,6 +26,7 @@ export interface Job {
 export interface Workflow {
   on: Record<string, unknown>;
   permissions?: Record<string, string> | string;
+  defaults?: { run?: { shell?: string } };
   env?: Record<string, string>;
   jobs: Record<string, Job>;
 }
