@@ -82,10 +82,11 @@ describe('the CI/CD workflow', () => {
     }
   });
 
-  it('lints with ESLint, Prettier, tsc, actionlint and hadolint', () => {
+  it('lints with ESLint, Prettier, tsc, actionlint and hadolint, and audits the bundled dependencies', () => {
     step('lint', runs('npm run lint'));
     step('lint', runs('npm run typecheck'));
     step('lint', runs('npm run lint:workflows'));
+    step('lint', runs('npm audit --omit=dev --audit-level=high'));
     expect(step('lint', uses('hadolint/hadolint-action')).with).toMatchObject({ dockerfile: 'Dockerfile' });
   });
 
