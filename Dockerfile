@@ -21,10 +21,13 @@ RUN --mount=type=cache,target=/root/.npm \
 COPY tsconfig.json ./
 COPY scripts ./scripts
 COPY src ./src
-# Bundle, then prove the payload runs here: the CLI opens a database through the native binary and
-# applies the migrations, under this release's Node.js and musl.
+# Bundle, then prove the payload runs on its own here: a copy outside /src (so that no node_modules of
+# the build can stand in for it) opens a database through the native binary and applies the
+# migrations, under this release's Node.js and musl.
 RUN npm run build:bundle \
-    && DATABASE_URL=sqlite::memory: node build/app/cli.mjs migrate
+    && cp -R build/app /tmp/payload-check \
+    && DATABASE_URL=sqlite::memory: node /tmp/payload-check/cli.mjs migrate \
+    && rm -rf /tmp/payload-check
 
 # --- runtime: Node.js, tini and the payload; no npm, no sources, no dev dependencies ------------------
 FROM alpine:${ALPINE_VERSION} AS runtime
