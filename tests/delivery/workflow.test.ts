@@ -114,6 +114,8 @@ describe('the CI/CD workflow', () => {
     expect(smoke.run).toContain('/api/v1/health');
     expect(smoke.run).toContain('/api/v1/servers');
     expect(smoke.run).toContain('docker stop');
+    expect(smoke.run).toContain('.Config.Healthcheck.Test');
+    expect(smoke.run).toContain("command -v npm'; then");
     expect(step('image', uses('aquasecurity/trivy-action')).with).toMatchObject({
       severity: 'HIGH,CRITICAL',
       'exit-code': '1',
