@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, ServerRow } from '../db/types.js';
 import { ipKey } from './ip-key.js';
+import { type Filters, type Listing, applyAfter, applyFilters, applySort, countMatching } from './servers.query.js';
 
 // Repositories take `db` first and never open a transaction: a `Transaction<Database>` fits
 // wherever `db` does, so the service decides what runs atomically.
@@ -9,15 +10,22 @@ export function findServerById(db: Kysely<Database>, id: number): Promise<Server
   return db.selectFrom('servers').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function listServers(db: Kysely<Database>): Promise<ServerRow[]> {
-  return db.selectFrom('servers').selectAll().orderBy('id').execute();
+/** One page of a listing: up to `limit` rows after the cursor (or the offset), in the listing's order. */
+export function listServers(
+  db: Kysely<Database>,
+  listing: Pick<Listing, 'filters' | 'sort' | 'after' | 'offset'>,
+  limit: number,
+): Promise<ServerRow[]> {
+  let query = applyFilters(db.selectFrom('servers').selectAll(), listing.filters);
+  if (listing.after !== undefined) {
+    query = applyAfter(query, listing.sort, listing.after);
+  }
+  query = applySort(query, listing.sort).limit(limit);
+  return (listing.offset > 0 ? query.offset(listing.offset) : query).execute();
 }
 
-export async function countServers(db: Kysely<Database>): Promise<number> {
-  const { count } = await db
-    .selectFrom('servers')
-    .select((eb) => eb.fn.countAll<number | string | bigint>().as('count'))
-    .executeTakeFirstOrThrow();
+export async function countServers(db: Kysely<Database>, filters: Filters = {}): Promise<number> {
+  const { count } = await countMatching(db, filters).executeTakeFirstOrThrow();
   // SQLite answers a number, PostgreSQL a bigint as a string.
   return Number(count);
 }

@@ -12,12 +12,24 @@ import {
   ServerList,
   ServerPatch,
 } from './servers.schemas.js';
+import { appError } from '../errors.js';
+import { CSV_TYPE, EXPORT_FORMATS, NDJSON_TYPE, exportStream, requestedFormat } from './servers.export.js';
+import { filterParameters, pagingParameters, parseListing } from './servers.query.js';
 import type { ServersService, VersionedServer, WriteContext } from './servers.service.js';
 import Type from 'typebox';
 
 export interface ServersRoutesOptions {
   service: ServersService;
 }
+
+const ListQuery = Type.Object(
+  {
+    ...filterParameters,
+    ...pagingParameters,
+    format: Type.Optional(Type.Enum(EXPORT_FORMATS, { description: 'json (the default), csv or ndjson' })),
+  },
+  { additionalProperties: false },
+);
 
 const ETAG_HEADER = { etag: Type.String({ description: 'The strong ETag of the server' }) };
 const LOCATION_HEADER = { location: Type.String({ description: 'The URL of the created server' }) };
@@ -44,12 +56,47 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
       schema: {
         operationId: 'listServers',
         tags: ['servers'],
-        summary: 'List the servers',
-        querystring: NoQuery,
-        response: { 200: ServerList, ...errorResponses(400, 401, 403, 429) },
+        summary: 'List, filter, sort and page the servers; export them as CSV or NDJSON',
+        description:
+          'Filters combine with AND; several values of one filter (repeated, or comma-separated) match any ' +
+          'of them, except `tag`, where the server must have every tag. Pages with `limit` and `offset`, or ' +
+          'with the opaque `cursor` from `next` (also in the Link header), which neither skips nor repeats a ' +
+          'row while servers come and go. With `format=csv` or `Accept: text/csv` (RFC 4180) and ' +
+          '`format=ndjson` or `Accept: application/x-ndjson`, every matching server is streamed, unpaged.',
+        querystring: ListQuery,
+        response: {
+          200: { ...ServerList, headers: { link: Type.Optional(Type.String({ description: 'rel="next"' })) } },
+          ...errorResponses(400, 401, 403, 429),
+        },
       },
     },
-    () => service.listServers(),
+    async (request, reply) => {
+      const { format, ...query } = request.query;
+      const wanted = requestedFormat(format, request.headers.accept);
+      if (wanted !== 'json') {
+        if (query.limit !== undefined || query.offset !== undefined || query.cursor !== undefined) {
+          throw appError('VALIDATION_FAILED', [
+            { field: 'format', message: 'exports are not paged: drop limit, offset and cursor' },
+          ]);
+        }
+        const { filters, sort } = parseListing(query);
+        const stream = exportStream(wanted, service.exportServers({ filters, sort }));
+        void reply.type(wanted === 'csv' ? CSV_TYPE : NDJSON_TYPE);
+        if (wanted === 'csv') {
+          void reply.header('content-disposition', 'attachment; filename="servers.csv"');
+        }
+        // A stream bypasses the JSON serialiser; the route's types only describe the JSON answer.
+        return reply.send(stream as unknown as ServerList);
+      }
+      const page = await service.listServers(parseListing(query));
+      if (page.next !== null) {
+        const params = new URLSearchParams(request.url.split('?')[1] ?? '');
+        params.delete('offset');
+        params.set('cursor', page.next);
+        void reply.header('link', `<${app.prefix}/servers?${params.toString()}>; rel="next"`);
+      }
+      return page;
+    },
   );
 
   app.get(

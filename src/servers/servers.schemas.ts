@@ -43,7 +43,8 @@ export type Server = Static<typeof Server>;
 export const ServerList = Type.Object(
   {
     servers: Type.Array(Server, { description: 'The servers, ordered by id' }),
-    count: Type.Integer({ minimum: 0, description: 'How many servers match the request in all' }),
+    count: Type.Integer({ minimum: 0, description: 'How many servers match the filters in all, not just this page' }),
+    next: Nullable(Type.String({ description: 'Cursor of the next page, for `cursor=`; null on the last page' })),
   },
   { additionalProperties: false },
 );

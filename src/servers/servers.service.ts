@@ -9,6 +9,7 @@ import { type ErrorDetail, appError } from '../errors.js';
 import { ifMatchAllows } from '../shared/etag.js';
 import { etagOf, toServer } from './servers.mapper.js';
 import * as repository from './servers.repository.js';
+import { type Listing, encodeCursor, sortValues } from './servers.query.js';
 import type { Server, ServerInput, ServerList, ServerPatch } from './servers.schemas.js';
 import { type ServerValues, diff, valuesFromInput, valuesOf, valuesWithPatch } from './servers.values.js';
 
@@ -26,9 +27,15 @@ export interface WriteContext {
   ifMatch?: string | undefined;
 }
 
+/** Rows per query while streaming an export: bounded memory whatever the inventory's size. */
+export const EXPORT_CHUNK = 500;
+
 export interface ServersService {
   getServer(id: number): Promise<VersionedServer>;
-  listServers(): Promise<ServerList>;
+  /** A page of the listing, its total count, and the cursor of the next page (null on the last). */
+  listServers(listing: Listing): Promise<ServerList>;
+  /** Every server of the listing, without paging, read from the database a chunk at a time. */
+  exportServers(listing: Pick<Listing, 'filters' | 'sort'>): AsyncGenerator<Server[]>;
   /**
    * Creates every server or none. With `batch`, errors name each item by its index (`[0].ip`),
    * as the request sent an array (of one item, maybe).
@@ -147,13 +154,35 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
       return versioned(row);
     },
 
-    async listServers() {
+    async listServers(listing) {
       // One transaction, so that the page and the count describe the same moment.
       return db.transaction().execute(async (trx) => {
-        const rows = await repository.listServers(trx);
-        const count = await repository.countServers(trx);
-        return { servers: rows.map(toServer), count };
+        // One row more than the page tells whether there is a next page.
+        const rows = await repository.listServers(trx, listing, listing.limit + 1);
+        const count = await repository.countServers(trx, listing.filters);
+        const page = rows.slice(0, listing.limit);
+        const last = page[page.length - 1];
+        const next =
+          rows.length > listing.limit && last !== undefined
+            ? encodeCursor(listing, sortValues(last, listing.sort))
+            : null;
+        return { servers: page.map(toServer), count, next };
       });
+    },
+
+    async *exportServers({ filters, sort }) {
+      let after: unknown[] | undefined;
+      for (;;) {
+        const rows = await repository.listServers(db, { filters, sort, offset: 0, after }, EXPORT_CHUNK);
+        if (rows.length > 0) {
+          yield rows.map(toServer);
+        }
+        const last = rows[rows.length - 1];
+        if (rows.length < EXPORT_CHUNK || last === undefined) {
+          return;
+        }
+        after = sortValues(last, sort);
+      }
     },
 
     createServers(inputs, { actor, batch }) {

@@ -1,0 +1,88 @@
+import { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify/sync';
+import type { Server } from './servers.schemas.js';
+
+export const EXPORT_FORMATS = ['json', 'csv', 'ndjson'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export const CSV_TYPE = 'text/csv; charset=utf-8; header=present';
+export const NDJSON_TYPE = 'application/x-ndjson; charset=utf-8';
+
+const CSV_COLUMNS = [
+  'id',
+  'hostname',
+  'ip',
+  'status',
+  'environment',
+  'role',
+  'location',
+  'os',
+  'tags',
+  'notes',
+  'created_at',
+  'updated_at',
+] as const;
+
+/**
+ * A spreadsheet runs a cell that starts with = + - or @ as a formula (CSV injection); tab and
+ * carriage return lead to the same on some. Such cells get a leading apostrophe, which spreadsheets
+ * display as text.
+ */
+function defuse(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+function csvRecord(server: Server): string[] {
+  return CSV_COLUMNS.map((column) => {
+    const value = column === 'tags' ? server.tags.join(' ') : server[column];
+    return value === null ? '' : defuse(String(value));
+  });
+}
+
+/** RFC 4180: a header row, CRLF line ends, fields quoted when they hold a comma, a quote or a line break. */
+function csvChunk(servers: Server[], header: boolean): string {
+  return stringify(servers.map(csvRecord), {
+    header,
+    columns: [...CSV_COLUMNS],
+    record_delimiter: 'windows',
+  });
+}
+
+/**
+ * The export as a byte stream, pulled chunk by chunk from `chunks`: the database is read only as
+ * fast as the client takes the response, and a client that goes away stops the reading.
+ */
+export function exportStream(format: Exclude<ExportFormat, 'json'>, chunks: AsyncGenerator<Server[]>): Readable {
+  async function* lines() {
+    let first = true;
+    if (format === 'csv') {
+      for await (const servers of chunks) {
+        yield csvChunk(servers, first);
+        first = false;
+      }
+      if (first) {
+        yield csvChunk([], true);
+      }
+      return;
+    }
+    for await (const servers of chunks) {
+      yield servers.map((server) => `${JSON.stringify(server)}\n`).join('');
+    }
+  }
+  return Readable.from(lines(), { objectMode: false });
+}
+
+/** The export format a request asks for: `format=` first, then the Accept header; JSON by default. */
+export function requestedFormat(format: ExportFormat | undefined, accept: string | undefined): ExportFormat {
+  if (format !== undefined) {
+    return format;
+  }
+  const types = (accept ?? '').split(',').map((part) => part.split(';', 1)[0]?.trim().toLowerCase());
+  if (types.includes('text/csv')) {
+    return 'csv';
+  }
+  if (types.includes('application/x-ndjson')) {
+    return 'ndjson';
+  }
+  return 'json';
+}
