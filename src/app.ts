@@ -6,10 +6,12 @@ import type { Database } from './db/types.js';
 import { changesRoutes } from './changes/changes.routes.js';
 import { createChangesService } from './changes/changes.service.js';
 import { healthRoutes } from './health/health.routes.js';
+import { integrationsRoutes } from './integrations/integrations.routes.js';
 import { auth } from './plugins/auth.js';
 import { bodyParsers } from './plugins/body-parsers.js';
 import { clientErrorHandler, errorHandler, frameworkErrors } from './plugins/error-handler.js';
 import { validation } from './plugins/validation.js';
+import { reportsRoutes } from './reports/reports.routes.js';
 import { serversRoutes } from './servers/servers.routes.js';
 import { createServersService } from './servers/servers.service.js';
 import { createTokensService } from './tokens/tokens.service.js';
@@ -46,7 +48,10 @@ export async function buildApp({ config, db, logger }: AppOptions): Promise<Fast
     async (api) => {
       await api.register(healthRoutes);
       const changes = createChangesService(db);
-      await api.register(serversRoutes, { service: createServersService(db, changes) });
+      const servers = createServersService(db, changes);
+      await api.register(serversRoutes, { service: servers });
+      await api.register(reportsRoutes, { service: servers });
+      await api.register(integrationsRoutes, { service: servers });
       await api.register(changesRoutes, { service: changes });
     },
     { prefix: '/api/v1' },

@@ -114,8 +114,8 @@ function split(values: string[] | undefined): string[] | undefined {
   return values.flatMap((value) => value.split(',')).map((value) => value.trim());
 }
 
-/** Parses and checks the filters, naming every bad value. */
-export function parseFilters(query: RawQuery, details: ErrorDetail[] = []): Filters {
+/** Parses and checks the filters, adding a detail for every bad value. */
+function collectFilters(query: RawQuery, details: ErrorDetail[]): Filters {
   const filters: Filters = {};
   const each = (
     name: keyof typeof filterParameters,
@@ -178,6 +178,16 @@ export function parseFilters(query: RawQuery, details: ErrorDetail[] = []): Filt
   return filters;
 }
 
+/** Parses the filters alone (reports and feeds take no sort or paging). Throws one 400 naming every problem. */
+export function parseFilters(query: RawQuery): Filters {
+  const details: ErrorDetail[] = [];
+  const filters = collectFilters(query, details);
+  if (details.length > 0) {
+    throw appError('VALIDATION_FAILED', details);
+  }
+  return filters;
+}
+
 function parseSort(value: string | undefined, details: ErrorDetail[]): SortKey[] {
   const keys: SortKey[] = [];
   for (const part of (value ?? 'id').split(',').map((p) => p.trim())) {
@@ -232,7 +242,7 @@ function decodeCursor(cursor: string, filters: Filters, sort: SortKey[]): unknow
 /** Parses the whole list query: filters, sort and paging. Throws one 400 naming every problem. */
 export function parseListing(query: RawQuery): Listing {
   const details: ErrorDetail[] = [];
-  const filters = parseFilters(query, details);
+  const filters = collectFilters(query, details);
   const sort = parseSort(query.sort, details);
   const listing: Listing = { filters, sort, limit: query.limit ?? DEFAULT_LIMIT, offset: query.offset ?? 0 };
   if (query.cursor !== undefined) {

@@ -120,3 +120,21 @@ export async function deleteServer(db: Kysely<Database>, id: number, version: nu
   const result = await db.deleteFrom('servers').where('id', '=', id).where('version', '=', version).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
+
+/** Every server matching the filters, in id order, in one query (the feeds). */
+export function listAllServers(db: Kysely<Database>, filters: Filters): Promise<ServerRow[]> {
+  return applyFilters(db.selectFrom('servers').selectAll(), filters).orderBy('id').execute();
+}
+
+/** How many matching servers have each value of a column (null for none). */
+export async function countServersBy(
+  db: Kysely<Database>,
+  filters: Filters,
+  column: 'status' | 'environment' | 'role' | 'location',
+): Promise<{ value: string | null; count: number }[]> {
+  const rows = await applyFilters(db.selectFrom('servers'), filters)
+    .select((eb) => [eb.ref(column).as('value'), eb.fn.countAll<number | string>().as('count')])
+    .groupBy(column)
+    .execute();
+  return rows.map((row) => ({ value: row.value, count: Number(row.count) }));
+}

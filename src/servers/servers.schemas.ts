@@ -176,3 +176,19 @@ export type ServerPatch = Static<typeof ServerPatch>;
 
 /** No query parameters are accepted yet: an unknown one is a 400, never silently ignored. */
 export const NoQuery = Type.Object({}, { additionalProperties: false });
+
+const Counts = Type.Record(Type.String(), Type.Integer({ minimum: 0 }), {
+  description: 'Servers per value; servers without one are counted under "(none)"',
+});
+
+export const Summary = Type.Object(
+  {
+    total: Type.Integer({ minimum: 0 }),
+    by_status: Counts,
+    by_environment: Counts,
+    by_role: Counts,
+    by_location: Counts,
+  },
+  { additionalProperties: false },
+);
+export type Summary = Static<typeof Summary>;

@@ -9,8 +9,18 @@ import { type ErrorDetail, appError } from '../errors.js';
 import { ifMatchAllows } from '../shared/etag.js';
 import { etagOf, toServer } from './servers.mapper.js';
 import * as repository from './servers.repository.js';
-import { type Listing, encodeCursor, sortValues } from './servers.query.js';
-import type { Server, ServerInput, ServerList, ServerPatch } from './servers.schemas.js';
+import { type Filters, type Listing, encodeCursor, sortValues } from './servers.query.js';
+import {
+  SERVER_STATUSES,
+  type Server,
+  type ServerInput,
+  type ServerList,
+  type ServerPatch,
+  type Summary,
+} from './servers.schemas.js';
+
+/** The key under which the summary counts servers without a value. */
+export const NONE_KEY = '(none)';
 import { type ServerValues, diff, valuesFromInput, valuesOf, valuesWithPatch } from './servers.values.js';
 
 /** A server and its current ETag. */
@@ -34,6 +44,10 @@ export interface ServersService {
   getServer(id: number): Promise<VersionedServer>;
   /** A page of the listing, its total count, and the cursor of the next page (null on the last). */
   listServers(listing: Listing): Promise<ServerList>;
+  /** Every server matching the filters, in id order, from one query. */
+  listAll(filters: Filters): Promise<Server[]>;
+  /** Counts of the matching servers in all and by status, environment, role and location. */
+  summary(filters: Filters): Promise<Summary>;
   /** Every server of the listing, without paging, read from the database a chunk at a time. */
   exportServers(listing: Pick<Listing, 'filters' | 'sort'>): AsyncGenerator<Server[]>;
   /**
@@ -167,6 +181,33 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
             ? encodeCursor(listing, sortValues(last, listing.sort))
             : null;
         return { servers: page.map(toServer), count, next };
+      });
+    },
+
+    async listAll(filters) {
+      return (await repository.listAllServers(db, filters)).map(toServer);
+    },
+
+    summary(filters) {
+      // One transaction: every count describes the same moment.
+      return db.transaction().execute(async (trx) => {
+        const summary: Summary = {
+          total: 0,
+          by_status: Object.fromEntries(SERVER_STATUSES.map((status) => [status, 0])),
+          by_environment: {},
+          by_role: {},
+          by_location: {},
+        };
+        for (const column of ['status', 'environment', 'role', 'location'] as const) {
+          const counts = summary[`by_${column}`];
+          for (const { value, count } of await repository.countServersBy(trx, filters, column)) {
+            counts[value ?? NONE_KEY] = count;
+            if (column === 'status') {
+              summary.total += count;
+            }
+          }
+        }
+        return summary;
       });
     },
 

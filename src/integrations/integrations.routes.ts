@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import type { ServersService } from '../servers/servers.service.js';
+import { type Filters, filterParameters, parseFilters } from '../servers/servers.query.js';
+import { ifNoneMatchHits } from '../shared/etag.js';
+import { errorResponses } from '../shared/schemas.js';
+import { ansibleInventory } from './ansible.js';
+import { prometheusTargets } from './prometheus.js';
+
+export interface IntegrationsRoutesOptions {
+  service: ServersService;
+}
+
+const FeedQuery = Type.Object(filterParameters, { additionalProperties: false });
+const PrometheusQuery = Type.Object(
+  {
+    ...filterParameters,
+    port: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 65535, description: 'The port of every target, 9100 by default' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const FEED_HEADERS = { etag: Type.String({ description: 'Strong ETag of the body; send it in If-None-Match' }) };
+const NOT_MODIFIED = Type.Unsafe<undefined>({ description: 'Not modified since the ETag in If-None-Match' });
+
+/**
+ * Sends a feed with a strong ETag made from its bytes, or 304 when the poller has it already:
+ * Ansible and Prometheus ask again and again, and most answers are the same.
+ */
+function sendFeed(request: FastifyRequest, reply: FastifyReply, body: unknown) {
+  const json = JSON.stringify(body);
+  const etag = `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
+  void reply.header('etag', etag).header('cache-control', 'no-cache');
+  if (ifNoneMatchHits(request.headers['if-none-match'], etag)) {
+    return reply.code(304).send();
+  }
+  return reply.type('application/json; charset=utf-8').send(json);
+}
+
+export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOptions> = async (app, { service }) => {
+  // One query per feed: every matching server, in id order.
+  const everything = (filters: Filters) => service.listAll(filters);
+
+  app.get(
+    '/integrations/ansible',
+    {
+      config: { scope: 'read' },
+      schema: {
+        operationId: 'getAnsibleInventory',
+        tags: ['integrations'],
+        summary: 'Ansible dynamic inventory (the --list format)',
+        description:
+          'Hosts by host name with ansible_host and server_* variables in _meta.hostvars; groups env_*, ' +
+          'role_*, location_*, status_* and tag_*. Takes the list filters. contrib/ansible/inventory.sh ' +
+          'wraps it for `ansible-inventory -i`.',
+        querystring: FeedQuery,
+        response: {
+          200: Type.Object({}, { additionalProperties: true, description: 'The inventory', headers: FEED_HEADERS }),
+          304: NOT_MODIFIED,
+          ...errorResponses(400, 401, 403, 429),
+        },
+      },
+    },
+    async (request, reply) => sendFeed(request, reply, ansibleInventory(await everything(parseFilters(request.query)))),
+  );
+
+  app.get(
+    '/integrations/prometheus',
+    {
+      config: { scope: 'read' },
+      schema: {
+        operationId: 'getPrometheusTargets',
+        tags: ['integrations'],
+        summary: 'Prometheus HTTP service discovery (http_sd_configs)',
+        description:
+          'One target group per server, `<ip>:<port>`, with __meta_inventory_* labels. Decommissioned ' +
+          'servers are left out unless the status filter asks for them. Takes the list filters.',
+        querystring: PrometheusQuery,
+        response: {
+          200: Type.Array(
+            Type.Object({
+              targets: Type.Array(Type.String()),
+              labels: Type.Record(Type.String(), Type.String()),
+            }),
+            { headers: FEED_HEADERS },
+          ),
+          304: NOT_MODIFIED,
+          ...errorResponses(400, 401, 403, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { port = 9100, ...query } = request.query;
+      const filters = parseFilters(query);
+      filters.status ??= ['up', 'down', 'maintenance'];
+      return sendFeed(request, reply, prometheusTargets(await everything(filters), port));
+    },
+  );
+};
