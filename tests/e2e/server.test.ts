@@ -91,7 +91,11 @@ describe('the server process', () => {
 
   it('starts empty with INVENTORY_SEED=false', async () => {
     const server = await start({ DATABASE_URL: `sqlite:${join(tempDir(), 'inventory.db')}`, INVENTORY_SEED: 'false' });
-    expect(await (await fetch(`${server.url}/api/v1/servers`)).json()).toStrictEqual({ servers: [], count: 0 });
+    expect(await (await fetch(`${server.url}/api/v1/servers`)).json()).toStrictEqual({
+      servers: [],
+      count: 0,
+      next: null,
+    });
   });
 
   it('refuses to start on a bad configuration, naming the variable, with a non-zero exit code', async () => {

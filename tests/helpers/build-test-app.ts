@@ -25,6 +25,8 @@ export interface TestAppOptions {
   seed?: boolean;
   /** Extra environment for the configuration; undefined removes a variable. */
   env?: Record<string, string | undefined>;
+  /** Wraps the database the app gets, to observe its queries (Kysely's withPlugin). */
+  wrapDb?: (db: Kysely<Database>) => Kysely<Database>;
   /** Runs before the app is ready, to add test-only routes. */
   extend?: (app: FastifyInstance) => void;
 }
@@ -41,7 +43,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   await migrateToLatest(db);
   await initialiseInventory(db, { seed: options.seed ?? true });
   const logs = captureLogs();
-  const app = await buildApp({ config, db, logger: createLogger(config, logs.stream) });
+  const app = await buildApp({ config, db: options.wrapDb?.(db) ?? db, logger: createLogger(config, logs.stream) });
   options.extend?.(app);
   await app.ready();
   return { app, db, logs };

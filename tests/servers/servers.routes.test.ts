@@ -43,7 +43,7 @@ describe('GET /api/v1/servers', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     const body = res.json<{ servers: ServerBody[]; count: number }>();
-    expect(Object.keys(body).sort()).toStrictEqual(['count', 'servers']);
+    expect(Object.keys(body).sort()).toStrictEqual(['count', 'next', 'servers']);
     expect(body.count).toBe(2);
     expect(body.servers).toHaveLength(2);
     for (const server of body.servers) {
@@ -92,7 +92,7 @@ describe('GET /api/v1/servers with stored data', () => {
   it('returns an empty list and a count of 0 for an empty inventory', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toStrictEqual({ servers: [], count: 0 });
+    expect(res.json()).toStrictEqual({ servers: [], count: 0, next: null });
   });
 
   it('returns every stored field, tags as an array, and counts every server', async () => {

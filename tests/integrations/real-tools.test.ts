@@ -1,0 +1,191 @@
+// The feeds read by the real clients: ansible-inventory (ansible-core) and Prometheus, both from
+// Debian's packages (.ci/run installs them). Every server has a loopback address, and the samples
+// are not seeded: Prometheus scrapes what it discovers, and nothing may leave this machine.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTokensService } from '../../src/tokens/tokens.service.js';
+import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+
+const run = promisify(execFile);
+const SCRIPT = fileURLToPath(new URL('../../contrib/ansible/inventory.sh', import.meta.url));
+
+async function has(command: string): Promise<boolean> {
+  try {
+    await run('sh', ['-c', `command -v ${command}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+// Locally they may be missing (the README says how to install them); in CI they must be there.
+const required = process.env.CI === 'true';
+const ansible = required || (await has('ansible-inventory'));
+const prometheus = required || (await has('prometheus'));
+
+const SERVERS = [
+  { hostname: 'web-01', ip: '127.0.0.11', environment: 'production', role: 'web', tags: ['edge'] },
+  { hostname: 'db-01', ip: '127.0.0.12', environment: 'production', role: 'database', status: 'down' },
+  { hostname: 'lab-01', ip: '127.0.0.13', location: 'lab 2', status: 'decommissioned' },
+];
+
+async function startApp(env: Record<string, string> = {}): Promise<{ t: TestApp; url: string }> {
+  const t = await buildTestApp({ seed: false, env });
+  const created = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/servers',
+    headers: AS_BOOTSTRAP,
+    payload: SERVERS,
+  });
+  expect(created.statusCode).toBe(201);
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = t.app.server.address();
+  if (address === null || typeof address === 'string') {
+    throw new Error('no address');
+  }
+  return { t, url: `http://127.0.0.1:${address.port}` };
+}
+
+describe.runIf(ansible)('contrib/ansible/inventory.sh with ansible-inventory', () => {
+  let t: TestApp;
+  let url: string;
+  let readToken: string;
+  beforeAll(async () => {
+    ({ t, url } = await startApp({ INVENTORY_AUTH_READS: 'true' }));
+    readToken = (await createTokensService(t.db).create({ name: 'ansible', scope: 'read' })).secret;
+  });
+  afterAll(async () => {
+    await t.app.close();
+  });
+
+  const inventory = (args: string[], env: Record<string, string>) =>
+    run('ansible-inventory', ['-i', SCRIPT, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), ANSIBLE_INVENTORY_ENABLED: 'script', ...env },
+      timeout: 60_000,
+    });
+
+  it('reads hosts, groups and variables from the API', async () => {
+    const { stdout } = await inventory(['--list'], { INVENTORY_URL: url, INVENTORY_TOKEN: readToken });
+    const parsed = JSON.parse(stdout) as {
+      _meta: { hostvars: Record<string, Record<string, unknown>> };
+      [group: string]: unknown;
+    };
+    expect(parsed._meta.hostvars['web-01']).toMatchObject({
+      ansible_host: '127.0.0.11',
+      server_role: 'web',
+      server_tags: ['edge'],
+    });
+    expect(parsed._meta.hostvars['db-01']?.server_status).toBe('down');
+    expect(parsed.env_production).toStrictEqual({ hosts: ['web-01', 'db-01'] });
+    expect(parsed.location_lab_2).toStrictEqual({ hosts: ['lab-01'] });
+    expect(parsed.tag_edge).toStrictEqual({ hosts: ['web-01'] });
+  });
+
+  it('passes the list filters through INVENTORY_QUERY', async () => {
+    const { stdout } = await inventory(['--graph', 'all'], {
+      INVENTORY_URL: url,
+      INVENTORY_TOKEN: readToken,
+      INVENTORY_QUERY: 'role=database',
+    });
+    expect(stdout).toContain('db-01');
+    expect(stdout).not.toContain('web-01');
+  });
+
+  it('fails, rather than showing an empty inventory, when the token is refused', async () => {
+    await expect(
+      inventory(['--list'], {
+        INVENTORY_URL: url,
+        INVENTORY_TOKEN: 'inv_wrong',
+        ANSIBLE_INVENTORY_UNPARSED_FAILED: 'true',
+      }),
+    ).rejects.toThrow();
+  });
+});
+
+describe.runIf(prometheus)('the Prometheus feed with Prometheus', () => {
+  let t: TestApp;
+  let url: string;
+  let dir: string;
+  let child: ChildProcess | undefined;
+  beforeAll(async () => {
+    ({ t, url } = await startApp());
+    dir = mkdtempSync(join(tmpdir(), 'inventory-prometheus-'));
+  });
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    await t.app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function freePort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    await new Promise((resolve) => server.close(resolve));
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
+  it('discovers one target per server that is not decommissioned, with the inventory labels', async () => {
+    const port = await freePort();
+    const config = join(dir, 'prometheus.yml');
+    writeFileSync(
+      config,
+      [
+        'global:',
+        '  scrape_interval: 1h',
+        'scrape_configs:',
+        '  - job_name: inventory',
+        '    http_sd_configs:',
+        `      - url: ${url}/api/v1/integrations/prometheus?port=9`,
+        '        refresh_interval: 5s',
+        '    relabel_configs:',
+        '      - source_labels: [__meta_inventory_hostname]',
+        '        target_label: hostname',
+        '      - source_labels: [__meta_inventory_role]',
+        '        target_label: role',
+        '',
+      ].join('\n'),
+    );
+    child = spawn(
+      'prometheus',
+      [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+      { stdio: 'ignore' },
+    );
+    interface Target {
+      labels: Record<string, string>;
+      discoveredLabels: Record<string, string>;
+    }
+    let targets: Target[] = [];
+    const deadline = Date.now() + 45_000;
+    while (Date.now() < deadline) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/api/v1/targets?state=active`);
+        const body = (await res.json()) as { data: { activeTargets: Target[] } };
+        targets = body.data.activeTargets;
+        if (targets.length >= 2) {
+          break;
+        }
+      } catch {
+        // Not up yet.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const found = targets
+      .map((target) => ({
+        instance: target.labels.instance,
+        hostname: target.labels.hostname,
+        role: target.labels.role,
+        status: target.discoveredLabels.__meta_inventory_status,
+      }))
+      .sort((a, b) => String(a.instance).localeCompare(String(b.instance)));
+    expect(found).toStrictEqual([
+      { instance: '127.0.0.11:9', hostname: 'web-01', role: 'web', status: 'up' },
+      { instance: '127.0.0.12:9', hostname: 'db-01', role: 'database', status: 'down' },
+    ]);
+  }, 60_000);
+});

@@ -1,0 +1,171 @@
+import { request as httpRequest } from 'node:http';
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServerFields, insertServers } from '../../src/servers/servers.repository.js';
+import { EXPORT_CHUNK } from '../../src/servers/servers.service.js';
+import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+
+const base: Omit<ServerFields, 'hostname' | 'ip'> = {
+  status: 'up',
+  environment: null,
+  role: null,
+  location: null,
+  os: null,
+  tags: [],
+  notes: null,
+};
+const AT = '2026-01-01T00:00:00.000Z';
+
+describe('exports of GET /api/v1/servers', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ seed: false });
+    await insertServers(t.db, [
+      { ...base, hostname: 'plain', ip: '10.0.0.1', tags: ['a', 'b'], created_at: AT, updated_at: AT },
+      {
+        ...base,
+        hostname: 'tricky',
+        ip: '2001:db8::1',
+        status: 'down',
+        environment: '=HYPERLINK("http://x")',
+        role: '+cmd',
+        location: '-2+3',
+        os: '@SUM(A1)',
+        notes: 'comma, "quote"\nnew line',
+        created_at: AT,
+        updated_at: AT,
+      },
+    ]);
+  });
+  afterAll(async () => {
+    await t.app.close();
+  });
+
+  it('streams RFC 4180 CSV with a header row, formula cells defused, for format=csv', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers?format=csv' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8; header=present');
+    expect(res.headers['content-disposition']).toBe('attachment; filename="servers.csv"');
+    expect(res.body).toBe(
+      'id,hostname,ip,status,environment,role,location,os,tags,notes,created_at,updated_at\r\n' +
+        `1,plain,10.0.0.1,up,,,,,a b,,${AT},${AT}\r\n` +
+        `2,tricky,2001:db8::1,down,"'=HYPERLINK(""http://x"")",'+cmd,'-2+3,'@SUM(A1),,"comma, ""quote""\nnew line",${AT},${AT}\r\n`,
+    );
+  });
+
+  it('answers CSV for Accept: text/csv and NDJSON for Accept: application/x-ndjson', async () => {
+    const csv = await t.app.inject({ method: 'GET', url: '/api/v1/servers', headers: { accept: 'text/csv' } });
+    expect(csv.body.split('\r\n')[0]).toBe(
+      'id,hostname,ip,status,environment,role,location,os,tags,notes,created_at,updated_at',
+    );
+    const ndjson = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/servers?status=down',
+      headers: { accept: 'application/x-ndjson' },
+    });
+    expect(ndjson.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
+    const lines = ndjson.body.split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toBe('');
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ id: 2, hostname: 'tricky', notes: 'comma, "quote"\nnew line' });
+  });
+
+  it('exports only the header row when nothing matches', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers?format=csv&status=maintenance' });
+    expect(res.body).toBe('id,hostname,ip,status,environment,role,location,os,tags,notes,created_at,updated_at\r\n');
+    const nd = await t.app.inject({ method: 'GET', url: '/api/v1/servers?format=ndjson&status=maintenance' });
+    expect(nd.body).toBe('');
+  });
+
+  it('refuses paging parameters on an export', async () => {
+    for (const query of ['limit=10', 'offset=1', 'cursor=x']) {
+      const res = await t.app.inject({ method: 'GET', url: `/api/v1/servers?format=csv&${query}` });
+      expect(res.statusCode, query).toBe(400);
+    }
+  });
+});
+
+/** Counts the SELECTs on servers that reach the database. */
+class QueryCounter implements KyselyPlugin {
+  selects = 0;
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    if (args.node.kind === 'SelectQueryNode') {
+      this.selects++;
+    }
+    return args.node;
+  }
+  transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return Promise.resolve(args.result);
+  }
+}
+
+describe('a large export', () => {
+  const TOTAL = 12_000;
+  let t: TestApp;
+  const counter = new QueryCounter();
+  beforeAll(async () => {
+    t = await buildTestApp({ seed: false, wrapDb: (db) => db.withPlugin(counter) });
+    const rows = Array.from({ length: TOTAL }, (_, i) => ({
+      ...base,
+      hostname: `h${i}`,
+      ip: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`,
+      notes: 'x'.repeat(4000),
+      created_at: AT,
+      updated_at: AT,
+    }));
+    for (let i = 0; i < TOTAL; i += 1000) {
+      await insertServers(t.db, rows.slice(i, i + 1000));
+    }
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+  }, 60_000);
+  afterAll(async () => {
+    await t.app.close();
+  });
+
+  function port(): number {
+    const address = t.app.server.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
+  it('reads the database a chunk at a time and delivers every row', async () => {
+    counter.selects = 0;
+    const res = await fetch(`http://127.0.0.1:${port()}/api/v1/servers?format=ndjson&sort=ip`);
+    const text = await res.text();
+    expect(text.split('\n').filter((l) => l !== '')).toHaveLength(TOTAL);
+    expect(counter.selects).toBe(Math.floor(TOTAL / EXPORT_CHUNK) + 1);
+  });
+
+  it('stops reading when the client goes away', async () => {
+    counter.selects = 0;
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port: port(), path: '/api/v1/servers?format=csv', headers: { accept: 'text/csv' } },
+        (res) => {
+          res.once('data', () => {
+            // The first bytes are here: hang up.
+            req.destroy();
+            resolve();
+          });
+        },
+      );
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ECONNRESET') {
+          reject(error);
+        }
+      });
+      req.end();
+    });
+    // Give the server time to notice, and to read on if it wrongly would.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const whole = Math.floor(TOTAL / EXPORT_CHUNK) + 1;
+    expect(counter.selects).toBeGreaterThan(0);
+    expect(counter.selects).toBeLessThan(whole / 2);
+  });
+});
