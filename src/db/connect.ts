@@ -20,6 +20,11 @@ function openSqlite(filename: string): BetterSqlite3.Database {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  // SQLite's own lower() folds ASCII only; PostgreSQL's folds all of Unicode. The same answer on
+  // both makes case-insensitive search (q=) behave alike: "ÉQUIPE" finds "équipe".
+  sqlite.function('lower', { deterministic: true }, (value: unknown) =>
+    typeof value === 'string' ? value.toLowerCase() : value,
+  );
   return sqlite;
 }
 

@@ -72,17 +72,29 @@ export function exportStream(format: Exclude<ExportFormat, 'json'>, chunks: Asyn
   return Readable.from(lines(), { objectMode: false });
 }
 
-/** The export format a request asks for: `format=` first, then the Accept header; JSON by default. */
+const MEDIA_TYPES: Readonly<Record<string, ExportFormat>> = {
+  'application/json': 'json',
+  'text/csv': 'csv',
+  'application/x-ndjson': 'ndjson',
+};
+
+/**
+ * The format a request asks for: `format=` first, then the Accept header (RFC 9110 12.5.1: the
+ * highest q wins, then the first listed; q=0 refuses a type); JSON when nothing else is wanted.
+ */
 export function requestedFormat(format: ExportFormat | undefined, accept: string | undefined): ExportFormat {
   if (format !== undefined) {
     return format;
   }
-  const types = (accept ?? '').split(',').map((part) => part.split(';', 1)[0]?.trim().toLowerCase());
-  if (types.includes('text/csv')) {
-    return 'csv';
+  let best: { format: ExportFormat; q: number } | undefined;
+  for (const part of (accept ?? '').split(',')) {
+    const [type = '', ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    const qParam = params.find((p) => p.startsWith('q='));
+    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
+    const wanted = MEDIA_TYPES[type];
+    if (wanted !== undefined && Number.isFinite(q) && q > 0 && (best === undefined || q > best.q)) {
+      best = { format: wanted, q };
+    }
   }
-  if (types.includes('application/x-ndjson')) {
-    return 'ndjson';
-  }
-  return 'json';
+  return best?.format ?? 'json';
 }

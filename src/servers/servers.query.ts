@@ -12,7 +12,7 @@ import type { Database } from '../db/types.js';
 import { type ErrorDetail, appError } from '../errors.js';
 import { canonicalIp } from './ip-address.js';
 import { cidrKeyRange } from './ip-key.js';
-import { SERVER_STATUSES } from './servers.schemas.js';
+import { HOSTNAME_PATTERN, LABEL_PATTERN, SERVER_STATUSES } from './servers.schemas.js';
 
 // The list's query language: filters, sort and paging, parsed from the query string once,
 // checked strictly (a typo is a 400, never the whole inventory), and turned into SQL.
@@ -37,7 +37,13 @@ export const filterParameters = {
   tag: Values('Tags the server must all have'),
   cidr: Values('An IPv4 or IPv6 prefix such as 10.0.0.0/8 or fd00::/8: servers whose address lies inside it'),
   q: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 256, description: 'A substring of the host name or the notes, any case' }),
+    Type.String({
+      minLength: 1,
+      maxLength: 256,
+      pattern: '^[^\\p{C}]+$',
+      description: 'A substring of the host name or the notes, any case',
+      errorMessage: 'must be 1 to 256 printable characters',
+    }),
   ),
   updated_since: Type.Optional(
     Type.String({ format: 'date-time', description: 'Only servers changed at or after this RFC 3339 time' }),
@@ -104,7 +110,8 @@ type RawQuery = Partial<Record<keyof typeof filterParameters, string | string[]>
   cursor?: string;
 };
 
-const LABEL = /^[^\p{C}]{1,64}$/u;
+const LABEL = new RegExp(LABEL_PATTERN, 'u');
+const HOSTNAME = new RegExp(HOSTNAME_PATTERN, 'u');
 const TAG = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 function split(values: string[] | undefined): string[] | undefined {
@@ -153,7 +160,7 @@ function collectFilters(query: RawQuery, details: ErrorDetail[]): Filters {
       filters[name] = values;
     }
   }
-  const hostname = each('hostname', (v) => (v.length <= 253 ? v.toLowerCase() : null), 'must be a host name');
+  const hostname = each('hostname', (v) => (HOSTNAME.test(v) ? v.toLowerCase() : null), 'must be a host name');
   if (hostname !== undefined) {
     filters.hostname = hostname;
   }
@@ -170,10 +177,20 @@ function collectFilters(query: RawQuery, details: ErrorDetail[]): Filters {
     filters.cidr = cidr.map((v) => cidrKeyRange(v)).filter((range) => range !== null);
   }
   if (typeof query.q === 'string') {
-    filters.q = query.q.toLowerCase();
+    filters.q = query.q;
   }
   if (typeof query.updated_since === 'string') {
-    filters.updatedSince = new Date(query.updated_since).toISOString();
+    // The schema checked RFC 3339; a leap second (:60) or a time past year 9999 has no stored
+    // equivalent, and would compare wrongly as text.
+    const since = new Date(query.updated_since);
+    if (Number.isNaN(since.getTime()) || since.getUTCFullYear() > 9999) {
+      details.push({
+        field: 'updated_since',
+        message: 'must be an RFC 3339 time between the years 0 and 9999, without a leap second',
+      });
+    } else {
+      filters.updatedSince = since.toISOString();
+    }
   }
   return filters;
 }
@@ -223,20 +240,39 @@ export function encodeCursor(listing: Listing, values: unknown[]): string {
   return Buffer.from(JSON.stringify({ f: fingerprint(listing.filters, listing.sort), k })).toString('base64url');
 }
 
-function decodeCursor(cursor: string, filters: Filters, sort: SortKey[]): unknown[] | null {
-  try {
-    const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { f?: unknown; k?: unknown };
-    if (decoded.f !== fingerprint(filters, sort) || !Array.isArray(decoded.k) || decoded.k.length !== sort.length) {
-      return null;
+/** A cursor value back as its sort key's type, or undefined if it is not one (a tampered cursor). */
+function cursorValue(field: SortField, value: unknown): unknown {
+  switch (field) {
+    case 'id':
+      return Number.isSafeInteger(value) ? value : undefined;
+    case 'ip': {
+      const hex = (value as { b?: unknown } | null)?.b;
+      return typeof hex === 'string' && /^(04[0-9a-f]{8}|06[0-9a-f]{32})$/.test(hex)
+        ? Buffer.from(hex, 'hex')
+        : undefined;
     }
-    return decoded.k.map((v: unknown) =>
-      typeof v === 'object' && v !== null && typeof (v as { b?: unknown }).b === 'string'
-        ? Buffer.from((v as { b: string }).b, 'hex')
-        : v,
-    );
+    case 'hostname':
+    case 'status':
+    case 'environment':
+    case 'created_at':
+    case 'updated_at':
+      return typeof value === 'string' && value.length <= 253 ? value : undefined;
+  }
+}
+
+function decodeCursor(cursor: string, filters: Filters, sort: SortKey[]): unknown[] | null {
+  let decoded: { f?: unknown; k?: unknown };
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { f?: unknown; k?: unknown };
   } catch {
     return null;
   }
+  if (decoded.f !== fingerprint(filters, sort) || !Array.isArray(decoded.k) || decoded.k.length !== sort.length) {
+    return null;
+  }
+  const keys: unknown[] = decoded.k;
+  const values = sort.map((key, i) => cursorValue(key.field, keys[i]));
+  return values.includes(undefined) ? null : values;
 }
 
 /** Parses the whole list query: filters, sort and paging. Throws one 400 naming every problem. */
@@ -316,10 +352,12 @@ export function applyFilters<O>(query: ServersQuery<O>, filters: Filters): Serve
   if (filters.q !== undefined) {
     // LIKE with the user's text taken literally: \ escapes % and _.
     const pattern = `%${filters.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    // lower() on both sides, in the database: Unicode-aware on PostgreSQL, and on SQLite too
+    // (src/db/connect.ts replaces its ASCII-only lower()).
     q = q.where((eb) =>
       eb.or([
-        sql<SqlBool>`lower(${eb.ref('hostname')}) like ${pattern} escape '\\'`,
-        sql<SqlBool>`lower(coalesce(${eb.ref('notes')}, '')) like ${pattern} escape '\\'`,
+        sql<SqlBool>`lower(${eb.ref('hostname')}) like lower(${pattern}) escape '\\'`,
+        sql<SqlBool>`lower(coalesce(${eb.ref('notes')}, '')) like lower(${pattern}) escape '\\'`,
       ]),
     );
   }
@@ -337,17 +375,28 @@ export function applySort<O>(query: ServersQuery<O>, sort: SortKey[]): ServersQu
   return q;
 }
 
-/** Rows strictly after `after` in the sort's order: (k1 > v1) or (k1 = v1 and k2 > v2) or ... */
+/**
+ * Rows strictly after `after` in the sort's order: (k1 > v1) or (k1 = v1 and k2 > v2) or ...
+ * The redundant k1 >= v1 in front lets both databases read the first key's index as a range
+ * instead of scanning it from the start on every page.
+ */
 export function applyAfter<O>(query: ServersQuery<O>, sort: SortKey[], after: unknown[]): ServersQuery<O> {
+  const [first] = sort;
+  if (first === undefined) {
+    return query;
+  }
   return query.where((eb) =>
-    eb.or(
-      sort.map((key, i) =>
-        eb.and([
-          ...sort.slice(0, i).map((prev, j) => eb(sortExpression(eb, prev.field), '=', after[j])),
-          eb(sortExpression(eb, key.field), key.descending ? '<' : '>', after[i]),
-        ]),
+    eb.and([
+      eb(sortExpression(eb, first.field), first.descending ? '<=' : '>=', after[0]),
+      eb.or(
+        sort.map((key, i) =>
+          eb.and([
+            ...sort.slice(0, i).map((prev, j) => eb(sortExpression(eb, prev.field), '=', after[j])),
+            eb(sortExpression(eb, key.field), key.descending ? '<' : '>', after[i]),
+          ]),
+        ),
       ),
-    ),
+    ]),
   );
 }
 

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ifNoneMatchHits } from '../shared/etag.js';
@@ -73,6 +74,7 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
     async (request, reply) => {
       const { format, ...query } = request.query;
       const wanted = requestedFormat(format, request.headers.accept);
+      void reply.header('vary', 'Accept');
       if (wanted !== 'json') {
         if (query.limit !== undefined || query.offset !== undefined || query.cursor !== undefined) {
           throw appError('VALIDATION_FAILED', [
@@ -80,11 +82,15 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
           ]);
         }
         const { filters, sort } = parseListing(query);
-        const stream = exportStream(wanted, service.exportServers({ filters, sort }));
         void reply.type(wanted === 'csv' ? CSV_TYPE : NDJSON_TYPE);
         if (wanted === 'csv') {
           void reply.header('content-disposition', 'attachment; filename="servers.csv"');
         }
+        // A HEAD asks for the headers only: no export is read.
+        const stream =
+          request.method === 'HEAD'
+            ? Readable.from([])
+            : exportStream(wanted, service.exportServers({ filters, sort }));
         // A stream bypasses the JSON serialiser; the route's types only describe the JSON answer.
         return reply.send(stream as unknown as ServerList);
       }

@@ -64,11 +64,19 @@ export const ServerIdParams = Type.Object(
 
 const HOSTNAME_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 
+// The last label is never all digits (RFC 1123 2.1, RFC 3696 2): "10.0.0.1" or "42" would be
+// read as an address by the tools that consume the inventory.
+export const HOSTNAME_PATTERN = `^(?=.{1,253}$)(?:${HOSTNAME_LABEL}\\.)*(?![0-9]+$)${HOSTNAME_LABEL}$`;
+
+/**
+ * A label (environment, role, location, os): starts with a letter or a digit, ends without a space,
+ * holds no comma (the list's filters separate values with commas) and no control character.
+ */
+export const LABEL_PATTERN = '^(?=.{1,64}$)[\\p{L}\\p{N}](?:[^\\p{C},]*[^\\p{C}\\s,])?$';
+
 const Hostname = Type.String({
   maxLength: 253,
-  // The last label is never all digits (RFC 1123 2.1, RFC 3696 2): "10.0.0.1" or "42" would be
-  // read as an address by the tools that consume the inventory.
-  pattern: `^(?:${HOSTNAME_LABEL}\\.)*(?![0-9]+$)${HOSTNAME_LABEL}$`,
+  pattern: HOSTNAME_PATTERN,
   description: 'An RFC 1123 host name, stored in lowercase; unique regardless of case',
   examples: ['web-prod-01'],
   errorMessage:
@@ -90,8 +98,9 @@ const Label = Nullable(
   Type.String({
     minLength: 1,
     maxLength: 64,
-    pattern: '^[^\\p{C}]*[^\\p{C}\\s][^\\p{C}]*$',
-    errorMessage: 'must be 1 to 64 printable characters, not only spaces, or null',
+    pattern: LABEL_PATTERN,
+    errorMessage:
+      'must be 1 to 64 printable characters, starting with a letter or a digit, without commas or a trailing space, or null',
   }),
 );
 

@@ -199,12 +199,12 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
           by_location: {},
         };
         for (const column of ['status', 'environment', 'role', 'location'] as const) {
-          const counts = summary[`by_${column}`];
-          for (const { value, count } of await repository.countServersBy(trx, filters, column)) {
-            counts[value ?? NONE_KEY] = count;
-            if (column === 'status') {
-              summary.total += count;
-            }
+          const rows = await repository.countServersBy(trx, filters, column);
+          // Labels start with a letter or a digit, so "(none)" can never be one.
+          const counts = Object.fromEntries(rows.map(({ value, count }) => [value ?? NONE_KEY, count]));
+          summary[`by_${column}`] = column === 'status' ? { ...summary.by_status, ...counts } : counts;
+          if (column === 'status') {
+            summary.total = rows.reduce((sum, row) => sum + row.count, 0);
           }
         }
         return summary;

@@ -68,6 +68,30 @@ describe('GET /api/v1/integrations/ansible', () => {
     }
   });
 
+  it('keeps apart values that would make the same group name', async () => {
+    const { app } = await buildTestApp({ seed: false });
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/servers',
+      headers: AS_BOOTSTRAP,
+      payload: [
+        { hostname: 'a', ip: '10.0.0.1', role: 'web-app' },
+        { hostname: 'b', ip: '10.0.0.2', role: 'web_app' },
+        { hostname: 'c', ip: '10.0.0.3', role: 'cache' },
+      ],
+    });
+    const inventory = (await app.inject({ method: 'GET', url: '/api/v1/integrations/ansible' })).json<Inventory>();
+    const roleGroups = inventory.all.children.filter((name) => name.startsWith('role_'));
+    expect(roleGroups).toHaveLength(3);
+    expect(roleGroups).toContain('role_cache');
+    const webGroups = roleGroups.filter((name) => name.startsWith('role_web_app_'));
+    expect(webGroups).toHaveLength(2);
+    expect(webGroups.map((name) => inventory[name])).toEqual(
+      expect.arrayContaining([{ hosts: ['a'] }, { hosts: ['b'] }]),
+    );
+    await app.close();
+  });
+
   it('makes values valid group names', () => {
     expect(groupName('env', 'Prod EU-1')).toBe('env_prod_eu_1');
     expect(groupName('tag', '1.x')).toBe('tag_1_x');

@@ -42,6 +42,16 @@ describe('GET /api/v1/reports/summary', () => {
     });
   });
 
+  it('keeps "(none)" for servers without a value: no label can take that name', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/servers',
+      headers: AS_BOOTSTRAP,
+      payload: { hostname: 'n1', ip: '10.2.0.1', environment: '(none)' },
+    });
+    expect(res.statusCode).toBe(400);
+  });
+
   it('refuses a bad filter and paging parameters', async () => {
     for (const query of ['?status=nope', '?sort=ip', '?limit=3']) {
       const res = await t.app.inject({ method: 'GET', url: `/api/v1/reports/summary${query}` });

@@ -77,6 +77,30 @@ describe('exports of GET /api/v1/servers', () => {
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({ id: 2, hostname: 'tricky', notes: 'comma, "quote"\nnew line' });
   });
 
+  it('weighs Accept by q, says it varies by Accept, and answers JSON when CSV is refused', async () => {
+    const refused = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/servers',
+      headers: { accept: 'text/csv;q=0, application/json' },
+    });
+    expect(refused.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(refused.headers.vary).toBe('Accept');
+    const preferred = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/servers',
+      headers: { accept: 'text/csv;q=0.5, application/x-ndjson;q=0.9' },
+    });
+    expect(preferred.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
+    expect(preferred.headers.vary).toBe('Accept');
+  });
+
+  it('answers HEAD on an export with its headers only', async () => {
+    const res = await t.app.inject({ method: 'HEAD', url: '/api/v1/servers?format=csv' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8; header=present');
+    expect(res.body).toBe('');
+  });
+
   it('exports only the header row when nothing matches', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers?format=csv&status=maintenance' });
     expect(res.body).toBe('id,hostname,ip,status,environment,role,location,os,tags,notes,created_at,updated_at\r\n');
@@ -140,6 +164,23 @@ describe('a large export', () => {
     const text = await res.text();
     expect(text.split('\n').filter((l) => l !== '')).toHaveLength(TOTAL);
     expect(counter.selects).toBe(Math.floor(TOTAL / EXPORT_CHUNK) + 1);
+  });
+
+  it('reads nothing for a HEAD', async () => {
+    counter.selects = 0;
+    const res = await fetch(`http://127.0.0.1:${port()}/api/v1/servers?format=csv`, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(counter.selects).toBe(0);
+  });
+
+  it('answers each feed with one query', async () => {
+    for (const feed of ['ansible', 'prometheus']) {
+      counter.selects = 0;
+      const res = await fetch(`http://127.0.0.1:${port()}/api/v1/integrations/${feed}?cidr=10.0.0.0/24`);
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+      expect(counter.selects, feed).toBe(1);
+    }
   });
 
   it('stops reading when the client goes away', async () => {

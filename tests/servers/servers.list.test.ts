@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { LightMyRequestResponse as LightResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyFilters, applySort } from '../../src/servers/servers.query.js';
+import { applyAfter, applyFilters, applySort } from '../../src/servers/servers.query.js';
 import { type ServerFields, insertServers } from '../../src/servers/servers.repository.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
 
@@ -55,7 +55,7 @@ beforeAll(async () => {
       os: 'debian-12',
       notes: 'Rack 4: 50%_full',
     },
-    { ...base, hostname: 'old-1', ip: 'fd00::1', status: 'decommissioned', location: 'par-1' },
+    { ...base, hostname: 'old-1', ip: 'fd00::1', status: 'decommissioned', location: 'par-1', notes: 'Équipe Zürich' },
     { ...base, hostname: 'v6-big', ip: '2001:db8::10', location: 'par-1', tags: ['pci'] },
     { ...base, hostname: 'v6-small', ip: '::1', location: 'ams-2' },
   ].map((row, i) => ({ ...row, created_at: at(i), updated_at: at(10 + i) }));
@@ -95,6 +95,8 @@ describe('GET /api/v1/servers filters', () => {
     ['?q=50%25_', ['cache-1']],
     ['?q=%25', ['cache-1']],
     ['?q=_', ['cache-1']],
+    ['?q=%C3%89QUIPE', ['old-1']],
+    ['?q=%C3%A9quipe', ['old-1']],
     ['?q=%5C', []],
     ['?cidr=10.0.0.0/8', ['web-1', 'web-2', 'db-1']],
     ['?cidr=10.0.0.0/24', ['web-1', 'web-2']],
@@ -124,6 +126,11 @@ describe('GET /api/v1/servers filters', () => {
     ['?cidr=fd00::/129', 'cidr'],
     ['?cidr=10/8', 'cidr'],
     ['?updated_since=yesterday', 'updated_since'],
+    ['?updated_since=2026-12-31T23:59:60Z', 'updated_since'],
+    ['?updated_since=9999-12-31T23:59:59-23:59', 'updated_since'],
+    ['?q=%00', 'q'],
+    ['?q=a%0Ab', 'q'],
+    ['?hostname=not%20a%20host', 'hostname'],
     ['?updated_since=2026-01-01', 'updated_since'],
     ['?q=', 'q'],
     ['?q=a&q=b', 'q'],
@@ -229,6 +236,27 @@ describe('GET /api/v1/servers paging', () => {
     },
   );
 
+  it.each([
+    ['an object', { x: 1 }],
+    ['a boolean', true],
+    ['an array', [1, 2]],
+    ['a number for a text key', 7],
+    ['null', null],
+    ['bad hex for an address', { b: 'zz' }],
+  ])('refuses a tampered cursor holding %s with a 400, never a 500', async (_what, value) => {
+    const { next } = await list('?limit=1&sort=-environment,ip');
+    const decoded = JSON.parse(Buffer.from(String(next), 'base64url').toString()) as { f: string; k: unknown[] };
+    const key = value !== null && typeof value === 'object' && 'b' in value ? 1 : 0;
+    decoded.k[key] = value;
+    const forged = Buffer.from(JSON.stringify(decoded)).toString('base64url');
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/servers?limit=1&sort=-environment,ip&cursor=${forged}`,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ details: { field: string }[] }>().details[0]?.field).toBe('cursor');
+  });
+
   it('refuses a cursor from another sort or other filters, and a cursor with an offset', async () => {
     const { next } = await list('?sort=ip&limit=2');
     expect(next).not.toBeNull();
@@ -262,6 +290,7 @@ describe('GET /api/v1/servers at scale', () => {
     let cursor: string | null = null;
     let added = 0;
     const deleted = new Set<string>();
+    const deletedAhead = new Set<string>();
     do {
       const url = `/api/v1/servers?sort=-status,ip&limit=997${cursor === null ? '' : `&cursor=${cursor}`}`;
       const body: ListBody = (await app.inject({ method: 'GET', url })).json<ListBody>();
@@ -276,18 +305,62 @@ describe('GET /api/v1/servers at scale', () => {
       });
       expect(created.statusCode).toBe(201);
       added++;
+      // Delete one row already served and one not reached yet (the last of the walk's order that remains).
       const victim = body.servers[0];
       if (victim !== undefined) {
         await app.inject({ method: 'DELETE', url: `/api/v1/servers/${victim.id}`, headers: AS_BOOTSTRAP });
         deleted.add(victim.hostname);
       }
+      // The walk's order reversed: its first row is the last the walk will reach.
+      const ahead = (
+        await app.inject({ method: 'GET', url: '/api/v1/servers?sort=status,-ip,-id&limit=1' })
+      ).json<ListBody>().servers[0];
+      if (ahead !== undefined && cursor !== null) {
+        await app.inject({ method: 'DELETE', url: `/api/v1/servers/${ahead.id}`, headers: AS_BOOTSTRAP });
+        deletedAhead.add(ahead.hostname);
+      }
     } while (cursor !== null);
     const originalSeen = seen.filter((h) => original.has(h));
     expect(new Set(seen).size).toBe(seen.length);
-    expect(originalSeen.sort()).toStrictEqual([...original].sort());
+    // Every original row that was still there when the walk reached it was served, once.
+    const expected = [...original].filter((h) => !deletedAhead.has(h) || seen.includes(h));
+    expect(originalSeen.sort()).toStrictEqual(expected.sort());
+    expect(deletedAhead.size).toBeGreaterThan(5);
+    expect(seen.filter((h) => deletedAhead.has(h))).toStrictEqual([]);
     expect(deleted.size).toBeGreaterThan(5);
     await app.close();
   }, 120_000);
+
+  it('reads a cursor page sorted by ip as an index range, and an environment sort in index order', async () => {
+    const ipSort = [
+      { field: 'ip' as const, descending: false },
+      { field: 'id' as const, descending: false },
+    ];
+    // The plans of the queries the app builds, not of hand-written SQL.
+    const afterQuery = applySort(
+      applyAfter(t.db.selectFrom('servers').selectAll(), ipSort, [Buffer.from([4, 10, 0, 0, 9]), 2]),
+      ipSort,
+    ).limit(10);
+    const compiled = afterQuery.compile();
+    const plan = await t.db.executeQuery<{ detail: string }>({
+      ...compiled,
+      sql: `explain query plan ${compiled.sql}`,
+    });
+    expect(plan.rows.map((r) => r.detail).join('\n')).toMatch(/USING INDEX servers_ip_key_key \(ip_key>\?\)/);
+
+    const envSort = [
+      { field: 'environment' as const, descending: false },
+      { field: 'id' as const, descending: false },
+    ];
+    const envCompiled = applySort(t.db.selectFrom('servers').selectAll(), envSort).limit(10).compile();
+    const envPlan = await t.db.executeQuery<{ detail: string }>({
+      ...envCompiled,
+      sql: `explain query plan ${envCompiled.sql}`,
+    });
+    const text = envPlan.rows.map((r) => r.detail).join('\n');
+    expect(text).toMatch(/servers_environment_sort_idx/);
+    expect(text).not.toMatch(/TEMP B-TREE/);
+  });
 
   it('filters by cidr and sorts by ip through the address index', async () => {
     const plan = async (query: string) => {

@@ -1,5 +1,5 @@
 import { isIPv4 } from 'node:net';
-import { type Kysely, PostgresAdapter } from 'kysely';
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
 
 // Frozen in time: this file must not import from the application, so it carries its own copy of
 // the address-key encoding (src/servers/ip-key.ts).
@@ -8,13 +8,22 @@ function ipKey(canonical: string): Buffer {
   if (isIPv4(canonical)) {
     return Buffer.from([4, ...canonical.split('.').map(Number)]);
   }
+  if (canonical.includes('.') || canonical.split('::').length > 2) {
+    throw new Error(`not a canonical address: ${canonical}`);
+  }
   const [head = '', tail] = canonical.split('::');
   const left = head === '' ? [] : head.split(':');
   const right = tail === undefined || tail === '' ? [] : tail.split(':');
   const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
   const bytes = Buffer.alloc(17);
   bytes[0] = 6;
-  [...left, ...zeros, ...right].forEach((group, i) => bytes.writeUInt16BE(parseInt(group, 16), 1 + i * 2));
+  [...left, ...zeros, ...right].forEach((group, i) => {
+    const value = parseInt(group, 16);
+    if (!/^[0-9a-f]{1,4}$/.test(group) || Number.isNaN(value)) {
+      throw new Error(`not a canonical address: ${canonical}`);
+    }
+    bytes.writeUInt16BE(value, 1 + i * 2);
+  });
   return bytes;
 }
 
@@ -71,9 +80,17 @@ export async function up(db: Kysely<any>): Promise<void> {
   for (const column of ['status', 'environment', 'role', 'location', 'os', 'created_at', 'updated_at']) {
     await db.schema.createIndex(`servers_${column}_id_idx`).on('servers').columns([column, 'id']).execute();
   }
+  // The list sorts environments with the missing ones as '' (first): an index on that expression
+  // lets such a sort, and its cursors, read in order instead of sorting the table.
+  await db.schema
+    .createIndex('servers_environment_sort_idx')
+    .on('servers')
+    .expression(sql`coalesce(environment, ''), id`)
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('servers_environment_sort_idx').execute();
   for (const column of ['status', 'environment', 'role', 'location', 'os', 'created_at', 'updated_at']) {
     await db.schema.dropIndex(`servers_${column}_id_idx`).execute();
   }
