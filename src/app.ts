@@ -5,7 +5,12 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { Database } from './db/types.js';
 import { healthRoutes } from './health/health.routes.js';
+import { readinessRoutes } from './health/readiness.routes.js';
 import { clientErrorHandler, errorHandler } from './plugins/error-handler.js';
+import { createMetrics, metricsPlugin, observeQueries } from './plugins/metrics.js';
+import { openapi } from './plugins/openapi.js';
+import { protection, protectionOptions } from './plugins/protection.js';
+import { requestLogging, requestLoggingOptions } from './plugins/request-logging.js';
 import { serversRoutes } from './servers/servers.routes.js';
 import { createServersService } from './servers/servers.service.js';
 
@@ -21,9 +26,11 @@ export interface AppOptions {
 }
 
 /** Assembles the API. It does not listen: `main.ts` does, tests use `app.inject()`. */
-export async function buildApp({ db, logger }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
+    ...requestLoggingOptions,
+    ...protectionOptions,
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler,
     ajv: {
@@ -42,11 +49,23 @@ export async function buildApp({ db, logger }: AppOptions): Promise<FastifyInsta
     await db.destroy();
   });
 
+  // With metrics on, the routes' queries are timed (data routes get `dataDb`, not `db`).
+  const metrics = config.metricsEnabled ? createMetrics(db) : undefined;
+  const dataDb = metrics === undefined ? db : observeQueries(db, metrics);
+
   await app.register(errorHandler);
+  // Hooks run in registration order: the request id first, then the protections, then the routes.
+  await app.register(requestLogging);
+  await app.register(protection, { config });
+  await app.register(openapi);
+  if (metrics !== undefined) {
+    await app.register(metricsPlugin, { metrics });
+  }
   await app.register(
     async (api) => {
       await api.register(healthRoutes);
-      await api.register(serversRoutes, { service: createServersService(db) });
+      await api.register(readinessRoutes, { db, timeoutMs: config.readinessTimeoutMs });
+      await api.register(serversRoutes, { service: createServersService(dataDb) });
     },
     { prefix: '/api/v1' },
   );

@@ -12,7 +12,17 @@ const EXPECTED = {
   DATABASE_URL: 'sqlite:PATH, sqlite:///ABSOLUTE/PATH or sqlite::memory:',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
   INVENTORY_SEED: 'true or false',
+  SHUTDOWN_GRACE_MS: 'an integer number of milliseconds from 1 to 600000',
+  METRICS_ENABLED: 'true or false',
+  CORS_ORIGINS: 'a comma-separated list of origins such as https://app.example.com (scheme, host and optional port)',
+  RATE_LIMIT_PER_MINUTE: 'an integer from 0 (no limit) to 1000000',
+  READINESS_TIMEOUT_MS: 'an integer number of milliseconds from 1 to 60000',
+  MAX_EVENT_LOOP_DELAY_MS: 'an integer number of milliseconds from 0 (no check) to 60000',
 } as const;
+
+/** A positive decimal integer without sign, leading zero or exponent; ranges are checked after parsing. */
+const UNSIGNED_INTEGER = '^(0|[1-9][0-9]{0,8})$';
+const ORIGIN_PATTERN = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/;
 
 export const EnvSchema = Type.Object({
   PORT: Type.String({
@@ -38,6 +48,28 @@ export const EnvSchema = Type.Object({
     default: 'true',
     description: EXPECTED.INVENTORY_SEED,
   }),
+  SHUTDOWN_GRACE_MS: Type.String({
+    pattern: UNSIGNED_INTEGER,
+    default: '10000',
+    description: EXPECTED.SHUTDOWN_GRACE_MS,
+  }),
+  METRICS_ENABLED: Type.Enum(['true', 'false'], { default: 'true', description: EXPECTED.METRICS_ENABLED }),
+  CORS_ORIGINS: Type.String({ default: '', description: EXPECTED.CORS_ORIGINS }),
+  RATE_LIMIT_PER_MINUTE: Type.String({
+    pattern: UNSIGNED_INTEGER,
+    default: '0',
+    description: EXPECTED.RATE_LIMIT_PER_MINUTE,
+  }),
+  READINESS_TIMEOUT_MS: Type.String({
+    pattern: UNSIGNED_INTEGER,
+    default: '1000',
+    description: EXPECTED.READINESS_TIMEOUT_MS,
+  }),
+  MAX_EVENT_LOOP_DELAY_MS: Type.String({
+    pattern: UNSIGNED_INTEGER,
+    default: '1000',
+    description: EXPECTED.MAX_EVENT_LOOP_DELAY_MS,
+  }),
 });
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -57,6 +89,18 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Seed the two sample servers into a new, empty database. */
   readonly seed: boolean;
+  /** How long in-flight requests get to finish after SIGTERM or SIGINT. */
+  readonly shutdownGraceMs: number;
+  /** Whether `GET /metrics` exists and requests are measured. */
+  readonly metricsEnabled: boolean;
+  /** Origins allowed to call the API from a browser; empty: CORS stays off. */
+  readonly corsOrigins: readonly string[];
+  /** Requests per minute and client address; 0: no limit. */
+  readonly rateLimitPerMinute: number;
+  /** How long the readiness check waits for the database. */
+  readonly readinessTimeoutMs: number;
+  /** Mean event-loop delay above which requests get 503 with Retry-After; 0: no check. */
+  readonly maxEventLoopDelayMs: number;
 }
 
 /** Thrown when the environment is invalid; its message names every variable at fault, never a value. */
@@ -87,6 +131,30 @@ function parseDatabaseUrl(url: string): DatabaseConfig | string {
     return `DATABASE_URL must name a database file: ${EXPECTED.DATABASE_URL}`;
   }
   return { dialect: 'sqlite', filename: filename === MEMORY ? MEMORY : filename };
+}
+
+/** A variable already known to be a decimal integer, checked against its range. */
+function inRange(
+  env: Readonly<Record<string, string>>,
+  name: keyof typeof EXPECTED,
+  min: number,
+  max: number,
+  problems: string[],
+): number {
+  const value = Number(env[name]);
+  if (value < min || value > max) {
+    problems.push(`${name} must be ${EXPECTED[name]}`);
+  }
+  return value;
+}
+
+/** `https://a.example, http://localhost:3000` -> the origins, or undefined if one is malformed. */
+function parseOrigins(list: string): string[] | undefined {
+  const origins = list
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  return origins.every((origin) => ORIGIN_PATTERN.test(origin)) ? origins : undefined;
 }
 
 /**
@@ -122,17 +190,31 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     DATABASE_URL: string;
     LOG_LEVEL: LogLevel;
     INVENTORY_SEED: 'true' | 'false';
+    SHUTDOWN_GRACE_MS: string;
+    METRICS_ENABLED: 'true' | 'false';
+    CORS_ORIGINS: string;
+    RATE_LIMIT_PER_MINUTE: string;
+    READINESS_TIMEOUT_MS: string;
+    MAX_EVENT_LOOP_DELAY_MS: string;
   };
 
   const port = Number(env_.PORT);
   if (port > 65535) {
     problems.push(`PORT must be ${EXPECTED.PORT}`);
   }
+  const shutdownGraceMs = inRange(env_, 'SHUTDOWN_GRACE_MS', 1, 600_000, problems);
+  const rateLimitPerMinute = inRange(env_, 'RATE_LIMIT_PER_MINUTE', 0, 1_000_000, problems);
+  const readinessTimeoutMs = inRange(env_, 'READINESS_TIMEOUT_MS', 1, 60_000, problems);
+  const maxEventLoopDelayMs = inRange(env_, 'MAX_EVENT_LOOP_DELAY_MS', 0, 60_000, problems);
+  const corsOrigins = parseOrigins(env_.CORS_ORIGINS);
+  if (corsOrigins === undefined) {
+    problems.push(`CORS_ORIGINS must be ${EXPECTED.CORS_ORIGINS}`);
+  }
   const database = parseDatabaseUrl(env_.DATABASE_URL);
   if (typeof database === 'string') {
     problems.push(database);
   }
-  if (problems.length > 0 || typeof database === 'string') {
+  if (problems.length > 0 || typeof database === 'string' || corsOrigins === undefined) {
     throw new ConfigError(problems);
   }
 
@@ -142,5 +224,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     database: Object.freeze(database),
     logLevel: env_.LOG_LEVEL,
     seed: env_.INVENTORY_SEED === 'true',
+    shutdownGraceMs,
+    metricsEnabled: env_.METRICS_ENABLED === 'true',
+    corsOrigins: Object.freeze(corsOrigins),
+    rateLimitPerMinute,
+    readinessTimeoutMs,
+    maxEventLoopDelayMs,
   });
 }
