@@ -7,6 +7,7 @@ import type { Database } from './db/types.js';
 import { healthRoutes } from './health/health.routes.js';
 import { readinessRoutes } from './health/readiness.routes.js';
 import { clientErrorHandler, errorHandler } from './plugins/error-handler.js';
+import { gracefulClose } from './plugins/graceful-close.js';
 import { createMetrics, metricsPlugin, observeQueries } from './plugins/metrics.js';
 import { openapi } from './plugins/openapi.js';
 import { protection, protectionOptions } from './plugins/protection.js';
@@ -56,6 +57,7 @@ export async function buildApp({ config, db, logger }: AppOptions): Promise<Fast
   await app.register(errorHandler);
   // Hooks run in registration order: the request id first, then the protections, then the routes.
   await app.register(requestLogging);
+  await app.register(gracefulClose);
   await app.register(protection, { config });
   await app.register(openapi);
   if (metrics !== undefined) {

@@ -27,7 +27,7 @@ export const protectionOptions = {
   keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
   requestTimeout: REQUEST_TIMEOUT_MS,
   http: { headersTimeout: HEADERS_TIMEOUT_MS },
-  // Fastify's own 503 while closing has another body; the onRequest hook below answers the JSON error.
+  // Fastify's own 503 while closing has another body; graceful-close.ts answers the JSON error.
   return503OnClosing: false,
 } as const;
 
@@ -46,23 +46,11 @@ export interface ProtectionOptions {
 
 /**
  * Protective defaults: security headers fit for a JSON API, CORS only for the configured origins, an
- * optional rate limit per client address, 503 with Retry-After while the event loop is saturated, and
- * 503 SERVICE_UNAVAILABLE (connection closed) for requests that arrive while the server shuts down.
+ * optional rate limit per client address, and 503 with Retry-After while the event loop is saturated.
  * Register it before the routes: the rate limit applies to the routes registered after it.
  */
 export const protection = fp<ProtectionOptions>(
   async (app: FastifyInstance, { config }) => {
-    let closing = false;
-    app.addHook('preClose', async () => {
-      closing = true;
-    });
-    app.addHook('onRequest', async (_request, reply) => {
-      if (closing) {
-        void reply.header('connection', 'close');
-        throw appError('SERVICE_UNAVAILABLE');
-      }
-    });
-
     await app.register(helmet, {
       // An API answers JSON, never a page: nothing may load, frame or be framed. The documentation
       // pages set their own policy.
