@@ -19,6 +19,11 @@ export const CONNECTION_TIMEOUT_MS = 120_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 /** What `Retry-After` tells a client turned away because the server is overloaded, in seconds. */
 export const OVERLOAD_RETRY_AFTER_S = 10;
+/**
+ * The event-loop delay is sampled once a second. The samples of the first seconds after start measure
+ * the start itself (loading modules, compiling schemas), not traffic, so they turn nobody away.
+ */
+export const PRESSURE_WARM_UP_MS = 3000;
 
 /** Fastify's own limits and timeouts; `buildApp` spreads them into its options. */
 export const protectionOptions = {
@@ -83,11 +88,15 @@ export const protection = fp<ProtectionOptions>(
     }
 
     if (config.maxEventLoopDelayMs > 0) {
+      let readyAt = Number.POSITIVE_INFINITY;
+      app.addHook('onReady', async () => {
+        readyAt = Date.now();
+      });
       await app.register(underPressure, {
         maxEventLoopDelay: config.maxEventLoopDelayMs,
         retryAfter: OVERLOAD_RETRY_AFTER_S,
         pressureHandler: (request, reply) => {
-          if (PRESSURE_EXEMPT.has(routeOf(request) ?? '')) {
+          if (PRESSURE_EXEMPT.has(routeOf(request) ?? '') || Date.now() - readyAt < PRESSURE_WARM_UP_MS) {
             return;
           }
           void reply.header('retry-after', OVERLOAD_RETRY_AFTER_S);
