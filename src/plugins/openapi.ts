@@ -6,15 +6,11 @@ import type { OpenAPIV3_1 } from 'openapi-types';
 import Type from 'typebox';
 import { errorRegistry } from '../errors.js';
 import { ErrorResponse, errorResponses } from '../shared/schemas.js';
+import { PRESSURE_EXEMPT, RATE_LIMIT_EXEMPT } from './protection.js';
 
 /** Where the document is served; `/docs` shows it. */
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 export const DOCS_PREFIX = '/docs';
-
-/** Routes a client never gets 429 from: see the rate limit in protection.ts. */
-const NOT_RATE_LIMITED = new Set(['/api/v1/health', '/api/v1/health/ready', '/metrics']);
-/** Routes still answered while the server is overloaded. */
-const NOT_SHED = new Set(['/api/v1/health', '/metrics']);
 
 type Operation = OpenAPIV3_1.OperationObject;
 
@@ -35,13 +31,13 @@ function addLayerResponses(document: OpenAPIV3_1.Document): OpenAPIV3_1.Document
       if (operation?.responses === undefined) {
         continue;
       }
-      if (!NOT_RATE_LIMITED.has(path)) {
+      if (!RATE_LIMIT_EXEMPT.has(path)) {
         operation.responses['429'] ??= errorResponse(
           `${errorRegistry.RATE_LIMITED.message} (RATE_LIMITED): over RATE_LIMIT_PER_MINUTE; see Retry-After`,
         );
       }
       operation.responses['503'] ??= errorResponse(
-        NOT_SHED.has(path)
+        PRESSURE_EXEMPT.has(path)
           ? 'The server is shutting down (SERVICE_UNAVAILABLE)'
           : 'The server is overloaded (OVERLOADED, with Retry-After) or shutting down (SERVICE_UNAVAILABLE)',
       );

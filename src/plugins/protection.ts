@@ -37,9 +37,9 @@ export const protectionOptions = {
 } as const;
 
 /** Routes that an overloaded server still answers: liveness (a restart would not help) and metrics. */
-const PRESSURE_EXEMPT = new Set(['/api/v1/health', '/metrics']);
+export const PRESSURE_EXEMPT: ReadonlySet<string> = new Set(['/api/v1/health', '/metrics']);
 /** Routes that probes and scrapers call on a schedule: never rate limited. */
-const RATE_LIMIT_EXEMPT = new Set(['/api/v1/health', '/api/v1/health/ready', '/metrics']);
+export const RATE_LIMIT_EXEMPT: ReadonlySet<string> = new Set(['/api/v1/health', '/api/v1/health/ready', '/metrics']);
 
 function routeOf(request: FastifyRequest): string | undefined {
   return request.routeOptions.url;
