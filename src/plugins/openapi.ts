@@ -90,7 +90,8 @@ export const openapi = fp(
       // HTTP on a developer's machine.
       staticCSP: true,
       transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;/, ''),
-      uiConfig: { deepLinking: true },
+      // No call to the public validator service: the page works offline.
+      uiConfig: { deepLinking: true, validatorUrl: null },
     });
 
     let document: string | undefined;

@@ -148,6 +148,11 @@ describe('GET /docs', () => {
     }
   });
 
+  it('does not ask the public validator service about the document', async () => {
+    const initializer = await t.app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
+    expect(initializer.body).toContain('"validatorUrl":null');
+  });
+
   it('lets the page run its own scripts, and nothing from elsewhere', async () => {
     const page = await t.app.inject({ method: 'GET', url: '/docs/' });
     const csp = String(page.headers['content-security-policy']);
