@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { type IncomingMessage, get } from 'node:http';
+import { Agent, type IncomingMessage, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,11 +24,17 @@ function addManyServers(file: string): void {
   sqlite.close();
 }
 
-/** Starts GET /api/v1/servers and resolves once the response has begun, with the body left unread. */
+/**
+ * Starts GET /api/v1/servers on a keep-alive connection and resolves once the response has begun, with
+ * the body left unread. Its own agent: Node's global one drops a connection idle for 5 s, which a
+ * paused download on a busy machine can be.
+ */
 function startSlowDownload(url: string): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const request = get(`${url}/api/v1/servers`, (res) => {
+    const request = get(`${url}/api/v1/servers`, { agent: new Agent({ keepAlive: true }) }, (res) => {
       res.pause();
+      // Reported by readAll, with the server's output; not an unhandled error in between.
+      res.on('error', () => undefined);
       resolve(res);
     });
     request.on('error', reject);
@@ -37,6 +43,10 @@ function startSlowDownload(url: string): Promise<IncomingMessage> {
 
 function readAll(res: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
+    if (res.errored !== null) {
+      reject(res.errored);
+      return;
+    }
     let body = '';
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => (body += chunk));
@@ -85,7 +95,8 @@ describe('graceful shutdown', () => {
     'on %s, finishes the request in flight, refuses new connections, closes the database and exits 0',
     async (signal) => {
       const file = join(dir, 'inventory.db');
-      server = await startServer({ env: { DATABASE_URL: `sqlite:${file}`, SHUTDOWN_GRACE_MS: '10000' } });
+      const running = await startServer({ env: { DATABASE_URL: `sqlite:${file}`, SHUTDOWN_GRACE_MS: '10000' } });
+      server = running;
       addManyServers(file);
 
       const res = await startSlowDownload(server.url);
@@ -100,7 +111,10 @@ describe('graceful shutdown', () => {
       expect(late?.status ?? 'refused').not.toBe(200);
       expect(server.child.exitCode).toBeNull();
 
-      const body = JSON.parse(await readAll(res)) as { servers: { notes: string }[]; count: number };
+      const text = await readAll(res).catch((error: unknown) => {
+        throw new Error(`the download failed (${String(error)}); server output:\n${running.output()}`);
+      });
+      const body = JSON.parse(text) as { servers: { notes: string }[]; count: number };
       expect(body.count).toBe(MANY + 2);
       expect(body.servers).toHaveLength(MANY + 2);
       expect(body.servers.at(-1)?.notes).toBe(NOTES);
