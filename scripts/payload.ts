@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } fr
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Metafile, build } from 'esbuild';
+import { type Plugin, type Metafile, build } from 'esbuild';
 
 const require = createRequire(import.meta.url);
 
@@ -44,6 +44,27 @@ export function hostPrebuildTarget(): PrebuildTarget {
  * a native binary from its own folder, and src/db/sqlite-driver.ts requires it at run time through
  * createRequire (which esbuild leaves as it is; `external` keeps it so for a static import too).
  */
+/**
+ * Packages that a dependency requires inside a try/catch, as an optional extra: `debug` (pulled in by
+ * the docs' static file server) asks for `supports-color` to pick terminal colours. The bundle gets an
+ * empty module in their place, so the runtime carries and imports nothing more.
+ */
+const OPTIONAL_ABSENT = ['supports-color'];
+
+function optionalAbsent(names: string[]): Plugin {
+  const filter = new RegExp(`^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
+  return {
+    name: 'optional-absent',
+    setup(build) {
+      build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'optional-absent' }));
+      build.onLoad({ filter: /.*/, namespace: 'optional-absent' }, () => ({
+        contents: 'module.exports = undefined;',
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 export async function bundle(outDir: string): Promise<Metafile> {
   const result = await build({
     absWorkingDir: ROOT,
@@ -66,6 +87,7 @@ export async function bundle(outDir: string): Promise<Metafile> {
     legalComments: 'eof',
     logLevel: 'warning',
     metafile: true,
+    plugins: [optionalAbsent(OPTIONAL_ABSENT)],
   });
   return result.metafile;
 }

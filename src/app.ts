@@ -6,10 +6,16 @@ import type { Database } from './db/types.js';
 import { changesRoutes } from './changes/changes.routes.js';
 import { createChangesService } from './changes/changes.service.js';
 import { healthRoutes } from './health/health.routes.js';
+import { readinessRoutes } from './health/readiness.routes.js';
 import { integrationsRoutes } from './integrations/integrations.routes.js';
 import { auth } from './plugins/auth.js';
 import { bodyParsers } from './plugins/body-parsers.js';
 import { clientErrorHandler, errorHandler, frameworkErrors } from './plugins/error-handler.js';
+import { gracefulClose } from './plugins/graceful-close.js';
+import { createMetrics, metricsPlugin, observeQueries } from './plugins/metrics.js';
+import { openapi } from './plugins/openapi.js';
+import { protection, protectionOptions } from './plugins/protection.js';
+import { requestLogging, requestLoggingOptions } from './plugins/request-logging.js';
 import { validation } from './plugins/validation.js';
 import { reportsRoutes } from './reports/reports.routes.js';
 import { serversRoutes } from './servers/servers.routes.js';
@@ -28,6 +34,8 @@ export interface AppOptions {
 export async function buildApp({ config, db, logger }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
+    ...requestLoggingOptions,
+    ...protectionOptions,
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler,
     frameworkErrors,
@@ -37,18 +45,32 @@ export async function buildApp({ config, db, logger }: AppOptions): Promise<Fast
     await db.destroy();
   });
 
+  // With metrics on, the routes' queries are timed (data routes get `dataDb`, not `db`).
+  const metrics = config.metricsEnabled ? createMetrics(db) : undefined;
+  const dataDb = metrics === undefined ? db : observeQueries(db, metrics);
+
   await app.register(validation);
   await app.register(errorHandler);
+  // Hooks run in registration order: the request id first, then the protections, then
+  // authentication, then the routes.
+  await app.register(requestLogging);
+  await app.register(gracefulClose);
+  await app.register(protection, { config });
   await app.register(bodyParsers);
   await app.register(auth, {
-    tokens: createTokensService(db, { bootstrapTokenHash: config.auth.bootstrapTokenHash }),
+    tokens: createTokensService(dataDb, { bootstrapTokenHash: config.auth.bootstrapTokenHash }),
     authReads: config.auth.reads,
   });
+  await app.register(openapi);
+  if (metrics !== undefined) {
+    await app.register(metricsPlugin, { metrics });
+  }
   await app.register(
     async (api) => {
       await api.register(healthRoutes);
-      const changes = createChangesService(db);
-      const servers = createServersService(db, changes);
+      await api.register(readinessRoutes, { db, timeoutMs: config.readinessTimeoutMs });
+      const changes = createChangesService(dataDb);
+      const servers = createServersService(dataDb, changes);
       await api.register(serversRoutes, { service: servers });
       await api.register(reportsRoutes, { service: servers });
       await api.register(integrationsRoutes, { service: servers });

@@ -17,7 +17,17 @@ const EXPECTED = {
   INVENTORY_AUTH_READS: 'true or false',
   INVENTORY_BOOTSTRAP_TOKEN: 'at least 32 characters without whitespace',
   INVENTORY_BOOTSTRAP_TOKEN_FILE: 'the path of a readable file holding a token of at least 32 characters',
+  SHUTDOWN_GRACE_MS: 'an integer number of milliseconds from 1 to 600000',
+  METRICS_ENABLED: 'true or false',
+  CORS_ORIGINS: 'a comma-separated list of origins such as https://app.example.com (scheme, host and optional port)',
+  RATE_LIMIT_PER_MINUTE: 'an integer from 0 (no limit) to 1000000',
+  READINESS_TIMEOUT_MS: 'an integer number of milliseconds from 1 to 60000',
+  MAX_EVENT_LOOP_DELAY_MS: 'an integer number of milliseconds from 0 (no check) to 60000',
 } as const;
+
+/** A positive decimal integer without sign, leading zero or exponent; ranges are checked after parsing. */
+const UNSIGNED_INTEGER = '^(0|[1-9][0-9]{0,8})$';
+const ORIGIN_PATTERN = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/;
 
 const MIN_BOOTSTRAP_TOKEN_LENGTH = 32;
 const BOOTSTRAP_TOKEN_PATTERN = `^\\S{${MIN_BOOTSTRAP_TOKEN_LENGTH},}$`;
@@ -56,6 +66,28 @@ export const EnvSchema = Type.Object({
   INVENTORY_BOOTSTRAP_TOKEN_FILE: Type.Optional(
     Type.String({ minLength: 1, description: EXPECTED.INVENTORY_BOOTSTRAP_TOKEN_FILE }),
   ),
+  SHUTDOWN_GRACE_MS: Type.String({
+    pattern: UNSIGNED_INTEGER,
+    default: '10000',
+    description: EXPECTED.SHUTDOWN_GRACE_MS,
+  }),
+  METRICS_ENABLED: Type.Enum(['true', 'false'], { default: 'true', description: EXPECTED.METRICS_ENABLED }),
+  CORS_ORIGINS: Type.String({ default: '', description: EXPECTED.CORS_ORIGINS }),
+  RATE_LIMIT_PER_MINUTE: Type.String({
+    pattern: UNSIGNED_INTEGER,
+    default: '0',
+    description: EXPECTED.RATE_LIMIT_PER_MINUTE,
+  }),
+  READINESS_TIMEOUT_MS: Type.String({
+    pattern: UNSIGNED_INTEGER,
+    default: '1000',
+    description: EXPECTED.READINESS_TIMEOUT_MS,
+  }),
+  MAX_EVENT_LOOP_DELAY_MS: Type.String({
+    pattern: UNSIGNED_INTEGER,
+    default: '1000',
+    description: EXPECTED.MAX_EVENT_LOOP_DELAY_MS,
+  }),
 });
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -83,6 +115,18 @@ export interface Config {
   /** Seed the two sample servers into a new, empty database. */
   readonly seed: boolean;
   readonly auth: AuthConfig;
+  /** How long in-flight requests get to finish after SIGTERM or SIGINT. */
+  readonly shutdownGraceMs: number;
+  /** Whether `GET /metrics` exists and requests are measured. */
+  readonly metricsEnabled: boolean;
+  /** Origins allowed to call the API from a browser; empty: CORS stays off. */
+  readonly corsOrigins: readonly string[];
+  /** Requests per minute and client address; 0: no limit. */
+  readonly rateLimitPerMinute: number;
+  /** How long the readiness check waits for the database. */
+  readonly readinessTimeoutMs: number;
+  /** Mean event-loop delay above which requests get 503 with Retry-After; 0: no check. */
+  readonly maxEventLoopDelayMs: number;
 }
 
 /** Thrown when the environment is invalid; its message names every variable at fault, never a value. */
@@ -140,6 +184,30 @@ function readBootstrapToken(
   return token;
 }
 
+/** A variable already known to be a decimal integer, checked against its range. */
+function inRange(
+  env: Readonly<Record<string, string>>,
+  name: keyof typeof EXPECTED,
+  min: number,
+  max: number,
+  problems: string[],
+): number {
+  const value = Number(env[name]);
+  if (value < min || value > max) {
+    problems.push(`${name} must be ${EXPECTED[name]}`);
+  }
+  return value;
+}
+
+/** `https://a.example, http://localhost:3000` -> the origins, or undefined if one is malformed. */
+function parseOrigins(list: string): string[] | undefined {
+  const origins = list
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  return origins.every((origin) => ORIGIN_PATTERN.test(origin)) ? origins : undefined;
+}
+
 /**
  * Reads the configuration from an environment (process.env in production), once.
  * Unknown variables are ignored; known ones are validated together so that one run reports every mistake.
@@ -173,6 +241,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (port > 65535) {
     problems.push(`PORT must be ${EXPECTED.PORT}`);
   }
+  const shutdownGraceMs = inRange(env_, 'SHUTDOWN_GRACE_MS', 1, 600_000, problems);
+  const rateLimitPerMinute = inRange(env_, 'RATE_LIMIT_PER_MINUTE', 0, 1_000_000, problems);
+  const readinessTimeoutMs = inRange(env_, 'READINESS_TIMEOUT_MS', 1, 60_000, problems);
+  const maxEventLoopDelayMs = inRange(env_, 'MAX_EVENT_LOOP_DELAY_MS', 0, 60_000, problems);
+  const corsOrigins = parseOrigins(env_.CORS_ORIGINS);
+  if (corsOrigins === undefined) {
+    problems.push(`CORS_ORIGINS must be ${EXPECTED.CORS_ORIGINS}`);
+  }
   const database = parseDatabaseUrl(env_.DATABASE_URL);
   if (typeof database === 'string') {
     problems.push(database);
@@ -181,7 +257,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (typeof bootstrapToken === 'object') {
     problems.push(bootstrapToken.problem);
   }
-  if (problems.length > 0 || typeof database === 'string' || typeof bootstrapToken === 'object') {
+  if (
+    problems.length > 0 ||
+    typeof database === 'string' ||
+    typeof bootstrapToken === 'object' ||
+    corsOrigins === undefined
+  ) {
     throw new ConfigError(problems);
   }
 
@@ -196,5 +277,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       bootstrapTokenHash:
         bootstrapToken === undefined ? undefined : createHash('sha256').update(bootstrapToken, 'utf8').digest('hex'),
     }),
+    shutdownGraceMs,
+    metricsEnabled: env_.METRICS_ENABLED === 'true',
+    corsOrigins: Object.freeze(corsOrigins),
+    rateLimitPerMinute,
+    readinessTimeoutMs,
+    maxEventLoopDelayMs,
   });
 }

@@ -19,9 +19,12 @@ export const errorRegistry = {
   URI_TOO_LONG: { status: 414, message: 'Request URI is too long' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported media type' },
   TOO_MANY_AUTH_FAILURES: { status: 429, message: 'Too many failed authentications; retry later' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests' },
   HEADERS_TOO_LARGE: { status: 431, message: 'Request headers are too large' },
   INTERNAL_ERROR: { status: 500, message: 'Internal server error' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'Service unavailable' },
+  NOT_READY: { status: 503, message: 'Not ready: the database does not answer' },
+  OVERLOADED: { status: 503, message: 'The server is overloaded; retry later' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;

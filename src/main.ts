@@ -6,9 +6,6 @@ import { migrateToLatest } from './db/migrator.js';
 import { initialiseInventory } from './db/seed.js';
 import { createLogger } from './logger.js';
 
-/** How long in-flight requests get to finish after SIGTERM or SIGINT. */
-const SHUTDOWN_GRACE_MS = 10_000;
-
 function readConfig() {
   try {
     return loadConfig(process.env);
@@ -48,7 +45,8 @@ try {
 }
 const app = await buildApp({ config, db, logger });
 
-closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
+// In-flight requests get SHUTDOWN_GRACE_MS to finish; past that the process exits 1.
+closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }) => {
   if (err !== undefined) {
     logger.error({ err }, 'shutting down after an uncaught error');
   } else {

@@ -24,6 +24,12 @@ describe('loadConfig', () => {
       logLevel: 'info',
       seed: true,
       auth: { reads: false, bootstrapTokenHash: undefined },
+      shutdownGraceMs: 10_000,
+      metricsEnabled: true,
+      corsOrigins: [],
+      rateLimitPerMinute: 0,
+      readinessTimeoutMs: 1000,
+      maxEventLoopDelayMs: 1000,
     });
   });
 
@@ -36,6 +42,12 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'debug',
         INVENTORY_SEED: 'false',
         INVENTORY_AUTH_READS: 'true',
+        SHUTDOWN_GRACE_MS: '2500',
+        METRICS_ENABLED: 'false',
+        CORS_ORIGINS: 'https://inventory.example.com, http://localhost:3000',
+        RATE_LIMIT_PER_MINUTE: '600',
+        READINESS_TIMEOUT_MS: '250',
+        MAX_EVENT_LOOP_DELAY_MS: '0',
         UNRELATED: 'ignored',
       }),
     ).toStrictEqual({
@@ -45,7 +57,18 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       seed: false,
       auth: { reads: true, bootstrapTokenHash: undefined },
+      shutdownGraceMs: 2500,
+      metricsEnabled: false,
+      corsOrigins: ['https://inventory.example.com', 'http://localhost:3000'],
+      rateLimitPerMinute: 600,
+      readinessTimeoutMs: 250,
+      maxEventLoopDelayMs: 0,
     });
+  });
+
+  it('reads an empty CORS_ORIGINS as no origin: CORS stays off', () => {
+    expect(loadConfig({ CORS_ORIGINS: '' }).corsOrigins).toStrictEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: ' , ' }).corsOrigins).toStrictEqual([]);
   });
 
   it.each([
@@ -66,6 +89,7 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.database)).toBe(true);
+    expect(Object.isFrozen(config.corsOrigins)).toBe(true);
   });
 
   it.each([
@@ -88,6 +112,23 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://root@localhost/inventory'],
     ['DATABASE_URL', 'data/inventory.db'],
     ['DATABASE_URL', 'sqlite:'],
+    ['SHUTDOWN_GRACE_MS', '0'],
+    ['SHUTDOWN_GRACE_MS', '10s'],
+    ['SHUTDOWN_GRACE_MS', '600001'],
+    ['SHUTDOWN_GRACE_MS', ''],
+    ['METRICS_ENABLED', 'yes'],
+    ['METRICS_ENABLED', 'TRUE'],
+    ['CORS_ORIGINS', '*'],
+    ['CORS_ORIGINS', 'inventory.example.com'],
+    ['CORS_ORIGINS', 'https://a.example.com/path'],
+    ['CORS_ORIGINS', 'https://a.example.com,ftp://b.example.com'],
+    ['RATE_LIMIT_PER_MINUTE', '-1'],
+    ['RATE_LIMIT_PER_MINUTE', '1.5'],
+    ['RATE_LIMIT_PER_MINUTE', '1000001'],
+    ['READINESS_TIMEOUT_MS', '0'],
+    ['READINESS_TIMEOUT_MS', '60001'],
+    ['MAX_EVENT_LOOP_DELAY_MS', 'off'],
+    ['MAX_EVENT_LOOP_DELAY_MS', '60001'],
   ])('refuses %s=%j with a message naming the variable', (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);

@@ -7,3 +7,10 @@ export const Health = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const Readiness = Type.Object(
+  {
+    status: Type.Literal('READY'),
+  },
+  { additionalProperties: false, description: 'The database answers: the process can take traffic' },
+);

@@ -1,0 +1,47 @@
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { Server as NetServer } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { appError } from '../errors.js';
+
+/**
+ * Closing without cutting anyone off. When the app closes (on SIGTERM or SIGINT, see main.ts), it
+ * stops accepting connections at once, answers a request that still arrives on an open keep-alive
+ * connection with 503 SERVICE_UNAVAILABLE and `Connection: close`, and waits until every response in
+ * flight has been sent before the server closes its connections. How long it may wait is the
+ * caller's business (main.ts gives it SHUTDOWN_GRACE_MS).
+ */
+export const gracefulClose = fp(
+  async (app: FastifyInstance) => {
+    let closing = false;
+    const sending = new Set<ServerResponse>();
+
+    app.addHook('onRequest', async (_request, reply) => {
+      if (closing) {
+        void reply.header('connection', 'close');
+        throw appError('SERVICE_UNAVAILABLE');
+      }
+      if (app.server.listening) {
+        const response = reply.raw;
+        sending.add(response);
+        // 'close' comes once the whole response has been handed to the system, or the client left.
+        response.once('close', () => sending.delete(response));
+      }
+    });
+
+    app.addHook('preClose', async () => {
+      closing = true;
+      if (!app.server.listening) {
+        return;
+      }
+      // Stop accepting connections, but without http.Server#close's closeIdleConnections(): Node
+      // deems a response done once end() is called, even while its body still waits in the socket's
+      // buffer for a slow client, and would cut that client off. Fastify's own close follows, once
+      // every response has gone out.
+      NetServer.prototype.close.call(app.server);
+      await Promise.all([...sending].map((response) => once(response, 'close')));
+    });
+  },
+  { name: 'graceful-close', fastify: '5.x', dependencies: ['error-handler'] },
+);

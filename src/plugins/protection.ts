@@ -1,0 +1,109 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config.js';
+import { appError } from '../errors.js';
+
+/** The largest request body accepted (413 PAYLOAD_TOO_LARGE above). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** A client must send its request line and headers within this time, or its connection is closed. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** A client must send its whole request, body included, within this time (408 and closed otherwise). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** A connection on which nothing moves for this long is closed. */
+export const CONNECTION_TIMEOUT_MS = 120_000;
+/** An idle keep-alive connection is closed after this time: longer than the usual load balancer's 60 s. */
+export const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+/** What `Retry-After` tells a client turned away because the server is overloaded, in seconds. */
+export const OVERLOAD_RETRY_AFTER_S = 10;
+/**
+ * The event-loop delay is sampled once a second. The samples of the first seconds after start measure
+ * the start itself (loading modules, compiling schemas), not traffic, so they turn nobody away.
+ */
+export const PRESSURE_WARM_UP_MS = 3000;
+
+/** Fastify's own limits and timeouts; `buildApp` spreads them into its options. */
+export const protectionOptions = {
+  bodyLimit: BODY_LIMIT_BYTES,
+  connectionTimeout: CONNECTION_TIMEOUT_MS,
+  keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+  requestTimeout: REQUEST_TIMEOUT_MS,
+  http: { headersTimeout: HEADERS_TIMEOUT_MS },
+  // Fastify's own 503 while closing has another body; graceful-close.ts answers the JSON error.
+  return503OnClosing: false,
+} as const;
+
+/** Routes that an overloaded server still answers: liveness (a restart would not help) and metrics. */
+export const PRESSURE_EXEMPT: ReadonlySet<string> = new Set(['/api/v1/health', '/metrics']);
+/** Routes that probes and scrapers call on a schedule: never rate limited. */
+export const RATE_LIMIT_EXEMPT: ReadonlySet<string> = new Set(['/api/v1/health', '/api/v1/health/ready', '/metrics']);
+
+function routeOf(request: FastifyRequest): string | undefined {
+  return request.routeOptions.url;
+}
+
+export interface ProtectionOptions {
+  config: Pick<Config, 'corsOrigins' | 'rateLimitPerMinute' | 'maxEventLoopDelayMs'>;
+}
+
+/**
+ * Protective defaults: security headers fit for a JSON API, CORS only for the configured origins, an
+ * optional rate limit per client address, and 503 with Retry-After while the event loop is saturated.
+ * Register it before the routes: the rate limit applies to the routes registered after it.
+ */
+export const protection = fp<ProtectionOptions>(
+  async (app: FastifyInstance, { config }) => {
+    await app.register(helmet, {
+      // An API answers JSON, never a page: nothing may load, frame or be framed. The documentation
+      // pages set their own policy.
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
+      },
+      // Other sites' pages may not read the API's answers unless CORS allows them.
+      crossOriginResourcePolicy: { policy: 'same-origin' },
+    });
+
+    if (config.corsOrigins.length > 0) {
+      await app.register(cors, {
+        origin: [...config.corsOrigins],
+        methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+        exposedHeaders: ['X-Request-Id', 'Retry-After'],
+        maxAge: 600,
+      });
+    }
+
+    if (config.rateLimitPerMinute > 0) {
+      await app.register(rateLimit, {
+        global: true,
+        max: config.rateLimitPerMinute,
+        timeWindow: 60_000,
+        allowList: (request) => RATE_LIMIT_EXEMPT.has(routeOf(request) ?? ''),
+        errorResponseBuilder: () => appError('RATE_LIMITED'),
+      });
+    }
+
+    if (config.maxEventLoopDelayMs > 0) {
+      let readyAt = Number.POSITIVE_INFINITY;
+      app.addHook('onReady', async () => {
+        readyAt = Date.now();
+      });
+      await app.register(underPressure, {
+        maxEventLoopDelay: config.maxEventLoopDelayMs,
+        retryAfter: OVERLOAD_RETRY_AFTER_S,
+        pressureHandler: (request, reply) => {
+          if (PRESSURE_EXEMPT.has(routeOf(request) ?? '') || Date.now() - readyAt < PRESSURE_WARM_UP_MS) {
+            return;
+          }
+          void reply.header('retry-after', OVERLOAD_RETRY_AFTER_S);
+          return Promise.reject(appError('OVERLOADED'));
+        },
+      });
+    }
+  },
+  { name: 'protection', fastify: '5.x', dependencies: ['error-handler'] },
+);

@@ -1,0 +1,224 @@
+// The contract: requests built from the OpenAPI document, valid and invalid, never get a 5xx, and
+// every answer has a documented status and matches the documented schema for it.
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import fc from 'fast-check';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { type JsonSchema, arbitraryFromSchema } from '../helpers/schema-arbitrary.js';
+
+// ajv-formats is CommonJS with its function on `default` for ESM callers.
+const addFormats = addFormatsModule.default;
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+type Method = (typeof METHODS)[number];
+
+interface Operation {
+  method: Method;
+  path: string;
+  spec: OpenAPIV3_1.OperationObject;
+}
+
+interface GeneratedRequest {
+  url: string;
+  body: unknown;
+  /** Whether every part was built to follow the document (the answer must then not be a 400). */
+  valid: boolean;
+}
+
+/** Characters that a URL would normalise away (`.`, `..`) or that would end the path, escaped. */
+function encodeSegment(value: string): string {
+  return encodeURIComponent(value).replace(/\./g, '%2E');
+}
+
+function parametersOf(operation: Operation, where: 'path' | 'query'): OpenAPIV3_1.ParameterObject[] {
+  return ((operation.spec.parameters ?? []) as OpenAPIV3_1.ParameterObject[]).filter((p) => p.in === where);
+}
+
+function bodySchemaOf(operation: Operation): JsonSchema | undefined {
+  const body = operation.spec.requestBody as OpenAPIV3_1.RequestBodyObject | undefined;
+  return body?.content['application/json']?.schema as JsonSchema | undefined;
+}
+
+/**
+ * Query parameters whose values have rules beyond their schema (a filter's value must name a
+ * status, a cursor must come from the same listing ...): a request with one is not promised a 2xx.
+ */
+const RULES_BEYOND_SCHEMA = new Set([
+  'cursor',
+  'sort',
+  'status',
+  'environment',
+  'role',
+  'location',
+  'os',
+  'hostname',
+  'ip',
+  'tag',
+  'cidr',
+  'q',
+  'updated_since',
+]);
+
+/** Requests for one operation: each part either follows its schema or is arbitrary. */
+function requestsFor(operation: Operation): fc.Arbitrary<GeneratedRequest> {
+  const pathParams = parametersOf(operation, 'path').map((param) =>
+    fc.oneof(
+      arbitraryFromSchema(param.schema as JsonSchema).map((value) => ({
+        name: param.name,
+        value: String(value),
+        valid: true,
+      })),
+      fc
+        .string({ minLength: 1, maxLength: 30 })
+        // Dot segments are removed from a path (RFC 3986 5.2.4): they name another route, not this one.
+        .filter((value) => value !== '.' && value !== '..')
+        .map((value) => ({ name: param.name, value, valid: false })),
+    ),
+  );
+  const documentedQuery = parametersOf(operation, 'query').map((param) =>
+    fc.option(arbitraryFromSchema(param.schema as JsonSchema).map((value) => [param.name, String(value)] as const)),
+  );
+  const unknownQuery = fc.option(fc.tuple(fc.stringMatching(/^[a-z_]{1,10}$/), fc.string({ maxLength: 10 })));
+  const bodySchema = bodySchemaOf(operation);
+  const body =
+    bodySchema === undefined
+      ? fc.constant({ value: undefined, valid: true })
+      : fc.oneof(
+          arbitraryFromSchema(bodySchema).map((value) => ({ value, valid: true })),
+          fc.jsonValue().map((value) => ({ value, valid: false })),
+        );
+
+  return fc
+    .record({ path: fc.tuple(...pathParams), query: fc.tuple(...documentedQuery), unknownQuery, body })
+    .map(({ path, query, unknownQuery: extra, body: generatedBody }) => {
+      let url = operation.path;
+      for (const { name, value } of path) {
+        url = url.replace(`{${name}}`, encodeSegment(value));
+      }
+      const search = new URLSearchParams();
+      for (const pair of query) {
+        if (pair !== null) {
+          search.append(pair[0], pair[1]);
+        }
+      }
+      if (extra !== null) {
+        search.append(extra[0], extra[1]);
+      }
+      const queryString = search.toString();
+      return {
+        url: queryString === '' ? url : `${url}?${queryString}`,
+        body: generatedBody.value,
+        valid:
+          path.every((p) => p.valid) &&
+          generatedBody.valid &&
+          extra === null &&
+          query.every((pair) => pair === null || !RULES_BEYOND_SCHEMA.has(pair[0])),
+      };
+    });
+}
+
+describe('the API against its OpenAPI document', () => {
+  let t: TestApp;
+  let operations: Operation[];
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  const validators = new Map<string, ValidateFunction>();
+
+  beforeAll(async () => {
+    t = await buildTestApp();
+    const document = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json<OpenAPIV3_1.Document>();
+    operations = [];
+    for (const [path, item] of Object.entries(document.paths ?? {})) {
+      for (const method of METHODS) {
+        const spec = item?.[method];
+        if (spec !== undefined) {
+          operations.push({ method, path, spec });
+        }
+      }
+    }
+  });
+  afterAll(async () => {
+    await t.app.close();
+  });
+
+  function validatorFor(operation: Operation, status: string, schema: object): ValidateFunction {
+    const key = `${operation.spec.operationId ?? ''} ${status}`;
+    let validate = validators.get(key);
+    if (validate === undefined) {
+      validate = ajv.compile(schema);
+      validators.set(key, validate);
+    }
+    return validate;
+  }
+
+  it('covers every operation of the document', () => {
+    expect(operations.map((o) => o.spec.operationId).sort()).toStrictEqual([
+      'createServers',
+      'deleteServer',
+      'getAnsibleInventory',
+      'getHealth',
+      'getMetrics',
+      'getOpenApiDocument',
+      'getPrometheusTargets',
+      'getReadiness',
+      'getServer',
+      'getServerHistory',
+      'getSummary',
+      'listChanges',
+      'listServers',
+      'patchServer',
+      'replaceServer',
+    ]);
+  });
+
+  it('never answers a 5xx, and answers only documented statuses and bodies', async () => {
+    for (const operation of operations) {
+      await fc.assert(
+        fc.asyncProperty(requestsFor(operation), async (request) => {
+          const res = await t.app.inject({
+            method: operation.method.toUpperCase() as 'GET',
+            url: request.url,
+            ...(request.body === undefined
+              ? {}
+              : { payload: JSON.stringify(request.body), headers: { 'content-type': 'application/json' } }),
+          });
+          const where = `${operation.method.toUpperCase()} ${request.url} -> ${res.statusCode} ${res.body.slice(0, 300)}`;
+          expect(res.statusCode, where).toBeLessThan(500);
+          const documented = operation.spec.responses?.[String(res.statusCode)] as
+            OpenAPIV3_1.ResponseObject | undefined;
+          expect(documented, where).toBeDefined();
+          if (request.valid) {
+            expect(res.statusCode, `a valid request was refused: ${where}`).not.toBe(400);
+          }
+          const [mediaType, media] = Object.entries(documented?.content ?? {})[0] ?? [];
+          expect(res.headers['content-type'], where).toContain(mediaType);
+          if (mediaType === 'application/json' && media?.schema !== undefined) {
+            const validate = validatorFor(operation, String(res.statusCode), media.schema);
+            expect(validate(res.json()), `${where}\n${ajv.errorsText(validate.errors)}`).toBe(true);
+          }
+        }),
+        { numRuns: 60 },
+      );
+    }
+  });
+
+  it('answers valid requests for a server with the server or a documented 404, and invalid ids with 400', async () => {
+    const getServer = operations.find((o) => o.spec.operationId === 'getServer');
+    if (getServer === undefined) {
+      throw new Error('getServer is not documented');
+    }
+    await fc.assert(
+      fc.asyncProperty(requestsFor(getServer), async (request) => {
+        const res = await t.app.inject({ method: 'GET', url: request.url });
+        if (request.valid) {
+          expect([200, 404], request.url).toContain(res.statusCode);
+        } else {
+          expect([400, 404], request.url).toContain(res.statusCode);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
