@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import type { Server } from './servers.schemas.js';
+import { TRACKED_FIELDS } from './servers.values.js';
 
 export const EXPORT_FORMATS = ['json', 'csv', 'ndjson'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -8,20 +9,7 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const CSV_TYPE = 'text/csv; charset=utf-8; header=present';
 export const NDJSON_TYPE = 'application/x-ndjson; charset=utf-8';
 
-const CSV_COLUMNS = [
-  'id',
-  'hostname',
-  'ip',
-  'status',
-  'environment',
-  'role',
-  'location',
-  'os',
-  'tags',
-  'notes',
-  'created_at',
-  'updated_at',
-] as const;
+const CSV_COLUMNS = ['id', ...TRACKED_FIELDS, 'created_at', 'updated_at'] as const;
 
 /**
  * A spreadsheet runs a cell that starts with = + - or @ as a formula (CSV injection); tab and

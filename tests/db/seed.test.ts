@@ -5,6 +5,7 @@ import { migrateToLatest } from '../../src/db/migrator.js';
 import { initialiseInventory } from '../../src/db/seed.js';
 import type { Database } from '../../src/db/types.js';
 import { insertServers } from '../../src/servers/servers.repository.js';
+import { serverRow } from '../helpers/servers.js';
 
 async function servers(db: Kysely<Database>) {
   return db.selectFrom('servers').select(['id', 'hostname', 'ip', 'status']).orderBy('id').execute();
@@ -51,22 +52,7 @@ describe('initialiseInventory', () => {
   });
 
   it('never seeds on top of existing data', async () => {
-    const at = '2026-01-01T00:00:00.000Z';
-    await insertServers(db, [
-      {
-        hostname: 'existing',
-        ip: '192.0.2.1',
-        status: 'up',
-        environment: null,
-        role: null,
-        location: null,
-        os: null,
-        tags: [],
-        notes: null,
-        created_at: at,
-        updated_at: at,
-      },
-    ]);
+    await insertServers(db, [serverRow({ hostname: 'existing', ip: '192.0.2.1' })]);
     expect(await initialiseInventory(db, { seed: true })).toStrictEqual({ seeded: false });
     expect((await servers(db)).map((s) => s.hostname)).toStrictEqual(['existing']);
   });

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertServers } from '../../src/servers/servers.repository.js';
+import { serverRow } from '../helpers/servers.js';
 import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
 
 const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
@@ -66,21 +67,7 @@ describe('GET /metrics', () => {
     expect(sample(text, 'inventory_servers{status="maintenance"}')).toBe(0);
     expect(sample(text, 'inventory_servers_by_environment{environment="production"}')).toBe(2);
 
-    await insertServers(t.db, [
-      {
-        hostname: 'cache-01',
-        ip: '10.0.0.3',
-        status: 'maintenance',
-        environment: null,
-        role: null,
-        location: null,
-        os: null,
-        tags: [],
-        notes: null,
-        created_at: '2026-01-01T00:00:00.000Z',
-        updated_at: '2026-01-01T00:00:00.000Z',
-      },
-    ]);
+    await insertServers(t.db, [serverRow({ hostname: 'cache-01', ip: '10.0.0.3', status: 'maintenance' })]);
     await t.db.deleteFrom('servers').where('hostname', '=', 'web-prod-01').execute();
     text = await scrape();
     expect(sample(text, 'inventory_servers{status="up"}')).toBe(0);

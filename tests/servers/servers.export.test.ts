@@ -8,20 +8,12 @@ import type {
   UnknownRow,
 } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServerFields, insertServers } from '../../src/servers/servers.repository.js';
+import { insertServers } from '../../src/servers/servers.repository.js';
 import { EXPORT_CHUNK } from '../../src/servers/servers.service.js';
 import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { AT, DEFAULT_FIELDS } from '../helpers/servers.js';
 
-const base: Omit<ServerFields, 'hostname' | 'ip'> = {
-  status: 'up',
-  environment: null,
-  role: null,
-  location: null,
-  os: null,
-  tags: [],
-  notes: null,
-};
-const AT = '2026-01-01T00:00:00.000Z';
+const base = DEFAULT_FIELDS;
 
 describe('exports of GET /api/v1/servers', () => {
   let t: TestApp;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyAfter, applyFilters, applySort } from '../../src/servers/servers.query.js';
 import { type ServerFields, insertServers } from '../../src/servers/servers.repository.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { DEFAULT_FIELDS } from '../helpers/servers.js';
 
 interface ServerBody {
   id: number;
@@ -20,15 +21,7 @@ interface ListBody {
   next: string | null;
 }
 
-const base: Omit<ServerFields, 'hostname' | 'ip'> = {
-  status: 'up',
-  environment: null,
-  role: null,
-  location: null,
-  os: null,
-  tags: [],
-  notes: null,
-};
+const base = DEFAULT_FIELDS;
 
 let t: TestApp;
 beforeAll(async () => {
