@@ -72,12 +72,24 @@ async function checkApi(url: string): Promise<number> {
   if (bad.status !== 400 || badBody.code !== 'VALIDATION_FAILED') {
     throw new Error(`GET /api/v1/servers/abc answered ${bad.status} ${JSON.stringify(badBody)}`);
   }
+  // The documentation page and its assets come from the payload itself.
+  for (const path of ['/docs', '/docs/static/swagger-ui-bundle.js']) {
+    const page = await fetch(`${url}${path}`);
+    await page.arrayBuffer();
+    if (page.status !== 200) {
+      throw new Error(`GET ${path} answered ${page.status}`);
+    }
+  }
   return list.count;
 }
 
 function checkFiles(files: string[]): void {
   const unexpected = files.filter(
-    (f) => !/^(main|cli)\.mjs$/.test(f) && !f.startsWith(`node_modules/${SQLITE_PACKAGE}/`),
+    (f) =>
+      !/^(main|cli)\.mjs$/.test(f) &&
+      !f.startsWith(`node_modules/${SQLITE_PACKAGE}/`) &&
+      // The documentation page's assets (Swagger UI), served at /docs.
+      !f.startsWith('static/'),
   );
   if (unexpected.length > 0) {
     throw new Error(`unexpected files in the payload: ${unexpected.join(', ')}`);

@@ -78,8 +78,16 @@ export async function bundle(outDir: string): Promise<Metafile> {
     external: ['better-sqlite3', SQLITE_PACKAGE],
     // CommonJS dependencies call require() for Node's built-in modules; an ES module has no require
     // of its own, so the bundle gets one. (src/db/sqlite-driver.ts makes its own; esbuild renames it.)
+    // CommonJS dependencies also read __dirname (the docs' assets); in the bundle it is the bundle's folder.
     banner: {
-      js: "import { createRequire as __bundleCreateRequire } from 'node:module';\nconst require = __bundleCreateRequire(import.meta.url);",
+      js: [
+        "import { createRequire as __bundleCreateRequire } from 'node:module';",
+        "import { dirname as __bundleDirname } from 'node:path';",
+        "import { fileURLToPath as __bundleFileURLToPath } from 'node:url';",
+        'const require = __bundleCreateRequire(import.meta.url);',
+        'const __filename = __bundleFileURLToPath(import.meta.url);',
+        'const __dirname = __bundleDirname(__filename);',
+      ].join('\n'),
     },
     // Identifiers stay readable in stack traces; whitespace and syntax shrink the file.
     minifyWhitespace: true,
@@ -126,6 +134,16 @@ export function copySqliteDriver(outDir: string, target: PrebuildTarget): void {
 }
 
 /**
+ * The interactive documentation's page assets (Swagger UI), served from the payload itself at /docs:
+ * into `static/` beside the bundle, where src/plugins/openapi.ts looks for them when no
+ * node_modules is there.
+ */
+export function copyDocsAssets(outDir: string): void {
+  const source = join(dirname(require.resolve('@fastify/swagger-ui/package.json')), 'static');
+  copyTree(source, join(outDir, 'static'));
+}
+
+/**
  * Builds the complete runtime payload into an emptied `outDir`: what the image runs, and nothing else.
  * Returns esbuild's metafile of the bundle (its inputs, outputs and external imports).
  */
@@ -137,6 +155,7 @@ export async function assemblePayload(
   mkdirSync(outDir, { recursive: true });
   const metafile = await bundle(outDir);
   copySqliteDriver(outDir, target);
+  copyDocsAssets(outDir);
   return metafile;
 }
 

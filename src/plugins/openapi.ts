@@ -1,4 +1,7 @@
 import swagger from '@fastify/swagger';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -7,6 +10,18 @@ import Type from 'typebox';
 import { errorRegistry } from '../errors.js';
 import { ErrorResponse, errorResponses } from '../shared/schemas.js';
 import { PRESSURE_EXEMPT, RATE_LIMIT_EXEMPT } from './protection.js';
+
+/**
+ * Where the documentation page's assets are: in the installed @fastify/swagger-ui package, or, in
+ * the bundled build (which carries no node_modules), in `static/` beside the bundle.
+ */
+function docsAssets(): string {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json')), 'static');
+  } catch {
+    return fileURLToPath(new URL('./static', import.meta.url));
+  }
+}
 
 /** Where the document is served; `/docs` shows it. */
 export const OPENAPI_PATH = '/api/v1/openapi.json';
@@ -86,6 +101,7 @@ export const openapi = fp(
 
     await app.register(swaggerUi, {
       routePrefix: DOCS_PREFIX,
+      baseDir: docsAssets(),
       // swagger-ui's own policy, less upgrade-insecure-requests, which would break the page over plain
       // HTTP on a developer's machine.
       staticCSP: true,

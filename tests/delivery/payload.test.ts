@@ -36,7 +36,11 @@ describe('the image payload (what the runtime stage copies to /app)', () => {
   it('holds the two bundles and the SQLite driver with the one binary of its target, and nothing else', () => {
     const files = listFiles(join(dir, 'app'));
     const driver = `node_modules/${SQLITE_PACKAGE}/`;
-    expect(files.filter((f) => !f.startsWith(driver))).toStrictEqual(['cli.mjs', 'main.mjs']);
+    expect(files.filter((f) => !f.startsWith(driver) && !f.startsWith('static/'))).toStrictEqual([
+      'cli.mjs',
+      'main.mjs',
+    ]);
+    expect(files).toContain('static/swagger-ui-bundle.js');
     const driverFiles = files.filter((f) => f.startsWith(driver)).map((f) => f.slice(driver.length));
     expect(driverFiles.filter((f) => !f.startsWith('lib/'))).toStrictEqual([
       'LICENSE',
