@@ -93,6 +93,7 @@ export function serverAt(i: number): ServerInput {
     location: pick(rand, LOCATIONS),
     os: pick(rand, OSES),
     tags,
-    notes: rand() < 0.2 ? `rack ${1 + Math.floor(rand() * 40)}, ticket OPS-${Math.floor(rand() * 90000) + 10000}` : null,
+    notes:
+      rand() < 0.2 ? `rack ${1 + Math.floor(rand() * 40)}, ticket OPS-${Math.floor(rand() * 90000) + 10000}` : null,
   };
 }

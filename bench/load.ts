@@ -12,6 +12,8 @@ export interface Measurement {
   /** Responses outside 2xx plus connection errors: a harness failure when not expected. */
   failures: number;
   statuses: Record<string, number>;
+  /** Every latency, sorted (to combine measurements). */
+  latencies: Float64Array;
 }
 
 export interface LoadOptions {
@@ -45,6 +47,7 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
 export async function measure(options: LoadOptions): Promise<Measurement> {
   const latencies: number[] = [];
   const rss = sampleRss(options.pid);
+  // Without a callback autocannon returns its instance (an event emitter), made thenable.
   const instance = autocannon({
     url: options.url,
     connections: options.connections,
@@ -54,7 +57,7 @@ export async function measure(options: LoadOptions): Promise<Measurement> {
     headers: options.headers ?? {},
     requests: options.requests,
     timeout: 30,
-  });
+  }) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
   instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
     latencies.push(responseTime);
   });
@@ -79,5 +82,34 @@ export async function measure(options: LoadOptions): Promise<Measurement> {
     peakRss,
     failures: result.non2xx + result.errors,
     statuses,
+    latencies: sorted,
+  };
+}
+
+/** Several measurements of one load (interleaved rounds) as one. */
+export function combine(parts: Measurement[]): Measurement {
+  const requests = parts.reduce((sum, m) => sum + m.requests, 0);
+  const seconds = parts.reduce((sum, m) => sum + m.seconds, 0);
+  const latencies = new Float64Array(requests);
+  let at = 0;
+  const statuses: Record<string, number> = {};
+  for (const m of parts) {
+    latencies.set(m.latencies, at);
+    at += m.latencies.length;
+    for (const [code, count] of Object.entries(m.statuses)) {
+      statuses[code] = (statuses[code] ?? 0) + count;
+    }
+  }
+  latencies.sort();
+  return {
+    requests,
+    seconds,
+    rps: requests / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    peakRss: Math.max(...parts.map((m) => m.peakRss)),
+    failures: parts.reduce((sum, m) => sum + m.failures, 0),
+    statuses,
+    latencies,
   };
 }

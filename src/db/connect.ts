@@ -20,6 +20,10 @@ function openSqlite(filename: string): BetterSqlite3.Database {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  // Gives the query planner statistics (sqlite_stat1) where they are missing or stale, with a
+  // bounded analysis (SQLite's advice for every new connection). Without them it prefers any
+  // equality index to a range: `status=up&cidr=10.1.2.0/24` walked every 'up' row instead of the /24.
+  sqlite.pragma('optimize = 0x10002');
   return sqlite;
 }
 
