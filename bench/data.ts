@@ -56,7 +56,12 @@ function weighted<T>(rand: () => number, choices: [T, number][]): T {
       return value;
     }
   }
-  return (choices[choices.length - 1] as [T, number])[0];
+  // Rounding can leave a sliver past the last weight: it belongs to the last choice.
+  const last = choices[choices.length - 1];
+  if (last === undefined) {
+    throw new Error('no choices');
+  }
+  return last[0];
 }
 
 function pick<T>(rand: () => number, values: readonly T[]): T {

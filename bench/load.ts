@@ -36,7 +36,7 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
     return Number.NaN;
   }
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank] as number;
+  return sorted[rank] ?? Number.NaN;
 }
 
 /**
@@ -62,7 +62,12 @@ export async function measure(options: LoadOptions): Promise<Measurement> {
     latencies.push(responseTime);
   });
   // A watchdog beside autocannon's own duration: a stuck load never holds the run.
-  const watchdog = setTimeout(() => instance.stop(), (options.seconds + 30) * 1000);
+  const watchdog = setTimeout(
+    () => {
+      instance.stop();
+    },
+    (options.seconds + 30) * 1000,
+  );
   const result = await instance;
   clearTimeout(watchdog);
   const peakRss = rss.stop();

@@ -27,13 +27,17 @@ export async function startProcess(
   const fd = openSync(logFile, 'a');
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const state = { exited: false };
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      resolve();
+    }),
+  );
   void exit.then(() => {
-    exited = true;
+    state.exited = true;
   });
   const stop = async () => {
-    if (!exited) {
+    if (!state.exited) {
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exit;
@@ -42,7 +46,7 @@ export async function startProcess(
   };
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exited) {
+    if (state.exited) {
       throw new Error(`${args.join(' ')} exited before listening; see ${logFile}`);
     }
     const url = healthUrl === undefined ? LISTENING.exec(readFileSync(logFile, 'utf8'))?.[1] : await healthy(healthUrl);
@@ -71,7 +75,11 @@ export async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  await new Promise<void>((resolve) =>
+    probe.close(() => {
+      resolve();
+    }),
+  );
   if (address === null || typeof address !== 'object') {
     throw new Error('no free port');
   }

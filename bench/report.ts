@@ -62,7 +62,7 @@ const END = '<!-- bench:results:end -->';
  * around them (the analysis of the misses, the profiles); creates the file if it does not exist.
  */
 export function writeResults(file: string, generated: string): void {
-  const block = `${START}\n${generated.trim()}\n${END}`;
+  const block = `${START}\n\n${generated.trim()}\n\n${END}`;
   if (!existsSync(file)) {
     writeFileSync(file, `# Benchmarks\n\n${block}\n`);
     return;

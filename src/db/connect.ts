@@ -8,6 +8,8 @@ import type { Database } from './types.js';
 
 /** How long a writer waits for another connection's lock before SQLITE_BUSY, in milliseconds. */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
+/** How often a connection refreshes the query planner's statistics (PRAGMA optimize). */
+const SQLITE_OPTIMIZE_INTERVAL_MS = 10 * 60 * 1000;
 
 function openSqlite(filename: string): BetterSqlite3.Database {
   if (filename !== ':memory:') {
@@ -24,6 +26,18 @@ function openSqlite(filename: string): BetterSqlite3.Database {
   // bounded analysis (SQLite's advice for every new connection). Without them it prefers any
   // equality index to a range: `status=up&cidr=10.1.2.0/24` walked every 'up' row instead of the /24.
   sqlite.pragma('optimize = 0x10002');
+  // A long-lived connection re-checks them now and then: SQLite re-analyses only tables that grew
+  // or shrank a lot since, so this costs next to nothing otherwise.
+  const optimize = setInterval(() => {
+    try {
+      sqlite.pragma('optimize');
+    } catch {
+      // Closed, or busy: the next round retries; the statistics are only a hint to the planner.
+    }
+    if (!sqlite.open) {
+      clearInterval(optimize);
+    }
+  }, SQLITE_OPTIMIZE_INTERVAL_MS).unref();
   return sqlite;
 }
 

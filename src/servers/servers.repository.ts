@@ -51,7 +51,7 @@ export async function countServers(db: Kysely<Database>, filters: Filters = {}):
   if (isUnfiltered(filters)) {
     const stored = await db.selectFrom('server_counts').select('total').where('scope', '=', ALL).executeTakeFirst();
     if (stored !== undefined) {
-      return Number(stored.total);
+      return stored.total;
     }
   }
   const { count } = await countMatching(db, filters).executeTakeFirstOrThrow();
