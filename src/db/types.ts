@@ -55,12 +55,22 @@ export interface InventoryMetaTable {
   value: string;
 }
 
+/**
+ * Stored counts of servers, kept exact by the writes that add or remove servers (in the same
+ * transaction): one row, scope 'all', the whole inventory.
+ */
+export interface ServerCountsTable {
+  scope: string;
+  total: number;
+}
+
 export interface Database {
   servers: ServersTable;
   inventory_meta: InventoryMetaTable;
   api_tokens: ApiTokensTable;
   server_changes: ServerChangesTable;
   server_tags: ServerTagsTable;
+  server_counts: ServerCountsTable;
 }
 
 export type ServerRow = Selectable<ServersTable>;

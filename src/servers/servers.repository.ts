@@ -24,7 +24,36 @@ export function listServers(
   return (listing.offset > 0 ? query.offset(listing.offset) : query).execute();
 }
 
+/** The scope of the stored count of every server (see the server_counts table). */
+const ALL = 'all';
+
+function isUnfiltered(filters: Filters): boolean {
+  return Object.values(filters).every((value) => value === undefined);
+}
+
+/**
+ * Adds `delta` to the stored number of servers. Called by the writes that insert or delete servers,
+ * inside their transaction, so that the count commits or rolls back with them.
+ */
+async function adjustServerCount(db: Kysely<Database>, delta: number): Promise<void> {
+  await db
+    .updateTable('server_counts')
+    .set((eb) => ({ total: eb('total', '+', delta) }))
+    .where('scope', '=', ALL)
+    .execute();
+}
+
+/**
+ * How many servers match. Without a filter it reads the stored count, which stays constant-time as
+ * the inventory grows where `count(*)` walks the whole table.
+ */
 export async function countServers(db: Kysely<Database>, filters: Filters = {}): Promise<number> {
+  if (isUnfiltered(filters)) {
+    const stored = await db.selectFrom('server_counts').select('total').where('scope', '=', ALL).executeTakeFirst();
+    if (stored !== undefined) {
+      return stored.total;
+    }
+  }
   const { count } = await countMatching(db, filters).executeTakeFirstOrThrow();
   // SQLite answers a number, PostgreSQL a bigint as a string.
   return Number(count);
@@ -59,6 +88,10 @@ async function insertTags(db: Kysely<Database>, rows: { id: number; tags: string
   }
 }
 
+/**
+ * Inserts the servers with their tags and adds them to the stored count: run it in a transaction
+ * (the service's, the seed's) so that the rows and the count commit together.
+ */
 export async function insertServers(
   db: Kysely<Database>,
   rows: (ServerFields & { created_at: string; updated_at: string })[],
@@ -71,6 +104,7 @@ export async function insertServers(
     .values(rows.map((row) => ({ ...row, ...columns(row) })))
     .returningAll()
     .execute();
+  await adjustServerCount(db, inserted.length);
   await insertTags(
     db,
     inserted.map((row, i) => ({ id: row.id, tags: rows[i]?.tags ?? [] })),
@@ -118,7 +152,11 @@ export async function updateServer(
 /** Deletes the server if it is still at `version`; false if it is gone or has changed. */
 export async function deleteServer(db: Kysely<Database>, id: number, version: number): Promise<boolean> {
   const result = await db.deleteFrom('servers').where('id', '=', id).where('version', '=', version).executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
+  const deleted = Number(result.numDeletedRows);
+  if (deleted > 0) {
+    await adjustServerCount(db, -deleted);
+  }
+  return deleted > 0;
 }
 
 /** Every server matching the filters, in id order, in one query (the feeds). */

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m20261127180000 from './2026_11_27_180000_create_servers.js';
 import * as m20261127190000 from './2026_11_27_190000_create_tokens_and_changes.js';
 import * as m20261127200000 from './2026_11_27_200000_add_ip_key_tags_and_list_indexes.js';
+import * as m20261127210000 from './2026_11_27_210000_create_server_counts.js';
 
 /**
  * Every migration, by name, in order. Listed statically rather than read from the folder so that a
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_27_180000_create_servers': m20261127180000,
   '2026_11_27_190000_create_tokens_and_changes': m20261127190000,
   '2026_11_27_200000_add_ip_key_tags_and_list_indexes': m20261127200000,
+  '2026_11_27_210000_create_server_counts': m20261127210000,
 };

@@ -1,0 +1,456 @@
+// npm run bench [-- --smoke] [-- --servers N --seconds S --connections C --out FILE --strict --keep --profile DIR]
+// Builds the production bundle, starts it on a temporary SQLite file with the production defaults,
+// seeds it through the bulk path, drives it with autocannon from this process, and compares it with
+// a bare node:http reference in the same run. See docs/benchmarks.md.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type autocannon from 'autocannon';
+import { FILTER_CIDR, serverAt } from './data.js';
+import { type LoadOptions, type Measurement, combine, measure, percentile } from './load.js';
+import { type Started, freePort, rssOf, sampleRss, startProcess } from './processes.js';
+import { type Row, type Target, mib, resultsTable, targetsTable, writeResults } from './report.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    servers: { type: 'string' },
+    seconds: { type: 'string' },
+    connections: { type: 'string' },
+    out: { type: 'string' },
+    strict: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    profile: { type: 'string' },
+  },
+});
+const smoke = args.smoke;
+const N = Number(args.servers ?? (smoke ? 300 : 100_000));
+const SMALL = smoke ? 100 : Math.min(1000, N);
+const FEED = smoke ? 200 : Math.min(10_000, N);
+const SECONDS = Number(args.seconds ?? (smoke ? 1 : 8));
+const WARMUP = smoke ? 0.25 : 1;
+const CONNECTIONS = Number(args.connections ?? 10);
+const MAX_REQUESTS = smoke ? 20_000 : 2_000_000;
+const OUT = args.out ?? (smoke ? undefined : join(ROOT, 'docs', 'benchmarks.md'));
+const BATCH = 1000;
+const MiB = 1024 * 1024;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const work = mkdtempSync(join(tmpdir(), 'inventory-bench-'));
+const token = randomBytes(24).toString('hex');
+const auth = { authorization: `Bearer ${token}` };
+const rows: Row[] = [];
+const seeded: { id: number }[] = [];
+let server: Started | undefined;
+let reference: Started | undefined;
+let quiet: Started | undefined;
+let starts = 0;
+
+/** The production defaults, on a temporary database; the environment is built, not inherited. */
+function serverEnv(logLevel: string, port: number): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATABASE_URL: `sqlite:${join(work, 'inventory.db')}`,
+    LOG_LEVEL: logLevel,
+    // No sample servers: the benchmark's inventory is the only data.
+    INVENTORY_SEED: 'false',
+    INVENTORY_BOOTSTRAP_TOKEN: token,
+    // Metrics are on in production once they exist; this branch has none yet, and the app ignores
+    // variables it does not know.
+    METRICS_ENABLED: 'true',
+  };
+}
+
+async function startServer(logLevel = 'info'): Promise<Started> {
+  await server?.stop();
+  starts++;
+  const port = await freePort();
+  server = await startProcess(
+    [...nodeFlags(), join(ROOT, 'build', 'app', 'main.mjs')],
+    serverEnv(logLevel, port),
+    join(work, `server-${starts}.log`),
+    { healthUrl: `http://127.0.0.1:${port}/api/v1/health` },
+  );
+  return server;
+}
+
+/** Seeds servers [from, to) through POST /api/v1/servers in arrays of 1000; returns the seconds spent. */
+async function seed(url: string, from: number, to: number): Promise<number> {
+  let seconds = 0;
+  for (let start = from; start < to; start += BATCH) {
+    const body = JSON.stringify(Array.from({ length: Math.min(BATCH, to - start) }, (_, i) => serverAt(start + i)));
+    const began = performance.now();
+    const response = await fetch(`${url}/api/v1/servers`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body,
+      signal: AbortSignal.timeout(60_000),
+    });
+    const text = await response.text();
+    seconds += (performance.now() - began) / 1000;
+    if (response.status !== 201) {
+      throw new Error(`seeding: POST answered ${response.status}: ${text.slice(0, 500)}`);
+    }
+    seeded.push(...(JSON.parse(text) as { id: number }[]).map(({ id }) => ({ id })));
+  }
+  return seconds;
+}
+
+function randomId(): number {
+  return (seeded[Math.floor(Math.random() * seeded.length)] as { id: number }).id;
+}
+
+const getById: autocannon.Request[] = [{ setupRequest: (req) => ({ ...req, path: `/api/v1/servers/${randomId()}` }) }];
+
+function fixed(path: string): autocannon.Request[] {
+  return [{ path }];
+}
+
+/** Follows `next` page after page, sorted by ip; back to the first page after the last. */
+function cursorWalk(): autocannon.Request[] {
+  const first = '/api/v1/servers?sort=ip';
+  return [
+    {
+      setupRequest: (req, context) => ({ ...req, path: (context as { next?: string }).next ?? first }),
+      onResponse: (_status, body, context) => {
+        const next = (JSON.parse(body) as { next?: string | null }).next;
+        (context as { next?: string }).next =
+          typeof next === 'string' ? `${first}&cursor=${encodeURIComponent(next)}` : undefined;
+      },
+    },
+  ];
+}
+
+function loadBase(
+  target: Started,
+  requests: autocannon.Request[],
+  connections = CONNECTIONS,
+): Omit<LoadOptions, 'seconds' | 'maxRequests'> {
+  return { url: target.url, pid: target.pid, connections, requests };
+}
+
+/** Node.js flags of the servers: with --profile DIR, each writes a CPU profile there when it stops. */
+function nodeFlags(): string[] {
+  return args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args.profile}`];
+}
+
+/** Runs one scenario (after an unrecorded warm-up with the same requests) and records it. */
+async function scenario(
+  name: string,
+  servers: number,
+  target: Started,
+  requests: autocannon.Request[],
+  options: { warmup?: boolean; connections?: number; maxRequests?: number; method?: 'POST' | 'PATCH' } = {},
+  headers: Record<string, string> = {},
+): Promise<Measurement> {
+  const base: Omit<LoadOptions, 'seconds' | 'maxRequests'> = {
+    ...loadBase(target, requests, options.connections),
+    method: options.method ?? 'GET',
+    headers,
+  };
+  if (options.warmup !== false) {
+    await measure({ ...base, seconds: WARMUP, maxRequests: MAX_REQUESTS });
+  }
+  log(`  ${name} (${servers} servers)`);
+  const m = await measure({ ...base, seconds: SECONDS, maxRequests: options.maxRequests ?? MAX_REQUESTS });
+  rows.push({ scenario: name, servers, m });
+  return m;
+}
+
+/** One CSV export of everything, read as a client would; returns its rows and seconds. */
+async function exportOnce(url: string, query = ''): Promise<{ rows: number; seconds: number }> {
+  const began = performance.now();
+  const response = await fetch(`${url}/api/v1/servers?format=csv${query}`, { signal: AbortSignal.timeout(300_000) });
+  if (response.status !== 200 || response.body === null) {
+    throw new Error(`export answered ${response.status}`);
+  }
+  let lines = 0;
+  for await (const chunk of response.body) {
+    for (const byte of chunk) {
+      if (byte === 10) {
+        lines++;
+      }
+    }
+  }
+  // The header line is not a server.
+  return { rows: lines - 1, seconds: (performance.now() - began) / 1000 };
+}
+
+/**
+ * The whole inventory as CSV, on a freshly started server (so that RSS before it does not carry
+ * earlier scenarios), repeated within the time bound; peak RSS sampled every 20 ms.
+ */
+async function exportScenario(servers: number): Promise<{ peak: number; before: number }> {
+  const s = await startServer();
+  await exportOnce(s.url, `&cidr=${encodeURIComponent(FILTER_CIDR)}`);
+  await sleep(500);
+  const before = rssOf(s.pid) ?? 0;
+  log(`  CSV export (${servers} servers)`);
+  const rss = sampleRss(s.pid);
+  const times: number[] = [];
+  let exported = 0;
+  const began = performance.now();
+  do {
+    const { rows: n, seconds } = await exportOnce(s.url);
+    if (n !== servers) {
+      throw new Error(`the export has ${n} rows, not ${servers}`);
+    }
+    exported += n;
+    times.push(seconds);
+  } while ((performance.now() - began) / 1000 < SECONDS && times.length < 20);
+  const peak = rss.stop();
+  const total = times.reduce((a, b) => a + b, 0);
+  const sorted = Float64Array.from(times).sort();
+  rows.push({
+    scenario: 'CSV export, whole inventory',
+    servers,
+    m: {
+      requests: times.length,
+      seconds: total,
+      rps: times.length / total,
+      p50: percentile(sorted, 50) * 1000,
+      p99: percentile(sorted, 99) * 1000,
+      peakRss: peak,
+      failures: 0,
+      statuses: { 200: times.length },
+      latencies: sorted.map((t) => t * 1000),
+    },
+    extra: `${Math.round(exported / total).toLocaleString('en-US')} rows/s; RSS before ${mib(before)}, peak +${mib(peak - before)}`,
+  });
+  return { peak, before };
+}
+
+function find(name: string, servers: number): Measurement {
+  const row = rows.find((r) => r.scenario === name && r.servers === servers);
+  if (row === undefined) {
+    throw new Error(`no result for ${name} at ${servers}`);
+  }
+  return row.m;
+}
+
+async function main(): Promise<number> {
+  log(`==> building the bundle (npm run build:bundle)`);
+  execFileSync('npm', ['run', '--silent', 'build:bundle'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+
+  log(`==> seeding ${SMALL} servers`);
+  let s = await startServer();
+  let seedSeconds = await seed(s.url, 0, SMALL);
+  const metrics = await fetch(`${s.url}/metrics`);
+  const metricsOn = metrics.status === 200;
+  await metrics.arrayBuffer();
+
+  log(`==> scenarios at ${SMALL} servers`);
+  await scenario('List, default page', SMALL, s, fixed('/api/v1/servers'));
+  const filterPath = `/api/v1/servers?status=up&cidr=${encodeURIComponent(FILTER_CIDR)}`;
+  await scenario(`List, status=up and cidr ${FILTER_CIDR}`, SMALL, s, fixed(filterPath));
+  const smallExport = await exportScenario(SMALL);
+
+  s = await startServer();
+  log(`==> seeding to ${FEED} servers`);
+  seedSeconds += await seed(s.url, SMALL, FEED);
+  // Feeds are polled by a few clients (Ansible runs, Prometheus servers), not by a crowd; more
+  // connections would only queue multi-megabyte answers and load the harness's HTTP parser.
+  await scenario('Ansible inventory feed', FEED, s, fixed('/api/v1/integrations/ansible'), { connections: 2 });
+  await scenario('Prometheus service discovery feed', FEED, s, fixed('/api/v1/integrations/prometheus'), {
+    connections: 2,
+  });
+
+  log(`==> seeding to ${N} servers`);
+  seedSeconds += await seed(s.url, FEED, N);
+  log(`    ${N} servers seeded in ${seedSeconds.toFixed(1)} s of requests`);
+  const seedFile = join(work, 'servers.json');
+
+  // A server started on the grown inventory, as after a deploy: SQLite gathers the planner's
+  // statistics when it opens the file (a running server refreshes them every 10 minutes).
+  s = await startServer();
+  log(`==> scenarios at ${N} servers`);
+  const quietPort = await freePort();
+  const all = await (await fetch(`${s.url}/api/v1/servers?format=ndjson`)).text();
+  writeFileSync(seedFile, `[${all.trim().split('\n').join(',')}]`);
+  reference = await startProcess(
+    ['--import', 'tsx', join(ROOT, 'bench', 'reference-server.ts'), seedFile],
+    {
+      PATH: process.env.PATH ?? '',
+    },
+    join(work, 'reference.log'),
+  );
+  // The three GET-by-id loads alternate in rounds, so that a noisy neighbour weighs on all alike.
+  // The second server, without request logs, reads the same database file.
+  quiet = await startProcess(
+    [...nodeFlags(), join(ROOT, 'build', 'app', 'main.mjs')],
+    serverEnv('warn', quietPort),
+    join(work, 'server-quiet.log'),
+    { healthUrl: `http://127.0.0.1:${quietPort}/api/v1/health` },
+  );
+  const contenders: [string, Started][] = [
+    ['GET by id (random ids)', s],
+    ['GET by id, bare node:http reference', reference],
+    ['GET by id, request logging off', quiet],
+  ];
+  const rounds = smoke ? 1 : 4;
+  const parts = contenders.map(() => [] as Measurement[]);
+  for (const [, target] of contenders) {
+    await measure({ ...loadBase(target, getById), seconds: WARMUP, maxRequests: MAX_REQUESTS });
+  }
+  log(`  GET by id: the API, the reference, the API without request logs, ${rounds} rounds`);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, [, target]] of contenders.entries()) {
+      parts[i]?.push(
+        await measure({ ...loadBase(target, getById), seconds: SECONDS / rounds, maxRequests: MAX_REQUESTS / rounds }),
+      );
+    }
+  }
+  const [api, ref, quietM] = parts.map(combine) as [Measurement, Measurement, Measurement];
+  rows.push(
+    { scenario: 'GET by id (random ids)', servers: N, m: api },
+    { scenario: 'GET by id, bare node:http reference', servers: N, m: ref },
+    { scenario: 'GET by id, request logging off', servers: N, m: quietM },
+  );
+  await reference.stop();
+  await quiet.stop();
+  await scenario('List, default page', N, s, fixed('/api/v1/servers'));
+  await scenario(`List, status=up and cidr ${FILTER_CIDR}`, N, s, fixed(filterPath));
+  await scenario('Cursor walk, sort=ip (100 per page)', N, s, cursorWalk(), { connections: 4 });
+  const bigExport = await exportScenario(N);
+
+  s = await startServer();
+  let next = N + 1_000_000;
+  await scenario(
+    'POST one new server',
+    N,
+    s,
+    [{ setupRequest: (req) => ({ ...req, path: '/api/v1/servers', body: JSON.stringify(serverAt(next++)) }) }],
+    { warmup: false, method: 'POST' },
+    { ...auth, 'content-type': 'application/json' },
+  );
+  let patched = 0;
+  await scenario(
+    'PATCH with If-Match',
+    N,
+    s,
+    [
+      {
+        setupRequest: (req) => {
+          const id = (seeded[patched++ % seeded.length] as { id: number }).id;
+          return {
+            ...req,
+            path: `/api/v1/servers/${id}`,
+            headers: { ...req.headers, 'if-match': `"${id}-1"` },
+            body: JSON.stringify({ notes: `bench patch ${patched}`, status: 'maintenance' }),
+          };
+        },
+      },
+    ],
+    { warmup: false, method: 'PATCH', maxRequests: seeded.length },
+    { ...auth, 'content-type': 'application/merge-patch+json' },
+  );
+  await server?.stop();
+
+  const ratio = (a: number, b: number) => a / b;
+  const targets: Target[] = [];
+  const getRatio = ratio(api.rps, ref.rps);
+  targets.push({
+    name: 'GET by id: req/s vs the bare node:http reference, production defaults',
+    measured: `${getRatio.toFixed(2)} (${api.rps.toFixed(0)} / ${ref.rps.toFixed(0)})`,
+    limit: '>= 0.50 (stretch 0.60)',
+    pass: getRatio >= 0.5,
+    note: getRatio >= 0.6 ? 'stretch met' : 'stretch missed',
+  });
+  const quietRatio = ratio(quietM.rps, ref.rps);
+  targets.push({
+    name: 'GET by id with request logging off, vs the reference',
+    measured: `${quietRatio.toFixed(2)} (${quietM.rps.toFixed(0)} / ${ref.rps.toFixed(0)})`,
+    limit: '>= 0.50 (stretch 0.60)',
+    pass: quietRatio >= 0.5,
+  });
+  for (const name of ['List, default page', `List, status=up and cidr ${FILTER_CIDR}`]) {
+    const big = find(name, N);
+    const small = find(name, SMALL);
+    const r = ratio(big.p50, small.p50);
+    targets.push({
+      name: `${name}: p50 at ${N} vs at ${SMALL}`,
+      measured: `${r.toFixed(2)} (${big.p50.toFixed(2)} ms / ${small.p50.toFixed(2)} ms)`,
+      limit: '<= 1.50',
+      pass: r <= 1.5,
+    });
+  }
+  const growth = bigExport.peak - bigExport.before;
+  targets.push({
+    name: `CSV export of ${N}: peak RSS above RSS before it`,
+    measured: `+${mib(growth)} (${mib(bigExport.before)} -> ${mib(bigExport.peak)})`,
+    limit: '<= 64 MiB',
+    pass: growth <= 64 * MiB,
+  });
+  const exportRatio = ratio(bigExport.peak, smallExport.peak);
+  targets.push({
+    name: `CSV export: peak RSS at ${N} vs at ${SMALL}`,
+    measured: `${exportRatio.toFixed(2)} (${mib(bigExport.peak)} / ${mib(smallExport.peak)})`,
+    limit: '<= 1.25',
+    pass: exportRatio <= 1.25,
+  });
+  targets.push({
+    name: `Seeding ${N} servers through the bulk path (arrays of ${BATCH})`,
+    measured: `${seedSeconds.toFixed(1)} s, ${Math.round(N / seedSeconds).toLocaleString('en-US')} rows/s`,
+    limit: '< 60 s',
+    pass: seedSeconds < 60,
+  });
+
+  const harnessFailures = rows.filter((r) => r.m.failures > 0 || r.m.requests === 0);
+  const cpu = cpus();
+  const generated = [
+    `Command: \`npm run bench${smoke ? ' -- --smoke' : ''}\` (${N} servers, ${SECONDS} s per scenario after a ${WARMUP} s warm-up, ` +
+      `${CONNECTIONS} connections unless noted; autocannon in the harness process, the server in its own).`,
+    '',
+    `Machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ` +
+      `Node.js ${process.version} (server and harness), ${process.platform}-${process.arch}; ${new Date().toISOString()}.`,
+    '',
+    `Server: the production bundle \`build/app/main.mjs\`, SQLite (WAL, synchronous=FULL), LOG_LEVEL=info with stdout ` +
+      `to a file, METRICS_ENABLED=true (${metricsOn ? 'metrics served at /metrics' : 'no metrics on this build: /metrics answers 404, the variable is ignored'}).`,
+    '',
+    '### Targets',
+    '',
+    targetsTable(targets),
+    '',
+    '### Scenarios',
+    '',
+    resultsTable(rows),
+    '',
+  ].join('\n');
+  process.stdout.write(`\n${generated}\n`);
+  if (OUT !== undefined) {
+    writeResults(OUT, generated);
+    log(`results written to ${OUT}`);
+  }
+  if (harnessFailures.length > 0) {
+    log(`harness failure: ${harnessFailures.map((r) => `${r.scenario} (${JSON.stringify(r.m.statuses)})`).join('; ')}`);
+    return 1;
+  }
+  return args.strict && targets.some((t) => !t.pass) ? 1 : 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+} finally {
+  await server?.stop();
+  await reference?.stop();
+  await quiet?.stop();
+  if (args.keep) {
+    log(`kept ${work}`);
+  } else {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+process.exit(code);
