@@ -1,18 +1,10 @@
 // The benchmark's inventory: deterministic, varied like a real one (environments, roles, locations,
 // tags, IPv4 and IPv6), so that filters and sorts meet realistic selectivity.
 
-/** What POST /api/v1/servers accepts for one server. */
-export interface ServerInput {
-  hostname: string;
-  ip: string;
-  status: string;
-  environment: string | null;
-  role: string | null;
-  location: string | null;
-  os: string | null;
-  tags: string[];
-  notes: string | null;
-}
+import type { ServerFields } from '../src/servers/servers.repository.js';
+
+/** What POST /api/v1/servers accepts for one server: every field a write can set. */
+export type ServerInput = ServerFields;
 
 const ENVIRONMENTS: [string | null, number][] = [
   ['production', 50],

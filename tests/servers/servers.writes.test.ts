@@ -1,20 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Server } from '../../src/servers/servers.schemas.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
 
-interface ServerBody {
-  id: number;
-  hostname: string;
-  ip: string;
-  status: string;
-  environment: string | null;
-  role: string | null;
-  location: string | null;
-  os: string | null;
-  tags: string[];
-  notes: string | null;
-  created_at: string;
-  updated_at: string;
-}
+type ServerBody = Server;
 interface ErrorBody {
   error: string;
   code: string;
