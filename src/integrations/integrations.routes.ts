@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { ServersService } from '../servers/servers.service.js';
-import { type Filters, filterParameters, parseFilters } from '../servers/servers.query.js';
+import { filterParameters, parseFilters } from '../servers/servers.query.js';
 import { ifNoneMatchHits } from '../shared/etag.js';
 import { errorResponses } from '../shared/schemas.js';
 import { ansibleInventory } from './ansible.js';
@@ -42,9 +42,6 @@ function sendFeed(request: FastifyRequest, reply: FastifyReply, body: unknown) {
 }
 
 export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOptions> = async (app, { service }) => {
-  // One query per feed: every matching server, in id order.
-  const everything = (filters: Filters) => service.listAll(filters);
-
   app.get(
     '/integrations/ansible',
     {
@@ -65,7 +62,8 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
         },
       },
     },
-    async (request, reply) => sendFeed(request, reply, ansibleInventory(await everything(parseFilters(request.query)))),
+    async (request, reply) =>
+      sendFeed(request, reply, ansibleInventory(await service.listAll(parseFilters(request.query)))),
   );
 
   app.get(
@@ -97,7 +95,7 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
       const { port = 9100, ...query } = request.query;
       const filters = parseFilters(query);
       filters.status ??= ['up', 'down', 'maintenance'];
-      return sendFeed(request, reply, prometheusTargets(await everything(filters), port));
+      return sendFeed(request, reply, prometheusTargets(await service.listAll(filters), port));
     },
   );
 };

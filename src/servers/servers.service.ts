@@ -18,10 +18,10 @@ import {
   type ServerPatch,
   type Summary,
 } from './servers.schemas.js';
+import { type ServerValues, diff, valuesFromInput, valuesOf, valuesWithPatch } from './servers.values.js';
 
 /** The key under which the summary counts servers without a value. */
 export const NONE_KEY = '(none)';
-import { type ServerValues, diff, valuesFromInput, valuesOf, valuesWithPatch } from './servers.values.js';
 
 /** A server and its current ETag. */
 export interface VersionedServer {

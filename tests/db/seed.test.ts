@@ -1,10 +1,9 @@
 import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDatabase } from '../../src/db/connect.js';
-import { migrateToLatest } from '../../src/db/migrator.js';
 import { initialiseInventory } from '../../src/db/seed.js';
 import type { Database } from '../../src/db/types.js';
 import { insertServers } from '../../src/servers/servers.repository.js';
+import { migratedDatabase } from '../helpers/database.js';
 import { serverRow } from '../helpers/servers.js';
 
 async function servers(db: Kysely<Database>) {
@@ -19,8 +18,7 @@ const SAMPLES = [
 describe('initialiseInventory', () => {
   let db: Kysely<Database>;
   beforeEach(async () => {
-    db = createDatabase({ dialect: 'sqlite', filename: ':memory:' });
-    await migrateToLatest(db);
+    db = await migratedDatabase();
   });
   afterEach(async () => {
     await db.destroy();

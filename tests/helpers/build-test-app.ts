@@ -2,11 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { createDatabase } from '../../src/db/connect.js';
-import { migrateToLatest } from '../../src/db/migrator.js';
 import { initialiseInventory } from '../../src/db/seed.js';
 import { createLogger } from '../../src/logger.js';
 import type { Database } from '../../src/db/types.js';
+import { migratedDatabase } from './database.js';
 import { type LogCapture, captureLogs } from './logs.js';
 
 /** The bootstrap token every test app accepts: a write token named "bootstrap". */
@@ -39,8 +38,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     INVENTORY_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN,
     ...options.env,
   });
-  const db = createDatabase(config.database);
-  await migrateToLatest(db);
+  const db = await migratedDatabase(config.database);
   await initialiseInventory(db, { seed: options.seed ?? true });
   const logs = captureLogs();
   const app = await buildApp({ config, db: options.wrapDb?.(db) ?? db, logger: createLogger(config, logs.stream) });

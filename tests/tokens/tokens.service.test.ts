@@ -1,14 +1,12 @@
 import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDatabase } from '../../src/db/connect.js';
-import { migrateToLatest } from '../../src/db/migrator.js';
 import type { Database } from '../../src/db/types.js';
 import { TokenError, createTokensService, hashToken } from '../../src/tokens/tokens.service.js';
+import { migratedDatabase } from '../helpers/database.js';
 
 let db: Kysely<Database>;
 beforeEach(async () => {
-  db = createDatabase({ dialect: 'sqlite', filename: ':memory:' });
-  await migrateToLatest(db);
+  db = await migratedDatabase();
 });
 afterEach(async () => {
   await db.destroy();
