@@ -46,10 +46,12 @@ export function hostPrebuildTarget(): PrebuildTarget {
  */
 /**
  * Packages that a dependency requires inside a try/catch, as an optional extra: `debug` (pulled in by
- * the docs' static file server) asks for `supports-color` to pick terminal colours. The bundle gets an
- * empty module in their place, so the runtime carries and imports nothing more.
+ * the docs' static file server) asks for `supports-color` to pick terminal colours; `pg` loads
+ * `pg-native` (libpq bindings) only when `pg.native` is read, which the app never does: it uses the
+ * pure JavaScript client. The bundle gets an empty module in their place, so the runtime carries and
+ * imports nothing more.
  */
-const OPTIONAL_ABSENT = ['supports-color'];
+const OPTIONAL_ABSENT = ['supports-color', 'pg-native'];
 
 function optionalAbsent(names: string[]): Plugin {
   const filter = new RegExp(`^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);

@@ -11,7 +11,11 @@ import Value from 'typebox/value';
 const EXPECTED = {
   PORT: 'an integer from 0 to 65535 (0 picks a free port)',
   HOST: 'an address or host name to listen on, such as 127.0.0.1, 0.0.0.0 or ::',
-  DATABASE_URL: 'sqlite:PATH, sqlite:///ABSOLUTE/PATH or sqlite::memory:',
+  DATABASE_URL:
+    'sqlite:PATH, sqlite:///ABSOLUTE/PATH, sqlite::memory: or postgres://USER:PASSWORD@HOST:PORT/DATABASE (or postgresql://)',
+  DATABASE_POOL_MAX: 'an integer from 1 to 1000 (connections per process, PostgreSQL only)',
+  DATABASE_STATEMENT_TIMEOUT_MS: 'an integer number of milliseconds from 0 (no limit) to 3600000',
+  INVENTORY_MIGRATE: 'true or false',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
   INVENTORY_SEED: 'true or false',
   INVENTORY_AUTH_READS: 'true or false',
@@ -47,6 +51,20 @@ export const EnvSchema = Type.Object({
     minLength: 1,
     default: 'sqlite:data/inventory.db',
     description: EXPECTED.DATABASE_URL,
+  }),
+  DATABASE_POOL_MAX: Type.String({
+    pattern: UNSIGNED_INTEGER,
+    default: '10',
+    description: EXPECTED.DATABASE_POOL_MAX,
+  }),
+  DATABASE_STATEMENT_TIMEOUT_MS: Type.String({
+    pattern: UNSIGNED_INTEGER,
+    default: '30000',
+    description: EXPECTED.DATABASE_STATEMENT_TIMEOUT_MS,
+  }),
+  INVENTORY_MIGRATE: Type.Enum(['true', 'false'], {
+    default: 'true',
+    description: EXPECTED.INVENTORY_MIGRATE,
   }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     default: 'info',
@@ -98,7 +116,20 @@ export interface SqliteConfig {
   readonly filename: string;
 }
 
-export type DatabaseConfig = SqliteConfig;
+export interface PostgresConfig {
+  readonly dialect: 'postgres';
+  /**
+   * The connection URL as given, TLS settings (sslmode, sslrootcert ...) included. It holds the
+   * password: never log it or put it in an error.
+   */
+  readonly url: string;
+  /** The most connections the process keeps open. */
+  readonly poolMax: number;
+  /** PostgreSQL cancels a statement running longer than this; 0: never. */
+  readonly statementTimeoutMs: number;
+}
+
+export type DatabaseConfig = SqliteConfig | PostgresConfig;
 
 export interface AuthConfig {
   /** Whether reads need a token too (writes always do). */
@@ -112,6 +143,8 @@ export interface Config {
   readonly host: string;
   readonly database: DatabaseConfig;
   readonly logLevel: LogLevel;
+  /** Apply pending migrations at start; with false, a schema that is behind stops the start. */
+  readonly migrate: boolean;
   /** Seed the two sample servers into a new, empty database. */
   readonly seed: boolean;
   readonly auth: AuthConfig;
@@ -142,9 +175,33 @@ export class ConfigError extends Error {
 
 const MEMORY = ':memory:';
 
-function parseDatabaseUrl(url: string): DatabaseConfig | string {
+/** A PostgreSQL URL, checked without ever repeating it (it holds the password). */
+function parsePostgresUrl(url: string, poolMax: number, statementTimeoutMs: number): PostgresConfig | string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `DATABASE_URL must be ${EXPECTED.DATABASE_URL}`;
+  }
+  if (parsed.hostname === '' && !parsed.searchParams.has('host')) {
+    return 'DATABASE_URL must name the PostgreSQL host: postgres://USER:PASSWORD@HOST:PORT/DATABASE';
+  }
+  if (parsed.pathname.length <= 1) {
+    return 'DATABASE_URL must name the PostgreSQL database: postgres://USER:PASSWORD@HOST:PORT/DATABASE';
+  }
+  const sslmode = parsed.searchParams.get('sslmode');
+  if (sslmode !== null && !SSL_MODES.includes(sslmode)) {
+    return `DATABASE_URL's sslmode must be one of ${SSL_MODES.join(', ')}`;
+  }
+  return { dialect: 'postgres', url, poolMax, statementTimeoutMs };
+}
+
+/** The sslmode values libpq knows, which the pg driver reads from the URL. */
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+
+function parseDatabaseUrl(url: string, poolMax: number, statementTimeoutMs: number): DatabaseConfig | string {
   if (/^postgres(ql)?:\/\//i.test(url)) {
-    return 'DATABASE_URL: PostgreSQL is not supported yet; use a sqlite: URL';
+    return parsePostgresUrl(url, poolMax, statementTimeoutMs);
   }
   if (!url.startsWith('sqlite:')) {
     return `DATABASE_URL must be ${EXPECTED.DATABASE_URL}`;
@@ -249,7 +306,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (corsOrigins === undefined) {
     problems.push(`CORS_ORIGINS must be ${EXPECTED.CORS_ORIGINS}`);
   }
-  const database = parseDatabaseUrl(env_.DATABASE_URL);
+  const poolMax = inRange(env_, 'DATABASE_POOL_MAX', 1, 1000, problems);
+  const statementTimeoutMs = inRange(env_, 'DATABASE_STATEMENT_TIMEOUT_MS', 0, 3_600_000, problems);
+  const database = parseDatabaseUrl(env_.DATABASE_URL, poolMax, statementTimeoutMs);
   if (typeof database === 'string') {
     problems.push(database);
   }
@@ -271,6 +330,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     host: env_.HOST,
     database: Object.freeze(database),
     logLevel: env_.LOG_LEVEL,
+    migrate: env_.INVENTORY_MIGRATE === 'true',
     seed: env_.INVENTORY_SEED === 'true',
     auth: Object.freeze({
       reads: env_.INVENTORY_AUTH_READS === 'true',

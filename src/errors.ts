@@ -23,6 +23,8 @@ export const errorRegistry = {
   HEADERS_TOO_LARGE: { status: 431, message: 'Request headers are too large' },
   INTERNAL_ERROR: { status: 500, message: 'Internal server error' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'Service unavailable' },
+  DATABASE_UNAVAILABLE: { status: 503, message: 'The database is unavailable; retry later' },
+  DATABASE_TIMEOUT: { status: 503, message: 'The database did not answer in time; retry later' },
   NOT_READY: { status: 503, message: 'Not ready: the database does not answer' },
   OVERLOADED: { status: 503, message: 'The server is overloaded; retry later' },
 } as const satisfies Record<string, { status: number; message: string }>;

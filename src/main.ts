@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/connect.js';
-import { migrateToLatest } from './db/migrator.js';
+import { migrateToLatest, pendingMigrations } from './db/migrator.js';
 import { initialiseInventory } from './db/seed.js';
 import { createLogger } from './logger.js';
 
@@ -22,9 +22,23 @@ const config = readConfig();
 const logger = createLogger(config);
 
 async function prepareDatabase() {
-  const db = createDatabase(config.database);
+  const db = createDatabase(config.database, {
+    onIdleConnectionError: (err) => {
+      logger.warn({ err }, 'an idle database connection failed; it is replaced');
+    },
+  });
   try {
-    await migrateToLatest(db);
+    const pending = await pendingMigrations(db);
+    if (pending.length > 0) {
+      if (!config.migrate) {
+        throw new Error(
+          `The database schema is behind this version: ${pending.length} migration(s) pending (${pending.join(', ')}). ` +
+            'Run the migrations first (node cli.mjs migrate, or npm run cli -- migrate), or set INVENTORY_MIGRATE=true.',
+        );
+      }
+      // Several replicas may start at once: the migrator's lock lets one apply, the others find nothing to do.
+      await migrateToLatest(db);
+    }
     const { seeded } = await initialiseInventory(db, { seed: config.seed });
     if (seeded) {
       logger.info('new database: seeded the sample servers');

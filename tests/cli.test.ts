@@ -116,9 +116,9 @@ describe('npm run cli', () => {
   });
 
   it('exits 1 naming the variable on a bad configuration', () => {
-    const result = cli(['migrate'], { DATABASE_URL: 'postgres://u:hunter2@h/db' });
+    const result = cli(['migrate'], { DATABASE_URL: 'postgres://u:hunter2@h/db?sslmode=sometimes' });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('DATABASE_URL: PostgreSQL is not supported yet');
+    expect(result.stderr).toContain("DATABASE_URL's sslmode must be one of");
     expect(result.stderr).not.toContain('hunter2');
   });
 

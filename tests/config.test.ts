@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       database: { dialect: 'sqlite', filename: 'data/inventory.db' },
       logLevel: 'info',
+      migrate: true,
       seed: true,
       auth: { reads: false, bootstrapTokenHash: undefined },
       shutdownGraceMs: 10_000,
@@ -40,6 +41,7 @@ describe('loadConfig', () => {
         HOST: '0.0.0.0',
         DATABASE_URL: 'sqlite:/var/lib/inventory/inventory.db',
         LOG_LEVEL: 'debug',
+        INVENTORY_MIGRATE: 'false',
         INVENTORY_SEED: 'false',
         INVENTORY_AUTH_READS: 'true',
         SHUTDOWN_GRACE_MS: '2500',
@@ -55,6 +57,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       database: { dialect: 'sqlite', filename: '/var/lib/inventory/inventory.db' },
       logLevel: 'debug',
+      migrate: false,
       seed: false,
       auth: { reads: true, bootstrapTokenHash: undefined },
       shutdownGraceMs: 2500,
@@ -79,6 +82,27 @@ describe('loadConfig', () => {
   ])('reads DATABASE_URL=%s as the file %s', (url, filename) => {
     expect(loadConfig({ DATABASE_URL: url }).database).toStrictEqual({ dialect: 'sqlite', filename });
   });
+
+  it.each([
+    ['postgres://inventory:secret@db.internal:5432/inventory', 10, 30_000, {}],
+    [
+      'postgresql://inventory@db/inventory?sslmode=verify-full',
+      25,
+      0,
+      { DATABASE_POOL_MAX: '25', DATABASE_STATEMENT_TIMEOUT_MS: '0' },
+    ],
+    ['postgres:///inventory?host=/var/run/postgresql', 10, 30_000, {}],
+  ])(
+    'reads DATABASE_URL=%s as PostgreSQL with its pool size and statement timeout',
+    (url, poolMax, statementTimeoutMs, env) => {
+      expect(loadConfig({ DATABASE_URL: url, ...env }).database).toStrictEqual({
+        dialect: 'postgres',
+        url,
+        poolMax,
+        statementTimeoutMs,
+      });
+    },
+  );
 
   it('accepts the edges of the port range', () => {
     expect(loadConfig({ PORT: '0' }).port).toBe(0);
@@ -112,6 +136,17 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://root@localhost/inventory'],
     ['DATABASE_URL', 'data/inventory.db'],
     ['DATABASE_URL', 'sqlite:'],
+    ['DATABASE_URL', 'postgres://db.internal'],
+    ['DATABASE_URL', 'postgres://db.internal/'],
+    ['DATABASE_URL', 'postgres://'],
+    ['DATABASE_URL', 'postgres://db:port/inventory'],
+    ['DATABASE_URL', 'postgres://db/inventory?sslmode=allow-maybe'],
+    ['DATABASE_POOL_MAX', '0'],
+    ['DATABASE_POOL_MAX', '1001'],
+    ['DATABASE_POOL_MAX', 'ten'],
+    ['DATABASE_STATEMENT_TIMEOUT_MS', '-1'],
+    ['DATABASE_STATEMENT_TIMEOUT_MS', '3600001'],
+    ['INVENTORY_MIGRATE', 'no'],
     ['SHUTDOWN_GRACE_MS', '0'],
     ['SHUTDOWN_GRACE_MS', '10s'],
     ['SHUTDOWN_GRACE_MS', '600001'],
@@ -144,20 +179,21 @@ describe('loadConfig', () => {
     ]);
   });
 
-  it.each(['postgres://inventory:hunter2@db.internal/inventory', 'postgresql://inventory:hunter2@db/inventory'])(
-    'refuses a PostgreSQL URL as not supported yet, without repeating it (%s)',
-    (url) => {
-      let message = '';
-      try {
-        loadConfig({ DATABASE_URL: url });
-      } catch (error) {
-        message = (error as Error).message;
-      }
-      expect(message).toContain('DATABASE_URL: PostgreSQL is not supported yet');
-      expect(message).not.toContain('hunter2');
-      expect(message).not.toContain('db.internal');
-    },
-  );
+  it.each([
+    'postgres://inventory:hunter2@db.internal',
+    'postgresql://inventory:hunter2@db.internal:port/inventory',
+    'postgres://inventory:hunter2@db.internal/inventory?sslmode=hunter2',
+  ])('refuses a malformed PostgreSQL URL without repeating it (%s)', (url) => {
+    let message = '';
+    try {
+      loadConfig({ DATABASE_URL: url });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/DATABASE_URL/);
+    expect(message).not.toContain('hunter2');
+    expect(message).not.toContain('db.internal');
+  });
 });
 
 describe('loadConfig: authentication', () => {

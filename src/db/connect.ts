@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { LRUCache } from 'lru-cache';
-import type { DatabaseConfig } from '../config.js';
+import pg from 'pg';
+import type { DatabaseConfig, PostgresConfig } from '../config.js';
 import { SQLite } from './sqlite-driver.js';
 import type { Database } from './types.js';
 
@@ -69,8 +70,40 @@ function cacheStatements(sqlite: BetterSqlite3.Database): void {
   }) as typeof sqlite.prepare;
 }
 
+/** How long a request waits for a PostgreSQL connection (a new one, or a free one of the pool). */
+const POSTGRES_CONNECT_TIMEOUT_MS = 5000;
+/** Idle connections beyond need are closed after this long. */
+const POSTGRES_IDLE_TIMEOUT_MS = 30_000;
+
+export interface DatabaseEvents {
+  /** An idle pooled connection failed (the server restarted, the network dropped): the pool drops it. */
+  onIdleConnectionError?: (error: Error) => void;
+}
+
+function openPostgres(config: PostgresConfig, events: DatabaseEvents): pg.Pool {
+  const pool = new pg.Pool({
+    // The driver reads host, port, user, password, database and TLS (sslmode, sslrootcert ...) from it.
+    connectionString: config.url,
+    max: config.poolMax,
+    connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS,
+    idleTimeoutMillis: POSTGRES_IDLE_TIMEOUT_MS,
+    // Set per connection by the server: a runaway query is cancelled, and its request fails, instead
+    // of holding a connection forever. lock_timeout bounds waits for a row lock the same way.
+    statement_timeout: config.statementTimeoutMs,
+    lock_timeout: config.statementTimeoutMs,
+    application_name: 'inventory-api',
+  });
+  // Without a listener, an idle connection's error (a database restart) would crash the process;
+  // the pool discards that connection and opens a new one on the next request.
+  pool.on('error', (error) => events.onIdleConnectionError?.(error));
+  return pool;
+}
+
 /** Opens the configured database. The caller owns it and closes it with `db.destroy()`. */
-export function createDatabase(config: DatabaseConfig): Kysely<Database> {
+export function createDatabase(config: DatabaseConfig, events: DatabaseEvents = {}): Kysely<Database> {
+  if (config.dialect === 'postgres') {
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPostgres(config, events) }) });
+  }
   const sqlite = openSqlite(config.filename);
   cacheStatements(sqlite);
   return new Kysely<Database>({

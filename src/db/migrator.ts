@@ -1,13 +1,26 @@
-import { type Kysely, type MigrationResultSet, Migrator, SqliteAdapter } from 'kysely';
+import { type Kysely, type MigrationResultSet, Migrator, PostgresAdapter, SqliteAdapter, sql } from 'kysely';
 import { migrations } from './migrations/index.js';
 import { writeTransaction } from './transaction.js';
 import type { Database } from './types.js';
 
-/** The migrator the app, the CLI and the tests all use. */
-export function createMigrator(db: Kysely<Database>): Migrator {
+/**
+ * The migrator the app, the CLI and the tests all use. On PostgreSQL its bookkeeping tables go in the
+ * connection's current schema, named explicitly: Kysely otherwise looks for them in every schema, and
+ * takes another schema's (another app's, another tenant's) for its own.
+ */
+export async function createMigrator(db: Kysely<Database>): Promise<Migrator> {
+  let migrationTableSchema: string | undefined;
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+    migrationTableSchema = rows[0]?.schema ?? undefined;
+    if (migrationTableSchema === undefined) {
+      throw new Error('PostgreSQL has no current schema: the search_path names no schema that exists');
+    }
+  }
   return new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(migrations) },
+    migrationTableSchema,
   });
 }
 
@@ -21,7 +34,7 @@ class MigrationFailed extends Error {
 }
 
 async function migrate(db: Kysely<Database>): Promise<MigrationResultSet> {
-  const result = await createMigrator(db).migrateToLatest();
+  const result = await (await createMigrator(db)).migrateToLatest();
   if (result.error !== undefined) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new MigrationFailed(failed, result.error);
@@ -41,4 +54,14 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
     return writeTransaction(db, migrate);
   }
   return migrate(db);
+}
+
+/**
+ * The migrations this version knows that the database has not applied, in order. Migrations the
+ * database has and this version does not know (a newer version migrated it; this one is an old replica
+ * during a rollout or after a rollback) are no obstacle: migrations only add to the schema.
+ */
+export async function pendingMigrations(db: Kysely<Database>): Promise<string[]> {
+  const known = await (await createMigrator(db)).getMigrations();
+  return known.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }

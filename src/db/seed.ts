@@ -3,6 +3,7 @@ import { insertChanges } from '../changes/changes.repository.js';
 import { type ServerFields, insertServers } from '../servers/servers.repository.js';
 import { toServer } from '../servers/servers.mapper.js';
 import { diff, valuesOf } from '../servers/servers.values.js';
+import { writeTransaction } from './transaction.js';
 import type { Database } from './types.js';
 
 /** The specification's two sample servers. */
@@ -45,7 +46,7 @@ export async function initialiseInventory(
   db: Kysely<Database>,
   { seed }: { seed: boolean },
 ): Promise<{ seeded: boolean }> {
-  return db.transaction().execute(async (trx) => {
+  return writeTransaction(db, async (trx) => {
     const now = new Date().toISOString();
     const marked = await trx
       .insertInto('inventory_meta')

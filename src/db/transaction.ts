@@ -2,16 +2,33 @@ import { type Kysely, SqliteAdapter, sql } from 'kysely';
 import type { Database } from './types.js';
 
 /**
- * Runs `work` in a transaction meant to write. On SQLite it starts with BEGIN IMMEDIATE, taking the
- * write lock up front: a deferred transaction that reads first and writes later fails with
- * SQLITE_BUSY (without waiting) if another connection, such as the CLI, committed in between.
+ * The key of the PostgreSQL advisory lock every write transaction takes (an arbitrary constant,
+ * "inv" in ASCII). Kysely's migrator uses its own key.
+ */
+export const WRITE_LOCK_KEY = 0x696e76;
+
+/**
+ * Runs `work` in a transaction meant to write; writers take turns, one at a time, as on SQLite:
+ *
+ * - SQLite: BEGIN IMMEDIATE takes the write lock up front. A deferred transaction that reads first
+ *   and writes later fails with SQLITE_BUSY (without waiting) if another connection, such as the CLI,
+ *   committed in between.
+ * - PostgreSQL: a transaction-scoped advisory lock, held until commit, serialises the writes of every
+ *   replica. Each then reads what the previous one committed (READ COMMITTED takes a new snapshot per
+ *   statement), so the conflict checks and compare-and-swaps before a write are exact, and the change
+ *   feed's sequence numbers become visible in the order they were taken: a poller that has seen seq
+ *   N can never later find a smaller one appear (a plain sequence allows that when two transactions
+ *   commit in the other order). Writes to an inventory are rare next to reads; reads never wait.
  */
 export async function writeTransaction<T>(
   db: Kysely<Database>,
   work: (trx: Kysely<Database>) => Promise<T>,
 ): Promise<T> {
   if (!(db.getExecutor().adapter instanceof SqliteAdapter)) {
-    return db.transaction().execute(work);
+    return db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${sql.lit(WRITE_LOCK_KEY)})`.execute(trx);
+      return work(trx);
+    });
   }
   return db.connection().execute(async (connection) => {
     await sql`begin immediate`.execute(connection);
@@ -28,4 +45,16 @@ export async function writeTransaction<T>(
       throw error;
     }
   });
+}
+
+/**
+ * Runs reads that must describe one moment (a page and its count, the counts of a summary) in a
+ * read-only transaction with one snapshot: REPEATABLE READ on PostgreSQL, whose default READ
+ * COMMITTED takes a new snapshot per statement. A SQLite transaction reads one snapshot already.
+ */
+export function readTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  if (db.getExecutor().adapter instanceof SqliteAdapter) {
+    return db.transaction().execute(work);
+  }
+  return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(work);
 }

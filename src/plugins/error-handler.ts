@@ -7,6 +7,7 @@ import type {
   FastifySchemaValidationError,
 } from 'fastify';
 import fp from 'fastify-plugin';
+import { databaseFailure } from '../db/errors.js';
 import { type ErrorCode, type ErrorDetail, errorRegistry, isErrorCode } from '../errors.js';
 import type { ErrorResponse } from '../shared/schemas.js';
 
@@ -86,6 +87,12 @@ function classify(error: MaybeAppError): { code: ErrorCode; details?: ErrorDetai
     return { code: frameworkCode };
   }
   const status = error.statusCode ?? 500;
+  if (status >= 500) {
+    const failure = databaseFailure(error);
+    if (failure !== null) {
+      return { code: failure === 'timeout' ? 'DATABASE_TIMEOUT' : 'DATABASE_UNAVAILABLE' };
+    }
+  }
   if (status === 400 && error.name === 'SyntaxError') {
     return { code: 'INVALID_JSON' };
   }
@@ -104,11 +111,17 @@ export function errorBody(code: ErrorCode, details?: ErrorDetail[]): ErrorRespon
   return body;
 }
 
+/** What a client is told to wait before retrying when the database is out of reach, in seconds. */
+const DATABASE_RETRY_AFTER_S = 5;
+
 function handleError(this: FastifyInstance, error: MaybeAppError, request: FastifyRequest, reply: FastifyReply) {
   const { code, details } = classify(error);
   const status = errorRegistry[code].status;
   if (isErrorCode(error.code) && error.headers !== undefined) {
     void reply.headers(error.headers);
+  }
+  if (code === 'DATABASE_UNAVAILABLE' || code === 'DATABASE_TIMEOUT') {
+    void reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
   }
   if (status >= 500) {
     // The client gets the registered message only; the cause, stack and any SQL stay in the log.

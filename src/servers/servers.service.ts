@@ -3,7 +3,7 @@ import { insertChanges } from '../changes/changes.repository.js';
 import type { ChangeList } from '../changes/changes.schemas.js';
 import type { ChangesService } from '../changes/changes.service.js';
 import { uniqueViolationColumn } from '../db/errors.js';
-import { writeTransaction } from '../db/transaction.js';
+import { readTransaction, writeTransaction } from '../db/transaction.js';
 import type { Database, ServerRow } from '../db/types.js';
 import { type ErrorDetail, appError } from '../errors.js';
 import { ifMatchAllows } from '../shared/etag.js';
@@ -170,7 +170,7 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
 
     async listServers(listing) {
       // One transaction, so that the page and the count describe the same moment.
-      return db.transaction().execute(async (trx) => {
+      return readTransaction(db, async (trx) => {
         // One row more than the page tells whether there is a next page.
         const rows = await repository.listServers(trx, listing, listing.limit + 1);
         const count = await repository.countServers(trx, listing.filters);
@@ -190,7 +190,7 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
 
     summary(filters) {
       // One transaction: every count describes the same moment.
-      return db.transaction().execute(async (trx) => {
+      return readTransaction(db, async (trx) => {
         const summary: Summary = {
           total: 0,
           by_status: Object.fromEntries(SERVER_STATUSES.map((status) => [status, 0])),

@@ -51,7 +51,7 @@ describe('migrations', () => {
 
   it('roll all the way down and up again', async () => {
     await migrateToLatest(db);
-    const down = await createMigrator(db).migrateTo(NO_MIGRATIONS);
+    const down = await (await createMigrator(db)).migrateTo(NO_MIGRATIONS);
     expect(down.error).toBeUndefined();
     const tables = await db.introspection.getTables();
     expect(tables.map((t) => t.name).filter((name) => !name.startsWith('kysely_'))).toStrictEqual([]);
@@ -101,7 +101,7 @@ describe('migrations', () => {
   });
 
   it('put servers that existed before the change feed into it as creations', async () => {
-    await createMigrator(db).migrateTo('2026_11_27_180000_create_servers');
+    await (await createMigrator(db)).migrateTo('2026_11_27_180000_create_servers');
     await raw()
       .insertInto('servers')
       .values({ ...row, tags: '["legacy"]' })
@@ -121,7 +121,7 @@ describe('migrations', () => {
   });
 
   it('roll a failed run back whole, even after some of its statements succeeded', async () => {
-    await createMigrator(db).migrateTo('2026_11_27_190000_create_tokens_and_changes');
+    await (await createMigrator(db)).migrateTo('2026_11_27_190000_create_tokens_and_changes');
     // The last statements of the next migration create this index: they fail, the first ones succeeded.
     await db.schema.createIndex('servers_updated_at_id_idx').on('servers').column('id').execute();
     await expect(migrateToLatest(db)).rejects.toThrow(
@@ -130,7 +130,7 @@ describe('migrations', () => {
     const tables = await db.introspection.getTables();
     expect(tables.map((t) => t.name)).not.toContain('server_tags');
     expect(tables.find((t) => t.name === 'servers')?.columns.map((c) => c.name)).not.toContain('ip_key');
-    const applied = (await createMigrator(db).getMigrations()).filter((m) => m.executedAt !== undefined);
+    const applied = (await (await createMigrator(db)).getMigrations()).filter((m) => m.executedAt !== undefined);
     expect(applied.map((m) => m.name)).toStrictEqual([
       '2026_11_27_180000_create_servers',
       '2026_11_27_190000_create_tokens_and_changes',
@@ -143,7 +143,7 @@ describe('migrations', () => {
     await expect(migrateToLatest(db)).rejects.toThrow('Migration 2026_11_27_180000_create_servers failed');
     const tables = (await db.introspection.getTables()).map((t) => t.name);
     expect(tables).not.toContain('inventory_meta');
-    expect(await createMigrator(db).getMigrations()).toEqual(
+    expect(await (await createMigrator(db)).getMigrations()).toEqual(
       expect.arrayContaining([expect.objectContaining({ executedAt: undefined })]),
     );
   });

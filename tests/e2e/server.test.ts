@@ -105,10 +105,13 @@ describe('the server process', () => {
     expect(run.output()).not.toContain('hunter2');
   });
 
-  it('refuses a PostgreSQL DATABASE_URL as not supported yet', async () => {
-    const run = runMain({ env: { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/test' } });
+  it('exits non-zero when PostgreSQL cannot be reached, without printing the URL or its password', async () => {
+    // Port 1 on loopback: nothing listens there, the connection is refused at once.
+    const run = runMain({ env: { DATABASE_URL: 'postgresql://inventory:hunter2@127.0.0.1:1/inventory', PORT: '0' } });
     expect(await run.exited).toBe(1);
-    expect(run.output()).toContain('DATABASE_URL: PostgreSQL is not supported yet');
+    expect(run.output()).toContain('could not open and migrate the database');
+    expect(run.output()).toContain('ECONNREFUSED');
+    expect(run.output()).not.toContain('hunter2');
   });
 
   it('exits non-zero when the database cannot be opened', async () => {

@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { initialiseInventory } from '../../src/db/seed.js';
 import { createLogger } from '../../src/logger.js';
 import type { Database } from '../../src/db/types.js';
-import { migratedDatabase } from './database.js';
+import { freshDatabaseUrl, migratedDatabase } from './database.js';
 import { type LogCapture, captureLogs } from './logs.js';
 
 /** The bootstrap token every test app accepts: a write token named "bootstrap". */
@@ -33,7 +33,7 @@ export interface TestAppOptions {
 /** A migrated, throwaway database and an app on it, built the way `main.ts` builds them. */
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const config = loadConfig({
-    DATABASE_URL: 'sqlite::memory:',
+    DATABASE_URL: options.env?.DATABASE_URL ?? (await freshDatabaseUrl()),
     LOG_LEVEL: 'info',
     INVENTORY_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN,
     ...options.env,

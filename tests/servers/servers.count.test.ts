@@ -5,6 +5,7 @@ import { createMigrator, migrateToLatest } from '../../src/db/migrator.js';
 import type { Database } from '../../src/db/types.js';
 import { countServers } from '../../src/servers/servers.repository.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { dialect, freshDatabaseConfig } from '../helpers/database.js';
 
 // The unfiltered listing's `count` comes from the stored count (server_counts), not count(*):
 // these tests hold it to the real number of rows through every kind of write, failed ones included.
@@ -28,9 +29,32 @@ async function listedCount(): Promise<number> {
 async function rowCount(): Promise<number> {
   const { n } = await t.db
     .selectFrom('servers')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .executeTakeFirstOrThrow();
-  return n;
+  // PostgreSQL's count is a bigint, which the driver gives as a string.
+  return Number(n);
+}
+
+/** Makes every insert into the change feed fail, with a trigger. */
+async function failChangeInserts(db: Kysely<Database>): Promise<void> {
+  if (dialect === 'sqlite') {
+    await sql`create trigger fail_changes before insert on server_changes begin select raise(abort, 'injected'); end`.execute(
+      db,
+    );
+    return;
+  }
+  await sql`create function fail_changes() returns trigger language plpgsql as $$ begin raise exception 'injected'; end $$`.execute(
+    db,
+  );
+  await sql`create trigger fail_changes before insert on server_changes for each row execute function fail_changes()`.execute(
+    db,
+  );
+}
+
+async function allowChangeInserts(db: Kysely<Database>): Promise<void> {
+  await sql
+    .raw(dialect === 'sqlite' ? 'drop trigger fail_changes' : 'drop trigger fail_changes on server_changes')
+    .execute(db);
 }
 
 /** The listed count, after checking that it is the number of rows. */
@@ -83,14 +107,12 @@ describe('GET /api/v1/servers count without filters', () => {
 
   it('rolls back with a create or a delete that fails after the rows were written', async () => {
     // The change feed's insert comes after the servers' rows and the count: make it fail.
-    await sql`create trigger fail_changes before insert on server_changes begin select raise(abort, 'injected'); end`.execute(
-      t.db,
-    );
+    await failChangeInserts(t.db);
     expect((await write('POST', '/api/v1/servers', server(30))).statusCode).toBe(500);
     expect((await write('POST', '/api/v1/servers', [server(31), server(32)])).statusCode).toBe(500);
     expect((await write('DELETE', '/api/v1/servers/1')).statusCode).toBe(500);
     expect(await exactCount()).toBe(2);
-    await sql`drop trigger fail_changes`.execute(t.db);
+    await allowChangeInserts(t.db);
     expect((await write('DELETE', '/api/v1/servers/1')).statusCode).toBe(204);
     expect(await exactCount()).toBe(1);
   });
@@ -106,15 +128,15 @@ describe('GET /api/v1/servers count without filters', () => {
 
 describe('migration 2026_11_27_210000_create_server_counts', () => {
   let db: Kysely<Database>;
-  beforeEach(() => {
-    db = createDatabase({ dialect: 'sqlite', filename: ':memory:' });
+  beforeEach(async () => {
+    db = createDatabase(await freshDatabaseConfig());
   });
   afterEach(async () => {
     await db.destroy();
   });
 
   it('backfills the count of the servers that exist before it', async () => {
-    await createMigrator(db).migrateTo('2026_11_27_200000_add_ip_key_tags_and_list_indexes');
+    await (await createMigrator(db)).migrateTo('2026_11_27_200000_add_ip_key_tags_and_list_indexes');
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows as the older schema has them
     const raw = db as unknown as Kysely<any>;
     for (let i = 1; i <= 3; i++) {

@@ -3,6 +3,7 @@ import * as m20261127180000 from './2026_11_27_180000_create_servers.js';
 import * as m20261127190000 from './2026_11_27_190000_create_tokens_and_changes.js';
 import * as m20261127200000 from './2026_11_27_200000_add_ip_key_tags_and_list_indexes.js';
 import * as m20261127210000 from './2026_11_27_210000_create_server_counts.js';
+import * as m20261127220000 from './2026_11_27_220000_use_binary_collation_on_postgres.js';
 
 /**
  * Every migration, by name, in order. Listed statically rather than read from the folder so that a
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_27_190000_create_tokens_and_changes': m20261127190000,
   '2026_11_27_200000_add_ip_key_tags_and_list_indexes': m20261127200000,
   '2026_11_27_210000_create_server_counts': m20261127210000,
+  '2026_11_27_220000_use_binary_collation_on_postgres': m20261127220000,
 };
