@@ -161,9 +161,16 @@ describe('the CI/CD workflow', () => {
     for (const s of deploy.steps.filter((x) => x !== skip)) {
       expect(s.if).toContain("env.KUBECONFIG_SET == 'true'");
     }
-    const apply = step('deploy', runs('kubectl apply -k'));
-    expect(apply.run).toContain('digest: ${IMAGE_DIGEST}');
+    const render = step('deploy', (s) => s.id === 'render');
+    expect(render.run).toContain('digest: ${IMAGE_DIGEST}');
+    // The migration Job runs (and must complete) before the Deployment rolls: tests/delivery/kubernetes.test.ts.
+    const steps = deploy.steps.map((s) => s.id);
+    expect(steps.indexOf('render')).toBeLessThan(steps.indexOf('migrate'));
+    expect(steps.indexOf('migrate')).toBeLessThan(steps.indexOf('apply'));
+    const apply = step('deploy', (s) => s.id === 'apply');
     expect(apply.run).toContain('rollout status');
+    const smoke = step('deploy', runs('port-forward'));
+    expect(smoke.run).toContain(`/api/v1/health/ready | jq -e '.status == "READY"'`);
     const rollback = step('deploy', runs('rollout undo'));
     expect(rollback.if).toMatch(/^failure\(\) && /);
     expect(rollback.run).toContain('::error');
