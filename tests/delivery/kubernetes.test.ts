@@ -3,10 +3,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EnvSchema, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
 import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
 import {
-  AWAITED_VARIABLES,
   POSTGRES_CONNECTIONS_FOR_APPS,
   environmentProblems,
   imageFacts,
@@ -397,11 +396,6 @@ describe('deploy/kubernetes: configuration and secrets', () => {
     expect(poolMax).toBeGreaterThan(0);
     expect(Number.isInteger(surge)).toBe(true);
     expect(poolMax * (autoscaler.spec.maxReplicas + surge) + jobPool).toBeLessThan(POSTGRES_CONNECTIONS_FOR_APPS);
-  });
-
-  it('awaits only variables of the PostgreSQL contract that src/config.ts does not know yet', () => {
-    // Once config.ts knows one, delete it from AWAITED_VARIABLES: config.ts's schema checks it then.
-    expect(Object.keys(AWAITED_VARIABLES).filter((name) => name in EnvSchema.properties)).toStrictEqual([]);
   });
 });
 

@@ -8,18 +8,6 @@ import { parseDockerfile } from './dockerfile.js';
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 
 /**
- * Variables of the PostgreSQL contract (issue 5) that the deployment files set but that src/config.ts
- * does not know yet on this branch, with the values the contract allows. Delete each one once
- * config.ts knows it (a test of tests/delivery/kubernetes.test.ts fails until then): from that moment
- * config.ts's own schema checks it.
- */
-export const AWAITED_VARIABLES: Readonly<Record<string, RegExp>> = {
-  INVENTORY_MIGRATE: /^(true|false)$/,
-  DATABASE_POOL_MAX: /^[1-9][0-9]{0,3}$/,
-  DATABASE_STATEMENT_TIMEOUT_MS: /^[1-9][0-9]{0,8}$/,
-};
-
-/**
  * What src/config.ts would object to in an environment that a deployment file gives the app: names it
  * does not know, values its schema or its range checks refuse. DATABASE_URL is left to the caller,
  * which checks it against the database it names. Messages name variables, never values.
@@ -30,16 +18,11 @@ export function environmentProblems(env: Readonly<Record<string, string>>): stri
   const known: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     const schema = properties[name];
-    const awaited = AWAITED_VARIABLES[name];
     if (schema !== undefined) {
       if (Value.Check(schema, value)) {
         known[name] = value;
       } else {
         problems.push(`${name}: src/config.ts refuses its value`);
-      }
-    } else if (awaited !== undefined) {
-      if (!awaited.test(value)) {
-        problems.push(`${name}: the PostgreSQL contract refuses its value`);
       }
     } else {
       problems.push(`${name}: not a variable of src/config.ts`);
