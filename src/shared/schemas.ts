@@ -26,9 +26,12 @@ export const ErrorResponse = Type.Object(
 );
 export type ErrorResponse = Static<typeof ErrorResponse>;
 
-/** Response schemas for the given error statuses, plus 500, which any route can answer. */
+/**
+ * Response schemas for the given error statuses, plus those any route can answer: 500, and 503 (the
+ * server is overloaded, or the database is out of reach or too slow).
+ */
 export function errorResponses<const S extends number>(...statuses: S[]) {
-  const responses = { 500: ErrorResponse } as Record<S | 500, typeof ErrorResponse>;
+  const responses = { 500: ErrorResponse, 503: ErrorResponse } as Record<S | 500 | 503, typeof ErrorResponse>;
   for (const status of statuses) {
     responses[status] = ErrorResponse;
   }

@@ -185,6 +185,64 @@ describe('the error handler on a database failure', () => {
   });
 });
 
+describe('the error handler when the database is out of reach or too slow', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({
+      extend: (app) => {
+        app.get<{ Querystring: { code?: string; message?: string } }>('/probe/db', (request) => {
+          const { code, message = 'connect ECONNREFUSED 10.1.2.3:5432 password=s3cr3t' } = request.query;
+          throw Object.assign(new Error(message), code === undefined ? {} : { code });
+        });
+      },
+    });
+  });
+  afterAll(async () => {
+    await t.app.close();
+  });
+
+  it.each([
+    ['ECONNREFUSED', undefined, 'DATABASE_UNAVAILABLE'],
+    ['ECONNRESET', undefined, 'DATABASE_UNAVAILABLE'],
+    ['57P01', 'terminating connection due to administrator command', 'DATABASE_UNAVAILABLE'],
+    ['57P03', 'the database system is starting up', 'DATABASE_UNAVAILABLE'],
+    ['08006', 'connection failure', 'DATABASE_UNAVAILABLE'],
+    ['53300', 'sorry, too many clients already', 'DATABASE_UNAVAILABLE'],
+    [undefined, 'Connection terminated unexpectedly', 'DATABASE_UNAVAILABLE'],
+    ['57014', 'canceling statement due to statement timeout', 'DATABASE_TIMEOUT'],
+    ['55P03', 'canceling statement due to lock timeout', 'DATABASE_TIMEOUT'],
+    [undefined, 'timeout exceeded when trying to connect', 'DATABASE_TIMEOUT'],
+    ['SQLITE_BUSY', 'database is locked', 'DATABASE_TIMEOUT'],
+  ])(
+    'answers code %s / %s with 503 %s and Retry-After, without the driver message',
+    async (code, message, expected) => {
+      const query = new URLSearchParams({
+        ...(code === undefined ? {} : { code }),
+        ...(message === undefined ? {} : { message }),
+      });
+      const res = await t.app.inject({ method: 'GET', url: `/probe/db?${query.toString()}` });
+      expect(res.statusCode).toBe(503);
+      expect(res.json<{ code: string }>().code).toBe(expected);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.body).not.toContain('s3cr3t');
+    },
+  );
+
+  it.each([
+    ['23505', 'duplicate key value violates unique constraint'],
+    ['42P01', 'relation "servers" does not exist'],
+    ['SQLITE_ERROR', 'no such table: servers'],
+  ])('still answers other database errors (%s) with a bare 500', async (code, message) => {
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/probe/db?code=${code}&message=${encodeURIComponent(message)}`,
+    });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toStrictEqual({ error: 'Internal server error', code: 'INTERNAL_ERROR' });
+    expect(res.headers['retry-after']).toBeUndefined();
+  });
+});
+
 describe('the error handler on malformed HTTP', () => {
   let t: TestApp;
   let port: number;
