@@ -71,13 +71,15 @@ describe('the team docs', () => {
     expect(checks).toStrictEqual([
       'Lint',
       'Test (Node 22, sqlite)',
+      'Test (Node 22, postgres)',
       'Test (Node 24, sqlite)',
+      'Test (Node 24, postgres)',
       'Image',
       'Open the pull request develop -> main',
       'Deploy to production',
     ]);
     for (const doc of ['CONTRIBUTING.md', 'docs/definition-of-done.md', 'README.md']) {
-      for (const required of checks.slice(0, 4)) {
+      for (const required of checks.slice(0, 6)) {
         expect([doc, read(doc).includes(`\`${required}\``)]).toStrictEqual([doc, true]);
       }
     }

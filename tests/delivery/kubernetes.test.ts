@@ -5,12 +5,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
-import {
-  POSTGRES_CONNECTIONS_FOR_APPS,
-  environmentProblems,
-  imageFacts,
-  quantity,
-} from '../helpers/deployment.js';
+import { POSTGRES_CONNECTIONS_FOR_APPS, environmentProblems, imageFacts, quantity } from '../helpers/deployment.js';
 import { type Step, parseWorkflow } from '../helpers/workflow.js';
 
 const DIR = new URL('../../deploy/kubernetes/', import.meta.url);

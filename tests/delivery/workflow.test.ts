@@ -90,8 +90,15 @@ describe('the CI/CD workflow', () => {
     expect(step('lint', uses('hadolint/hadolint-action')).with).toMatchObject({ dockerfile: 'Dockerfile' });
   });
 
-  it('tests on Node 22 and 24 with SQLite, and runs the image payload on its own', () => {
-    expect(job('test').strategy?.matrix).toStrictEqual({ node: [22, 24], database: ['sqlite'] });
+  it('tests on Node 22 and 24, on SQLite and on PostgreSQL, and runs the image payload on its own', () => {
+    expect(job('test').strategy?.matrix).toStrictEqual({ node: [22, 24], database: ['sqlite', 'postgres'] });
+    // The postgres half points the suite at the job's PostgreSQL service; the sqlite half gets ''.
+    expect(job('test').env?.TEST_DATABASE_URL).toBe(
+      "${{ matrix.database == 'postgres' && 'postgres://postgres@127.0.0.1:5432/postgres' || '' }}",
+    );
+    expect((job('test') as { services?: Record<string, { image: string }> }).services?.postgres?.image).toMatch(
+      /^postgres:\d+-alpine$/,
+    );
     expect(step('test', uses('actions/setup-node')).with?.['node-version']).toBe('${{ matrix.node }}');
     step('test', runs('npm test'));
     step('test', runs('npm run image:payload'));
