@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Kysely } from 'kysely';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/connect.js';
-import { migrateToLatest } from './db/migrator.js';
+import { ensureSchema, migrateToLatest } from './db/migrator.js';
 import type { Database } from './db/types.js';
 import { TokenError, type TokenInfo, type TokenScope, createTokensService } from './tokens/tokens.service.js';
 
@@ -26,12 +26,12 @@ function isParseArgsError(error: unknown): boolean {
   return error instanceof TypeError && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_');
 }
 
-/** Opens the configured database, migrated, for one command. */
+/** Opens the configured database, its schema checked (or migrated, as INVENTORY_MIGRATE says), for one command. */
 async function withDatabase<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
   const config = loadConfig(process.env);
   const db = createDatabase(config.database);
   try {
-    await migrateToLatest(db);
+    await ensureSchema(db, { migrate: config.migrate });
     return await work(db);
   } finally {
     await db.destroy();

@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/connect.js';
-import { migrateToLatest, pendingMigrations } from './db/migrator.js';
+import { ensureSchema } from './db/migrator.js';
 import { initialiseInventory } from './db/seed.js';
 import { createLogger } from './logger.js';
 
@@ -23,22 +23,13 @@ const logger = createLogger(config);
 
 async function prepareDatabase() {
   const db = createDatabase(config.database, {
-    onIdleConnectionError: (err) => {
-      logger.warn({ err }, 'an idle database connection failed; it is replaced');
+    onConnectionError: ({ message, code }) => {
+      // The message and code only: the error carries the whole client, its cancel key included.
+      logger.warn({ err: { message, code } }, 'a database connection failed; the pool replaces it');
     },
   });
   try {
-    const pending = await pendingMigrations(db);
-    if (pending.length > 0) {
-      if (!config.migrate) {
-        throw new Error(
-          `The database schema is behind this version: ${pending.length} migration(s) pending (${pending.join(', ')}). ` +
-            'Run the migrations first (node cli.mjs migrate, or npm run cli -- migrate), or set INVENTORY_MIGRATE=true.',
-        );
-      }
-      // Several replicas may start at once: the migrator's lock lets one apply, the others find nothing to do.
-      await migrateToLatest(db);
-    }
+    await ensureSchema(db, { migrate: config.migrate });
     const { seeded } = await initialiseInventory(db, { seed: config.seed });
     if (seeded) {
       logger.info('new database: seeded the sample servers');

@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, SqliteDialect } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import type { DatabaseConfig, PostgresConfig } from '../config.js';
+import { databaseFailure } from './errors.js';
 import { SQLite } from './sqlite-driver.js';
 import type { Database } from './types.js';
 
@@ -72,12 +73,17 @@ function cacheStatements(sqlite: BetterSqlite3.Database): void {
 
 /** How long a request waits for a PostgreSQL connection (a new one, or a free one of the pool). */
 const POSTGRES_CONNECT_TIMEOUT_MS = 5000;
+/** How much longer than the statement timeout the client waits for an answer before giving up itself. */
+const CLIENT_TIMEOUT_MARGIN_MS = 5000;
 /** Idle connections beyond need are closed after this long. */
 const POSTGRES_IDLE_TIMEOUT_MS = 30_000;
 
 export interface DatabaseEvents {
-  /** An idle pooled connection failed (the server restarted, the network dropped): the pool drops it. */
-  onIdleConnectionError?: (error: Error) => void;
+  /**
+   * A pooled connection failed (the server restarted, the network dropped), idle or in use: the pool
+   * drops it, and a query running on it fails on its own.
+   */
+  onConnectionError?: (error: Error & { code?: string }) => void;
 }
 
 function openPostgres(config: PostgresConfig, events: DatabaseEvents): pg.Pool {
@@ -91,18 +97,55 @@ function openPostgres(config: PostgresConfig, events: DatabaseEvents): pg.Pool {
     // of holding a connection forever. lock_timeout bounds waits for a row lock the same way.
     statement_timeout: config.statementTimeoutMs,
     lock_timeout: config.statementTimeoutMs,
+    // A connection that vanished without a reset (a failover, a cut network) is noticed by TCP
+    // keepalives, and a query on it gives up on the client side shortly after the server would have.
+    keepAlive: true,
+    ...(config.statementTimeoutMs > 0 ? { query_timeout: config.statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS } : {}),
     application_name: 'inventory-api',
   });
-  // Without a listener, an idle connection's error (a database restart) would crash the process;
-  // the pool discards that connection and opens a new one on the next request.
-  pool.on('error', (error) => events.onIdleConnectionError?.(error));
+  // A connection's error event without a listener would crash the process: the pool listens while a
+  // connection is idle, each connection itself while a request uses it.
+  const report = (error: Error) => events.onConnectionError?.(error);
+  pool.on('error', report);
+  pool.on('connect', (client) => {
+    client.on('error', report);
+  });
   return pool;
+}
+
+/**
+ * The pool as Kysely sees it, with one change: a connection on which a query failed because the
+ * connection or the server went away (a restart's 57P01, a reset) is closed when it is released
+ * instead of going back to the pool, where the next request would get it before its socket's close
+ * event has been seen, and fail too.
+ */
+function discardingBrokenConnections(pool: pg.Pool): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect();
+      let broken = false;
+      return {
+        // The (sql, parameters) form only: Kysely passes a cursor only for streams, given a `cursor` class.
+        query: ((text: string, parameters: unknown[]) =>
+          client.query(text, parameters).catch((error: unknown) => {
+            broken ||= databaseFailure(error) === 'unavailable';
+            throw error;
+          })) as unknown as PostgresPoolClient['query'],
+        release(destroy?: boolean) {
+          client.release(destroy === true || broken);
+        },
+      };
+    },
+    end: () => pool.end(),
+  };
 }
 
 /** Opens the configured database. The caller owns it and closes it with `db.destroy()`. */
 export function createDatabase(config: DatabaseConfig, events: DatabaseEvents = {}): Kysely<Database> {
   if (config.dialect === 'postgres') {
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPostgres(config, events) }) });
+    return new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: discardingBrokenConnections(openPostgres(config, events)) }),
+    });
   }
   const sqlite = openSqlite(config.filename);
   cacheStatements(sqlite);

@@ -28,8 +28,12 @@ const NETWORK_CODES = new Set([
   'EAI_AGAIN',
   'EPIPE',
 ]);
-/** SQLSTATEs of a server that is going away, starting up or full (class 08 is checked apart). */
-const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/**
+ * SQLSTATEs of a server that is going away, starting up, full, or read-only after a failover to a
+ * standby; of a session it ended; and of a transaction it chose to abort (serialisation failure,
+ * deadlock), which a retry may pass. Connection exceptions (class 08) are checked apart.
+ */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '57P05', '53300', '25006', '40001', '40P01']);
 /** statement_timeout (query_canceled) and lock_timeout (lock_not_available). */
 const TIMEOUT_STATES = new Set(['57014', '55P03']);
 
@@ -44,20 +48,27 @@ export function databaseFailure(error: unknown): 'unavailable' | 'timeout' | nul
   }
   const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string') {
-    if (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.has(code) || /^08[0-9A-Z]{3}$/.test(code)) {
+    // 08P01 is a protocol violation: a client bug, not an outage.
+    const connectionException = /^08[0-9A-Z]{3}$/.test(code) && code !== '08P01';
+    if (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.has(code) || connectionException) {
       return 'unavailable';
     }
     if (TIMEOUT_STATES.has(code) || code === 'SQLITE_BUSY') {
       return 'timeout';
     }
   }
-  // pg's own errors carry no code: a connection that died mid-query, or no connection within
-  // connectionTimeoutMillis (the pool is exhausted or the server does not accept).
+  // pg's own errors carry no code: a connection that died mid-query (or whose rollback failed after
+  // that, which replaces the first error), no connection within connectionTimeoutMillis (the pool is
+  // exhausted or the server does not accept), no answer within query_timeout.
   if (typeof message === 'string') {
-    if (message.startsWith('Connection terminated')) {
+    if (
+      message.startsWith('Connection terminated') ||
+      message === 'Client has encountered a connection error and is not queryable' ||
+      message === 'Client was closed and is not queryable'
+    ) {
       return 'unavailable';
     }
-    if (/^timeout exceeded when trying to connect$/.test(message)) {
+    if (message === 'timeout exceeded when trying to connect' || message === 'Query read timeout') {
       return 'timeout';
     }
   }

@@ -53,7 +53,19 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
   if (db.getExecutor().adapter instanceof SqliteAdapter) {
     return writeTransaction(db, migrate);
   }
-  return migrate(db);
+  // One connection, without the app's statement and lock timeouts: waiting for another replica's
+  // migration, or rebuilding a large table's index, may take longer than any request should.
+  return db.connection().execute(async (connection) => {
+    await sql`set statement_timeout = 0`.execute(connection);
+    await sql`set lock_timeout = 0`.execute(connection);
+    try {
+      return await migrate(connection);
+    } finally {
+      // Back to the connection's own settings before the pool hands it to a request.
+      await sql`reset statement_timeout`.execute(connection);
+      await sql`reset lock_timeout`.execute(connection);
+    }
+  });
 }
 
 /**
@@ -64,4 +76,32 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
 export async function pendingMigrations(db: Kysely<Database>): Promise<string[]> {
   const known = await (await createMigrator(db)).getMigrations();
   return known.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+/** The database lacks migrations this version needs, and this process may not apply them. */
+export class SchemaBehindError extends Error {
+  override readonly name = 'SchemaBehindError';
+  constructor(readonly pending: string[]) {
+    super(
+      `The database schema is behind this version: ${pending.length} migration(s) pending (${pending.join(', ')}). ` +
+        'Run the migrations first (node cli.mjs migrate, or npm run cli -- migrate), or set INVENTORY_MIGRATE=true.',
+    );
+  }
+}
+
+/**
+ * Makes sure the schema has every migration this version needs before the database is used: applies
+ * the pending ones if `migrate` is set (INVENTORY_MIGRATE), throws SchemaBehindError otherwise. Does
+ * nothing when none is pending, also when the database has newer ones.
+ */
+export async function ensureSchema(db: Kysely<Database>, { migrate }: { migrate: boolean }): Promise<void> {
+  const pending = await pendingMigrations(db);
+  if (pending.length === 0) {
+    return;
+  }
+  if (!migrate) {
+    throw new SchemaBehindError(pending);
+  }
+  // Several replicas may start at once: the migrator's lock lets one apply, the others find nothing to do.
+  await migrateToLatest(db);
 }

@@ -78,6 +78,6 @@ describe.runIf(dialect === 'postgres' && bin !== undefined)('a restart of the Po
     };
     expect(listed.count).toBe(0);
     expect(server.child.exitCode).toBeNull();
-    expect(server.output()).toContain('an idle database connection failed; it is replaced');
+    expect(server.output()).toContain('a database connection failed; the pool replaces it');
   }, 60_000);
 });

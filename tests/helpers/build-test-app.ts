@@ -36,6 +36,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     DATABASE_URL: options.env?.DATABASE_URL ?? (await freshDatabaseUrl()),
     LOG_LEVEL: 'info',
     INVENTORY_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN,
+    // On PostgreSQL the test files share one server (100 connections) and run in parallel.
+    DATABASE_POOL_MAX: '4',
     ...options.env,
   });
   const db = await migratedDatabase(config.database);

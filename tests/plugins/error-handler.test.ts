@@ -209,6 +209,10 @@ describe('the error handler when the database is out of reach or too slow', () =
     ['08006', 'connection failure', 'DATABASE_UNAVAILABLE'],
     ['53300', 'sorry, too many clients already', 'DATABASE_UNAVAILABLE'],
     [undefined, 'Connection terminated unexpectedly', 'DATABASE_UNAVAILABLE'],
+    [undefined, 'Client has encountered a connection error and is not queryable', 'DATABASE_UNAVAILABLE'],
+    ['25006', 'cannot execute INSERT in a read-only transaction', 'DATABASE_UNAVAILABLE'],
+    ['40P01', 'deadlock detected', 'DATABASE_UNAVAILABLE'],
+    [undefined, 'Query read timeout', 'DATABASE_TIMEOUT'],
     ['57014', 'canceling statement due to statement timeout', 'DATABASE_TIMEOUT'],
     ['55P03', 'canceling statement due to lock timeout', 'DATABASE_TIMEOUT'],
     [undefined, 'timeout exceeded when trying to connect', 'DATABASE_TIMEOUT'],
@@ -232,6 +236,7 @@ describe('the error handler when the database is out of reach or too slow', () =
     ['23505', 'duplicate key value violates unique constraint'],
     ['42P01', 'relation "servers" does not exist'],
     ['SQLITE_ERROR', 'no such table: servers'],
+    ['08P01', 'invalid message format'],
   ])('still answers other database errors (%s) with a bare 500', async (code, message) => {
     const res = await t.app.inject({
       method: 'GET',

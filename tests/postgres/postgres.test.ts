@@ -66,6 +66,46 @@ describe.runIf(dialect === 'postgres')('PostgreSQL', () => {
     expect(databaseFailure(error)).toBe('timeout');
   });
 
+  it('survives a connection killed in the middle of a query and of a transaction: the request fails, the process stays', async () => {
+    const url = await freshDatabaseUrl();
+    const reported: string[] = [];
+    const db = createDatabase(loadConfig({ DATABASE_URL: url }).database, {
+      onConnectionError: (error) => reported.push(error.message),
+    });
+    opened.push(db);
+    const admin = open(url);
+    /** Terminates the backend running the statement marked `victim` once it runs, as a restart would. */
+    const terminate = async (victim: string) => {
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await sql<{ pid: number }>`
+          select pid from pg_stat_activity where query like ${`%${victim}%`} and pid <> pg_backend_pid()
+        `.execute(admin);
+        const pid = rows[0]?.pid;
+        if (pid !== undefined) {
+          await sql`select pg_terminate_backend(${pid})`.execute(admin);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`${victim} never ran`);
+    };
+
+    const query = sql`select pg_sleep(10) /* victim-query */`.execute(db).catch((e: unknown) => e);
+    await terminate('victim-query');
+    expect(databaseFailure(await query)).toBe('unavailable');
+
+    const transaction = writeTransaction(db, async (trx) => {
+      await sql`select pg_sleep(10) /* victim-transaction */`.execute(trx);
+    }).catch((e: unknown) => e);
+    await terminate('victim-transaction');
+    expect(databaseFailure(await transaction)).toBe('unavailable');
+
+    // The pool dropped the dead connections and opens new ones.
+    const { rows } = await sql<{ one: number }>`select 1 as one`.execute(db);
+    expect(rows).toStrictEqual([{ one: 1 }]);
+    expect(reported.length).toBeGreaterThan(0);
+  });
+
   it('keeps at most DATABASE_POOL_MAX connections per process, queueing the rest', async () => {
     const db = open(await freshDatabaseUrl(), { DATABASE_POOL_MAX: '3' });
     const pids = await Promise.all(

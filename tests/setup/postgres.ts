@@ -9,6 +9,9 @@ declare module 'vitest' {
   }
 }
 
+/** How old a test database must be before a later run drops it as left behind. */
+const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
+
 /** `postgres://u@h:5432/postgres` -> the same server, another database. */
 export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
@@ -32,7 +35,19 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   try {
-    await admin.query(`create database ${name}`);
+    // A run killed before its end (SIGKILL, a closed terminal) could not drop its database: a day
+    // later, the next run does. Younger ones may belong to a run still going.
+    const { rows } = await admin.query<{ datname: string }>(
+      "select datname from pg_database where datname ~ '^inventory_test_[0-9]+_[0-9a-f]+$'",
+    );
+    for (const { datname } of rows) {
+      if (Number(datname.split('_')[2]) < Date.now() - STALE_AFTER_MS) {
+        await admin.query(`drop database if exists ${datname} with (force)`);
+      }
+    }
+    // UTF-8 with a Unicode-aware ctype whatever the server's defaults (a bare machine's may be SQL_ASCII):
+    // the README asks the same of production databases.
+    await admin.query(`create database ${name} template template0 encoding 'UTF8' locale 'C.UTF-8'`);
   } finally {
     await admin.end();
   }
