@@ -1,4 +1,4 @@
-// npm run bench [-- --smoke] [-- --servers N --seconds S --connections C --out FILE --strict --keep --profile DIR]
+// npm run bench [-- --smoke] [-- --servers N --seconds S --connections C --only SCENARIOS --out FILE --strict --keep --profile DIR]
 // Builds the production bundle, starts it on a temporary SQLite file with the production defaults,
 // seeds it through the bulk path, drives it with autocannon from this process, and compares it with
 // a bare node:http reference in the same run. See docs/benchmarks.md.
@@ -27,8 +27,20 @@ const { values: args } = parseArgs({
     strict: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     profile: { type: 'string' },
+    only: { type: 'string' },
   },
 });
+
+/** The groups of scenarios `--only` picks from (comma-separated); all of them without it. */
+const GROUPS = ['get', 'list', 'feeds', 'export', 'writes'] as const;
+type Group = (typeof GROUPS)[number];
+const only = args.only === undefined ? undefined : args.only.split(',').map((name) => name.trim());
+const unknownGroups = (only ?? []).filter((name) => !(GROUPS as readonly string[]).includes(name));
+if (unknownGroups.length > 0 || only?.length === 0) {
+  process.stderr.write(`--only takes a comma-separated list of: ${GROUPS.join(', ')} (got "${args.only ?? ''}")\n`);
+  process.exit(2);
+}
+const wants = (group: Group) => only === undefined || only.includes(group);
 const smoke = args.smoke;
 const N = Number(args.servers ?? (smoke ? 300 : 100_000));
 const SMALL = smoke ? 100 : Math.min(1000, N);
@@ -37,7 +49,8 @@ const SECONDS = Number(args.seconds ?? (smoke ? 1 : 8));
 const WARMUP = smoke ? 0.25 : 1;
 const CONNECTIONS = Number(args.connections ?? 10);
 const MAX_REQUESTS = smoke ? 20_000 : 2_000_000;
-const OUT = args.out ?? (smoke ? undefined : join(ROOT, 'docs', 'benchmarks.md'));
+// A partial run (--smoke, --only) writes no results unless asked to: it would replace the full table.
+const OUT = args.out ?? (smoke || only !== undefined ? undefined : join(ROOT, 'docs', 'benchmarks.md'));
 const BATCH = 1000;
 const MiB = 1024 * 1024;
 
@@ -230,50 +243,12 @@ async function exportScenario(servers: number): Promise<{ peak: number; before: 
   return { peak, before };
 }
 
-function find(name: string, servers: number): Measurement {
-  const row = rows.find((r) => r.scenario === name && r.servers === servers);
-  if (row === undefined) {
-    throw new Error(`no result for ${name} at ${servers}`);
-  }
-  return row.m;
-}
-
-async function main(): Promise<number> {
-  log(`==> building the bundle (npm run build:bundle)`);
-  execFileSync('npm', ['run', '--silent', 'build:bundle'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
-
-  log(`==> seeding ${SMALL} servers`);
-  let s = await startServer();
-  let seedSeconds = await seed(s.url, 0, SMALL);
-  const metrics = await fetch(`${s.url}/metrics`);
-  const metricsOn = metrics.status === 200;
-  await metrics.arrayBuffer();
-
-  log(`==> scenarios at ${SMALL} servers`);
-  await scenario('List, default page', SMALL, s, fixed('/api/v1/servers'));
-  const filterPath = `/api/v1/servers?status=up&cidr=${encodeURIComponent(FILTER_CIDR)}`;
-  await scenario(`List, status=up and cidr ${FILTER_CIDR}`, SMALL, s, fixed(filterPath));
-  const smallExport = await exportScenario(SMALL);
-
-  s = await startServer();
-  log(`==> seeding to ${FEED} servers`);
-  seedSeconds += await seed(s.url, SMALL, FEED);
-  // Feeds are polled by a few clients (Ansible runs, Prometheus servers), not by a crowd; more
-  // connections would only queue multi-megabyte answers and load the harness's HTTP parser.
-  await scenario('Ansible inventory feed', FEED, s, fixed('/api/v1/integrations/ansible'), { connections: 2 });
-  await scenario('Prometheus service discovery feed', FEED, s, fixed('/api/v1/integrations/prometheus'), {
-    connections: 2,
-  });
-
-  log(`==> seeding to ${N} servers`);
-  seedSeconds += await seed(s.url, FEED, N);
-  log(`    ${N} servers seeded in ${seedSeconds.toFixed(1)} s of requests`);
+/**
+ * GET by id on random ids: the API, the bare node:http reference holding the same servers, and a
+ * second API process without request logs, in alternating rounds.
+ */
+async function getByIdScenarios(s: Started): Promise<{ api: Measurement; ref: Measurement; quiet: Measurement }> {
   const seedFile = join(work, 'servers.json');
-
-  // A server started on the grown inventory, as after a deploy: SQLite gathers the planner's
-  // statistics when it opens the file (a running server refreshes them every 10 minutes).
-  s = await startServer();
-  log(`==> scenarios at ${N} servers`);
   const quietPort = await freePort();
   const all = await (await fetch(`${s.url}/api/v1/servers?format=ndjson`)).text();
   writeFileSync(seedFile, `[${all.trim().split('\n').join(',')}]`);
@@ -318,12 +293,11 @@ async function main(): Promise<number> {
   );
   await reference.stop();
   await quiet.stop();
-  await scenario('List, default page', N, s, fixed('/api/v1/servers'));
-  await scenario(`List, status=up and cidr ${FILTER_CIDR}`, N, s, fixed(filterPath));
-  await scenario('Cursor walk, sort=ip (100 per page)', N, s, cursorWalk(), { connections: 4 });
-  const bigExport = await exportScenario(N);
+  return { api, ref, quiet: quietM };
+}
 
-  s = await startServer();
+/** POST of one new server, then PATCH with If-Match on a different server each time. */
+async function writeScenarios(s: Started): Promise<void> {
   let next = N + 1_000_000;
   await scenario(
     'POST one new server',
@@ -354,50 +328,118 @@ async function main(): Promise<number> {
     { warmup: false, method: 'PATCH', maxRequests: seeded.length },
     { ...auth, 'content-type': 'application/merge-patch+json' },
   );
+}
+
+function find(name: string, servers: number): Measurement {
+  const row = rows.find((r) => r.scenario === name && r.servers === servers);
+  if (row === undefined) {
+    throw new Error(`no result for ${name} at ${servers}`);
+  }
+  return row.m;
+}
+
+async function main(): Promise<number> {
+  log(`==> building the bundle (npm run build:bundle)`);
+  execFileSync('npm', ['run', '--silent', 'build:bundle'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+
+  log(`==> seeding ${SMALL} servers`);
+  let s = await startServer();
+  let seedSeconds = await seed(s.url, 0, SMALL);
+  const metrics = await fetch(`${s.url}/metrics`);
+  const metricsOn = metrics.status === 200;
+  await metrics.arrayBuffer();
+
+  log(`==> scenarios at ${SMALL} servers`);
+  const filterPath = `/api/v1/servers?status=up&cidr=${encodeURIComponent(FILTER_CIDR)}`;
+  if (wants('list')) {
+    await scenario('List, default page', SMALL, s, fixed('/api/v1/servers'));
+    await scenario(`List, status=up and cidr ${FILTER_CIDR}`, SMALL, s, fixed(filterPath));
+  }
+  const smallExport = wants('export') ? await exportScenario(SMALL) : undefined;
+
+  s = await startServer();
+  log(`==> seeding to ${FEED} servers`);
+  seedSeconds += await seed(s.url, SMALL, FEED);
+  if (wants('feeds')) {
+    // Feeds are polled by a few clients (Ansible runs, Prometheus servers), not by a crowd; more
+    // connections would only queue multi-megabyte answers and load the harness's HTTP parser.
+    await scenario('Ansible inventory feed', FEED, s, fixed('/api/v1/integrations/ansible'), { connections: 2 });
+    await scenario('Prometheus service discovery feed', FEED, s, fixed('/api/v1/integrations/prometheus'), {
+      connections: 2,
+    });
+  }
+
+  log(`==> seeding to ${N} servers`);
+  seedSeconds += await seed(s.url, FEED, N);
+  log(`    ${N} servers seeded in ${seedSeconds.toFixed(1)} s of requests`);
+
+  // A server started on the grown inventory, as after a deploy: SQLite gathers the planner's
+  // statistics when it opens the file (a running server refreshes them every 10 minutes).
+  s = await startServer();
+  log(`==> scenarios at ${N} servers`);
+  const byId = wants('get') ? await getByIdScenarios(s) : undefined;
+  if (wants('list')) {
+    await scenario('List, default page', N, s, fixed('/api/v1/servers'));
+    await scenario(`List, status=up and cidr ${FILTER_CIDR}`, N, s, fixed(filterPath));
+    await scenario('Cursor walk, sort=ip (100 per page)', N, s, cursorWalk(), { connections: 4 });
+  }
+  const bigExport = wants('export') ? await exportScenario(N) : undefined;
+
+  if (wants('writes')) {
+    s = await startServer();
+    await writeScenarios(s);
+  }
   await server?.stop();
 
   const ratio = (a: number, b: number) => a / b;
   const targets: Target[] = [];
-  const getRatio = ratio(api.rps, ref.rps);
-  targets.push({
-    name: 'GET by id: req/s vs the bare node:http reference, production defaults',
-    measured: `${getRatio.toFixed(2)} (${api.rps.toFixed(0)} / ${ref.rps.toFixed(0)})`,
-    limit: '>= 0.50 (stretch 0.60)',
-    pass: getRatio >= 0.5,
-    note: getRatio >= 0.6 ? 'stretch met' : 'stretch missed',
-  });
-  const quietRatio = ratio(quietM.rps, ref.rps);
-  targets.push({
-    name: 'GET by id with request logging off, vs the reference',
-    measured: `${quietRatio.toFixed(2)} (${quietM.rps.toFixed(0)} / ${ref.rps.toFixed(0)})`,
-    limit: '>= 0.50 (stretch 0.60)',
-    pass: quietRatio >= 0.5,
-  });
-  for (const name of ['List, default page', `List, status=up and cidr ${FILTER_CIDR}`]) {
-    const big = find(name, N);
-    const small = find(name, SMALL);
-    const r = ratio(big.p50, small.p50);
+  if (byId !== undefined) {
+    const { api, ref, quiet: quietM } = byId;
+    const getRatio = ratio(api.rps, ref.rps);
     targets.push({
-      name: `${name}: p50 at ${N} vs at ${SMALL}`,
-      measured: `${r.toFixed(2)} (${big.p50.toFixed(2)} ms / ${small.p50.toFixed(2)} ms)`,
-      limit: '<= 1.50',
-      pass: r <= 1.5,
+      name: 'GET by id: req/s vs the bare node:http reference, production defaults',
+      measured: `${getRatio.toFixed(2)} (${api.rps.toFixed(0)} / ${ref.rps.toFixed(0)})`,
+      limit: '>= 0.50 (stretch 0.60)',
+      pass: getRatio >= 0.5,
+      note: getRatio >= 0.6 ? 'stretch met' : 'stretch missed',
+    });
+    const quietRatio = ratio(quietM.rps, ref.rps);
+    targets.push({
+      name: 'GET by id with request logging off, vs the reference',
+      measured: `${quietRatio.toFixed(2)} (${quietM.rps.toFixed(0)} / ${ref.rps.toFixed(0)})`,
+      limit: '>= 0.50 (stretch 0.60)',
+      pass: quietRatio >= 0.5,
     });
   }
-  const growth = bigExport.peak - bigExport.before;
-  targets.push({
-    name: `CSV export of ${N}: peak RSS above RSS before it`,
-    measured: `+${mib(growth)} (${mib(bigExport.before)} -> ${mib(bigExport.peak)})`,
-    limit: '<= 64 MiB',
-    pass: growth <= 64 * MiB,
-  });
-  const exportRatio = ratio(bigExport.peak, smallExport.peak);
-  targets.push({
-    name: `CSV export: peak RSS at ${N} vs at ${SMALL}`,
-    measured: `${exportRatio.toFixed(2)} (${mib(bigExport.peak)} / ${mib(smallExport.peak)})`,
-    limit: '<= 1.25',
-    pass: exportRatio <= 1.25,
-  });
+  if (wants('list')) {
+    for (const name of ['List, default page', `List, status=up and cidr ${FILTER_CIDR}`]) {
+      const big = find(name, N);
+      const small = find(name, SMALL);
+      const r = ratio(big.p50, small.p50);
+      targets.push({
+        name: `${name}: p50 at ${N} vs at ${SMALL}`,
+        measured: `${r.toFixed(2)} (${big.p50.toFixed(2)} ms / ${small.p50.toFixed(2)} ms)`,
+        limit: '<= 1.50',
+        pass: r <= 1.5,
+      });
+    }
+  }
+  if (bigExport !== undefined && smallExport !== undefined) {
+    const growth = bigExport.peak - bigExport.before;
+    targets.push({
+      name: `CSV export of ${N}: peak RSS above RSS before it`,
+      measured: `+${mib(growth)} (${mib(bigExport.before)} -> ${mib(bigExport.peak)})`,
+      limit: '<= 64 MiB',
+      pass: growth <= 64 * MiB,
+    });
+    const exportRatio = ratio(bigExport.peak, smallExport.peak);
+    targets.push({
+      name: `CSV export: peak RSS at ${N} vs at ${SMALL}`,
+      measured: `${exportRatio.toFixed(2)} (${mib(bigExport.peak)} / ${mib(smallExport.peak)})`,
+      limit: '<= 1.25',
+      pass: exportRatio <= 1.25,
+    });
+  }
   targets.push({
     name: `Seeding ${N} servers through the bulk path (arrays of ${BATCH})`,
     measured: `${seedSeconds.toFixed(1)} s, ${Math.round(N / seedSeconds).toLocaleString('en-US')} rows/s`,
@@ -408,7 +450,7 @@ async function main(): Promise<number> {
   const harnessFailures = rows.filter((r) => r.m.failures > 0 || r.m.requests === 0);
   const cpu = cpus();
   const generated = [
-    `Command: \`npm run bench${smoke ? ' -- --smoke' : ''}\` (${N} servers, ${SECONDS} s per scenario after a ${WARMUP} s warm-up, ` +
+    `Command: \`npm run bench${smoke || only !== undefined ? ' --' : ''}${smoke ? ' --smoke' : ''}${only === undefined ? '' : ` --only ${only.join(',')}`}\` (${N} servers, ${SECONDS} s per scenario after a ${WARMUP} s warm-up, ` +
       `${CONNECTIONS} connections unless noted; autocannon in the harness process, the server in its own).`,
     '',
     `Machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ` +

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import type {
   KyselyPlugin,
   PluginTransformQueryArgs,
@@ -200,5 +201,65 @@ describe('a large export', () => {
     const whole = Math.floor(TOTAL / EXPORT_CHUNK) + 1;
     expect(counter.selects).toBeGreaterThan(0);
     expect(counter.selects).toBeLessThan(whole / 2);
+  });
+});
+
+describe('an export to a client that keeps up', () => {
+  const TOTAL = 20_000;
+  let t: TestApp;
+  const counter = new QueryCounter();
+  beforeAll(async () => {
+    t = await buildTestApp({ seed: false, wrapDb: (db) => db.withPlugin(counter) });
+    const rows = Array.from({ length: TOTAL }, (_, i) => ({
+      ...base,
+      hostname: `h${i}`,
+      ip: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`,
+      created_at: AT,
+      updated_at: AT,
+    }));
+    for (let i = 0; i < TOTAL; i += 1000) {
+      await insertServers(t.db, rows.slice(i, i + 1000));
+    }
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+  }, 60_000);
+  afterAll(async () => {
+    await t.app.close();
+  });
+
+  it('reads one chunk per turn of the event loop, so other requests and timers still run', async () => {
+    const address = t.app.server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    // The client reads in another thread as fast as the server writes: the socket never fills, so
+    // back-pressure never pauses the export, and only the export itself can let other work run.
+    const client = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+      fetch(workerData).then(async (res) => {
+        let bytes = 0;
+        for await (const chunk of res.body) bytes += chunk.length;
+        parentPort.postMessage(bytes);
+      });`,
+      { eval: true, workerData: `${url}/api/v1/servers?format=csv` },
+    );
+    counter.selects = 0;
+    let mostPerTurn = 0;
+    let seen = 0;
+    let done = false;
+    const turn = () => {
+      mostPerTurn = Math.max(mostPerTurn, counter.selects - seen);
+      seen = counter.selects;
+      if (!done) {
+        setImmediate(turn);
+      }
+    };
+    setImmediate(turn);
+    const bytes = await new Promise<number>((resolve, reject) => {
+      client.once('message', resolve);
+      client.once('error', reject);
+    });
+    done = true;
+    await client.terminate();
+    expect(bytes).toBeGreaterThan(TOTAL * 50);
+    expect(counter.selects).toBe(TOTAL / EXPORT_CHUNK + 1);
+    expect(mostPerTurn).toBeLessThanOrEqual(2);
   });
 });
