@@ -23,12 +23,13 @@ function defuse(value: string): string {
 }
 
 /**
- * The cells that are quoted, with their quotes doubled: those holding a comma, a quote or a CRLF.
- * This is csv-stringify 6's rule with `record_delimiter: 'windows'`, whose output the export keeps
- * byte for byte (tests/servers/servers.csv.test.ts compares them); that library allocated about
- * 4.5 KB per row for 160 bytes of CSV, several objects per cell.
+ * The cells that are quoted, with their quotes doubled: those holding a comma, a quote or a line
+ * break (CR, LF or both; an unquoted bare LF would end the record for most readers). This is
+ * csv-stringify 6's output with `record_delimiter: 'windows'` and `quoted_match: /[\r\n]/`, which
+ * tests/servers/servers.csv.test.ts compares byte for byte; that library allocated about 4.5 KB per row
+ * for 160 bytes of CSV, several objects per cell.
  */
-const NEEDS_QUOTES = /[",]|\r\n/;
+const NEEDS_QUOTES = /[",\r\n]/;
 
 /** One cell of RFC 4180 CSV; null is an empty cell. */
 export function csvCell(value: string | null): string {

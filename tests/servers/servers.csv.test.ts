@@ -17,7 +17,12 @@ function previousRecord(server: Server): string {
     return value === null ? '' : String(value);
   });
   const defused = cells.map((value) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value));
-  return stringify([defused], { header: false, columns: [...COLUMNS], record_delimiter: 'windows' });
+  return stringify([defused], {
+    header: false,
+    columns: [...COLUMNS],
+    record_delimiter: 'windows',
+    quoted_match: /[\r\n]/,
+  });
 }
 
 /** Strings rich in what CSV cares about: delimiters, quotes, line breaks, formula prefixes. */
@@ -54,11 +59,14 @@ describe('the CSV of an export', () => {
     );
   });
 
-  it('quotes cells with a comma, a quote or a CRLF, doubles quotes and defuses formulas', () => {
+  it('quotes cells with a comma, a quote or any line break, doubles quotes and defuses formulas', () => {
     expect(csvCell(null)).toBe('');
     expect(csvCell('a, b')).toBe('"a, b"');
     expect(csvCell('say "hi"')).toBe('"say ""hi"""');
     expect(csvCell('one\r\ntwo')).toBe('"one\r\ntwo"');
+    // A bare LF or CR too: unquoted, it would end the record for most readers.
+    expect(csvCell('one\ntwo')).toBe('"one\ntwo"');
+    expect(csvCell('one\rtwo')).toBe('"one\rtwo"');
     expect(csvCell('=1+2')).toBe("'=1+2");
     expect(csvCell('-x, y')).toBe(`"'-x, y"`);
   });
