@@ -54,14 +54,14 @@ export function targetsTable(targets: Target[]): string {
   );
 }
 
-const START = '<!-- bench:results:start -->';
-const END = '<!-- bench:results:end -->';
-
 /**
  * Writes the generated results into `file` between the markers, keeping whatever was written by hand
  * around them (the analysis of the misses, the profiles); creates the file if it does not exist.
+ * `name` tells the markers apart (one block per database).
  */
-export function writeResults(file: string, generated: string): void {
+export function writeResults(file: string, generated: string, name = 'bench:results'): void {
+  const START = `<!-- ${name}:start -->`;
+  const END = `<!-- ${name}:end -->`;
   const block = `${START}\n\n${generated.trim()}\n\n${END}`;
   if (!existsSync(file)) {
     writeFileSync(file, `# Benchmarks\n\n${block}\n`);

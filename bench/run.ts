@@ -1,5 +1,6 @@
-// npm run bench [-- --smoke] [-- --servers N --seconds S --connections C --only SCENARIOS --out FILE --strict --keep --profile DIR]
-// Builds the production bundle, starts it on a temporary SQLite file with the production defaults,
+// npm run bench [-- --smoke] [-- --pg] [-- --servers N --seconds S --connections C --only SCENARIOS --out FILE --strict --keep --profile DIR]
+// Builds the production bundle, starts it on a temporary SQLite file (or, with --pg, a temporary
+// PostgreSQL database on BENCH_DATABASE_URL's server) with the production defaults,
 // seeds it through the bulk path, drives it with autocannon from this process, and compares it with
 // a bare node:http reference in the same run. See docs/benchmarks.md.
 import { execFileSync } from 'node:child_process';
@@ -11,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type autocannon from 'autocannon';
+import pg from 'pg';
 import { FILTER_CIDR, serverAt } from './data.js';
 import { type LoadOptions, type Measurement, combine, measure, percentile } from './load.js';
 import { type Started, freePort, rssOf, sampleRss, startProcess } from './processes.js';
@@ -28,8 +30,29 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     profile: { type: 'string' },
     only: { type: 'string' },
+    pg: { type: 'boolean', default: false },
   },
 });
+
+/** With --pg: the PostgreSQL server the run creates its database on (and drops it from after). */
+const PG_SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const pgDatabase = `inventory_bench_${Date.now()}_${randomBytes(4).toString('hex')}`;
+const pgUrl = (() => {
+  const url = new URL(PG_SERVER);
+  url.pathname = `/${pgDatabase}`;
+  return url.toString();
+})();
+
+/** Runs one statement on the PostgreSQL server itself (create, drop, analyze). */
+async function onPostgres(database: 'server' | 'bench', statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: database === 'server' ? PG_SERVER : pgUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
 
 /** The groups of scenarios `--only` picks from (comma-separated); all of them without it. */
 const GROUPS = ['get', 'list', 'feeds', 'export', 'writes'] as const;
@@ -73,7 +96,7 @@ function serverEnv(logLevel: string, port: number): Record<string, string> {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(port),
-    DATABASE_URL: `sqlite:${join(work, 'inventory.db')}`,
+    DATABASE_URL: args.pg ? pgUrl : `sqlite:${join(work, 'inventory.db')}`,
     LOG_LEVEL: logLevel,
     // No sample servers: the benchmark's inventory is the only data.
     INVENTORY_SEED: 'false',
@@ -330,6 +353,19 @@ async function writeScenarios(s: Started): Promise<void> {
   );
 }
 
+async function postgresVersion(): Promise<string> {
+  const client = new pg.Client({ connectionString: PG_SERVER });
+  await client.connect();
+  try {
+    const {
+      rows: [row],
+    } = await client.query<{ server_version: string }>('show server_version');
+    return row?.server_version ?? 'unknown';
+  } finally {
+    await client.end();
+  }
+}
+
 function find(name: string, servers: number): Measurement {
   const row = rows.find((r) => r.scenario === name && r.servers === servers);
   if (row === undefined) {
@@ -339,6 +375,10 @@ function find(name: string, servers: number): Measurement {
 }
 
 async function main(): Promise<number> {
+  if (args.pg) {
+    log(`==> creating the PostgreSQL database ${pgDatabase}`);
+    await onPostgres('server', `create database ${pgDatabase} template template0 encoding 'UTF8' locale 'C.UTF-8'`);
+  }
   log(`==> building the bundle (npm run build:bundle)`);
   execFileSync('npm', ['run', '--silent', 'build:bundle'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
 
@@ -374,7 +414,11 @@ async function main(): Promise<number> {
   log(`    ${N} servers seeded in ${seedSeconds.toFixed(1)} s of requests`);
 
   // A server started on the grown inventory, as after a deploy: SQLite gathers the planner's
-  // statistics when it opens the file (a running server refreshes them every 10 minutes).
+  // statistics when it opens the file (a running server refreshes them every 10 minutes). PostgreSQL's
+  // autovacuum analyses a table that grew this much within a minute; the run does not wait for it.
+  if (args.pg) {
+    await onPostgres('bench', 'analyze');
+  }
   s = await startServer();
   log(`==> scenarios at ${N} servers`);
   const byId = wants('get') ? await getByIdScenarios(s) : undefined;
@@ -447,16 +491,22 @@ async function main(): Promise<number> {
     pass: seedSeconds < 60,
   });
 
+  const pgVersion = args.pg ? await postgresVersion() : '';
+  const commandFlags = [
+    ...(smoke ? ['--smoke'] : []),
+    ...(args.pg ? ['--pg'] : []),
+    ...(only === undefined ? [] : [`--only ${only.join(',')}`]),
+  ];
   const harnessFailures = rows.filter((r) => r.m.failures > 0 || r.m.requests === 0);
   const cpu = cpus();
   const generated = [
-    `Command: \`npm run bench${smoke || only !== undefined ? ' --' : ''}${smoke ? ' --smoke' : ''}${only === undefined ? '' : ` --only ${only.join(',')}`}\` (${N} servers, ${SECONDS} s per scenario after a ${WARMUP} s warm-up, ` +
+    `Command: \`npm run bench${commandFlags.length > 0 ? ` -- ${commandFlags.join(' ')}` : ''}\` (${N} servers, ${SECONDS} s per scenario after a ${WARMUP} s warm-up, ` +
       `${CONNECTIONS} connections unless noted; autocannon in the harness process, the server in its own).`,
     '',
     `Machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ` +
       `Node.js ${process.version} (server and harness), ${process.platform}-${process.arch}; ${new Date().toISOString()}.`,
     '',
-    `Server: the production bundle \`build/app/main.mjs\`, SQLite (WAL, synchronous=FULL), LOG_LEVEL=info with stdout ` +
+    `Server: the production bundle \`build/app/main.mjs\`, ${args.pg ? `PostgreSQL ${pgVersion} on loopback (a database of the run's own, pool of 10)` : 'SQLite (WAL, synchronous=FULL)'}, LOG_LEVEL=info with stdout ` +
       `to a file, METRICS_ENABLED=true (${metricsOn ? 'metrics served at /metrics' : 'no metrics on this build: /metrics answers 404, the variable is ignored'}).`,
     '',
     '### Targets',
@@ -470,7 +520,7 @@ async function main(): Promise<number> {
   ].join('\n');
   process.stdout.write(`\n${generated}\n`);
   if (OUT !== undefined) {
-    writeResults(OUT, generated);
+    writeResults(OUT, generated, args.pg ? 'bench:results-postgres' : 'bench:results');
     log(`results written to ${OUT}`);
   }
   if (harnessFailures.length > 0) {
@@ -489,6 +539,11 @@ try {
   await server?.stop();
   await reference?.stop();
   await quiet?.stop();
+  if (args.pg) {
+    await onPostgres('server', `drop database if exists ${pgDatabase} with (force)`).catch((error: unknown) => {
+      log(`could not drop ${pgDatabase}: ${String(error)}`);
+    });
+  }
   if (args.keep) {
     log(`kept ${work}`);
   } else {
