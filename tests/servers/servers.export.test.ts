@@ -123,24 +123,30 @@ class QueryCounter implements KyselyPlugin {
   }
 }
 
+/** An app on `total` servers (h0, h1 ... on 10.0.0.0/8) listening on a loopback port, its queries counted. */
+async function listeningAppWith(total: number, counter: QueryCounter, notes: string | null): Promise<TestApp> {
+  const t = await buildTestApp({ seed: false, wrapDb: (db) => db.withPlugin(counter) });
+  const rows = Array.from({ length: total }, (_, i) => ({
+    ...base,
+    hostname: `h${i}`,
+    ip: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`,
+    notes,
+    created_at: AT,
+    updated_at: AT,
+  }));
+  for (let i = 0; i < total; i += 1000) {
+    await insertServers(t.db, rows.slice(i, i + 1000));
+  }
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  return t;
+}
+
 describe('a large export', () => {
   const TOTAL = 12_000;
   let t: TestApp;
   const counter = new QueryCounter();
   beforeAll(async () => {
-    t = await buildTestApp({ seed: false, wrapDb: (db) => db.withPlugin(counter) });
-    const rows = Array.from({ length: TOTAL }, (_, i) => ({
-      ...base,
-      hostname: `h${i}`,
-      ip: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`,
-      notes: 'x'.repeat(4000),
-      created_at: AT,
-      updated_at: AT,
-    }));
-    for (let i = 0; i < TOTAL; i += 1000) {
-      await insertServers(t.db, rows.slice(i, i + 1000));
-    }
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    t = await listeningAppWith(TOTAL, counter, 'x'.repeat(4000));
   }, 60_000);
   afterAll(async () => {
     await t.app.close();
@@ -209,18 +215,7 @@ describe('an export to a client that keeps up', () => {
   let t: TestApp;
   const counter = new QueryCounter();
   beforeAll(async () => {
-    t = await buildTestApp({ seed: false, wrapDb: (db) => db.withPlugin(counter) });
-    const rows = Array.from({ length: TOTAL }, (_, i) => ({
-      ...base,
-      hostname: `h${i}`,
-      ip: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`,
-      created_at: AT,
-      updated_at: AT,
-    }));
-    for (let i = 0; i < TOTAL; i += 1000) {
-      await insertServers(t.db, rows.slice(i, i + 1000));
-    }
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    t = await listeningAppWith(TOTAL, counter, null);
   }, 60_000);
   afterAll(async () => {
     await t.app.close();
