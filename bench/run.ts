@@ -1,4 +1,4 @@
-// npm run bench [-- --smoke] [-- --pg] [-- --servers N --seconds S --connections C --only SCENARIOS --out FILE --strict --keep --profile DIR]
+// npm run bench [-- --smoke] [-- --pg] [-- --node-flags FLAGS] [-- --servers N --seconds S --connections C --only SCENARIOS --out FILE --strict --keep --profile DIR]
 // Builds the production bundle, starts it on a temporary SQLite file (or, with --pg, a temporary
 // PostgreSQL database on BENCH_DATABASE_URL's server) with the production defaults,
 // seeds it through the bulk path, drives it with autocannon from this process, and compares it with
@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     only: { type: 'string' },
     pg: { type: 'boolean', default: false },
+    'node-flags': { type: 'string' },
   },
 });
 
@@ -176,8 +177,10 @@ function loadBase(
 }
 
 /** Node.js flags of the servers: with --profile DIR, each writes a CPU profile there when it stops. */
+/** Flags for the API's Node.js: --profile's, and --node-flags (space-separated) for experiments. */
 function nodeFlags(): string[] {
-  return args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args.profile}`];
+  const extra = args['node-flags']?.split(' ').filter((flag) => flag !== '') ?? [];
+  return [...(args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args.profile}`]), ...extra];
 }
 
 /** Runs one scenario (after an unrecorded warm-up with the same requests) and records it. */
