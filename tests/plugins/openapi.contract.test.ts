@@ -61,7 +61,10 @@ const RULES_BEYOND_SCHEMA = new Set([
   'updated_since',
 ]);
 
-/** Requests for one operation: each part either follows its schema or is arbitrary. */
+/** Checks arbitrary path values against their parameter's schema (its own keywords only). */
+const PATH_VALIDATOR = new Ajv2020({ strict: false });
+
+/** Requests for one operation: each part either follows its schema or breaks it. */
 function requestsFor(operation: Operation): fc.Arbitrary<GeneratedRequest> {
   const pathParams = parametersOf(operation, 'path').map((param) =>
     fc.oneof(
@@ -73,7 +76,8 @@ function requestsFor(operation: Operation): fc.Arbitrary<GeneratedRequest> {
       fc
         .string({ minLength: 1, maxLength: 30 })
         // Dot segments are removed from a path (RFC 3986 5.2.4): they name another route, not this one.
-        .filter((value) => value !== '.' && value !== '..')
+        // A string that happens to follow the schema ("1") is not an invalid value.
+        .filter((value) => value !== '.' && value !== '..' && !PATH_VALIDATOR.validate(param.schema as object, value))
         .map((value) => ({ name: param.name, value, valid: false })),
     ),
   );
