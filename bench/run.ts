@@ -44,12 +44,15 @@ const pgUrl = (() => {
   return url.toString();
 })();
 
-/** Runs one statement on the PostgreSQL server itself (create, drop, analyze). */
-async function onPostgres(database: 'server' | 'bench', statement: string): Promise<void> {
+/** Runs one statement on the PostgreSQL server (create, drop, show) or the run's database (analyze). */
+async function onPostgres<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  database: 'server' | 'bench',
+  statement: string,
+): Promise<R[]> {
   const client = new pg.Client({ connectionString: database === 'server' ? PG_SERVER : pgUrl });
   await client.connect();
   try {
-    await client.query(statement);
+    return (await client.query<R>(statement)).rows;
   } finally {
     await client.end();
   }
@@ -357,16 +360,8 @@ async function writeScenarios(s: Started): Promise<void> {
 }
 
 async function postgresVersion(): Promise<string> {
-  const client = new pg.Client({ connectionString: PG_SERVER });
-  await client.connect();
-  try {
-    const {
-      rows: [row],
-    } = await client.query<{ server_version: string }>('show server_version');
-    return row?.server_version ?? 'unknown';
-  } finally {
-    await client.end();
-  }
+  const [row] = await onPostgres<{ server_version: string }>('server', 'show server_version');
+  return row?.server_version ?? 'unknown';
 }
 
 function find(name: string, servers: number): Measurement {

@@ -1,6 +1,6 @@
-import { type Kysely, type MigrationResultSet, Migrator, PostgresAdapter, SqliteAdapter, sql } from 'kysely';
+import { type Kysely, type MigrationResultSet, Migrator, sql } from 'kysely';
 import { migrations } from './migrations/index.js';
-import { writeTransaction } from './transaction.js';
+import { isSqlite, writeTransaction } from './transaction.js';
 import type { Database } from './types.js';
 
 /**
@@ -10,7 +10,7 @@ import type { Database } from './types.js';
  */
 export async function createMigrator(db: Kysely<Database>): Promise<Migrator> {
   let migrationTableSchema: string | undefined;
-  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+  if (!isSqlite(db)) {
     const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
     migrationTableSchema = rows[0]?.schema ?? undefined;
     if (migrationTableSchema === undefined) {
@@ -50,7 +50,7 @@ async function migrate(db: Kysely<Database>): Promise<MigrationResultSet> {
  * own transaction and advisory lock.
  */
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationResultSet> {
-  if (db.getExecutor().adapter instanceof SqliteAdapter) {
+  if (isSqlite(db)) {
     return writeTransaction(db, migrate);
   }
   // One connection, without the app's statement and lock timeouts: waiting for another replica's

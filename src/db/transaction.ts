@@ -1,6 +1,11 @@
 import { type Kysely, SqliteAdapter, sql } from 'kysely';
 import type { Database } from './types.js';
 
+/** Whether `db` is SQLite (PostgreSQL otherwise: the two databases the app runs on). */
+export function isSqlite(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof SqliteAdapter;
+}
+
 /**
  * The key of the PostgreSQL advisory lock every write transaction takes (an arbitrary constant,
  * "inv" in ASCII). Kysely's migrator uses its own key.
@@ -24,7 +29,7 @@ export async function writeTransaction<T>(
   db: Kysely<Database>,
   work: (trx: Kysely<Database>) => Promise<T>,
 ): Promise<T> {
-  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) {
+  if (!isSqlite(db)) {
     return db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(${sql.lit(WRITE_LOCK_KEY)})`.execute(trx);
       return work(trx);
@@ -53,7 +58,7 @@ export async function writeTransaction<T>(
  * COMMITTED takes a new snapshot per statement. A SQLite transaction reads one snapshot already.
  */
 export function readTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-  if (db.getExecutor().adapter instanceof SqliteAdapter) {
+  if (isSqlite(db)) {
     return db.transaction().execute(work);
   }
   return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(work);

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import pg from 'pg';
 import { inject } from 'vitest';
 import { type DatabaseConfig, loadConfig } from '../../src/config.js';
 import { createDatabase } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrator.js';
 import type { Database } from '../../src/db/types.js';
+import { withClient } from '../setup/postgres.js';
 
 /** The run's PostgreSQL database when the suite runs on PostgreSQL (TEST_DATABASE_URL), else ''. */
 export const postgresUrl = inject('postgresUrl');
@@ -15,13 +15,7 @@ export const dialect: 'sqlite' | 'postgres' = postgresUrl === '' ? 'sqlite' : 'p
 /** A new, empty schema in the run's database; the run's end drops it with the database. */
 export async function createSchema(): Promise<string> {
   const schema = `t_${process.pid}_${randomBytes(6).toString('hex')}`;
-  const client = new pg.Client({ connectionString: postgresUrl });
-  await client.connect();
-  try {
-    await client.query(`create schema ${schema}`);
-  } finally {
-    await client.end();
-  }
+  await withClient(postgresUrl, (client) => client.query(`create schema ${schema}`));
   return schema;
 }
 

@@ -19,6 +19,17 @@ export function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
+/** Runs `work` on a connection of its own to `url`, closed after. */
+export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * With TEST_DATABASE_URL (a PostgreSQL server's URL, any database the user may connect to), the suite
  * runs on PostgreSQL: this creates a database of the run's own, which every test file shares through
@@ -32,9 +43,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return undefined;
   }
   const name = `inventory_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
+  await withClient(serverUrl, async (admin) => {
     // A run killed before its end (SIGKILL, a closed terminal) could not drop its database: a day
     // later, the next run does. Younger ones may belong to a run still going.
     const { rows } = await admin.query<{ datname: string }>(
@@ -48,18 +57,10 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     // UTF-8 with a Unicode-aware ctype whatever the server's defaults (a bare machine's may be SQL_ASCII):
     // the README asks the same of production databases.
     await admin.query(`create database ${name} template template0 encoding 'UTF8' locale 'C.UTF-8'`);
-  } finally {
-    await admin.end();
-  }
+  });
   project.provide('postgresUrl', withDatabase(serverUrl, name));
   return async () => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      // FORCE closes what a failed test left connected (PostgreSQL 13 and later).
-      await client.query(`drop database if exists ${name} with (force)`);
-    } finally {
-      await client.end();
-    }
+    // FORCE closes what a failed test left connected (PostgreSQL 13 and later).
+    await withClient(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`));
   };
 }

@@ -26,27 +26,24 @@ const COLUMNS: Record<string, Record<string, string>> = {
  * Notes keep the database's collation: they are never sorted, and lower() in a search folds all of
  * Unicode under a UTF-8 locale, where "C" folds ASCII only.
  */
-export async function up(db: Kysely<any>): Promise<void> {
+/** Gives every column of COLUMNS the collation, one ALTER TABLE per table; PostgreSQL only. */
+async function setCollation(db: Kysely<any>, collation: 'C' | 'default'): Promise<void> {
   if (!(db.getExecutor().adapter instanceof PostgresAdapter)) {
     return;
   }
   for (const [table, columns] of Object.entries(COLUMNS)) {
     const changes = Object.entries(columns).map(
-      ([column, type]) => sql`alter column ${sql.ref(column)} type ${sql.raw(type)} collate "C"`,
+      ([column, type]) => sql`alter column ${sql.ref(column)} type ${sql.raw(type)} collate ${sql.id(collation)}`,
     );
     // One statement per table: PostgreSQL rewrites the table's indexes once.
     await sql`alter table ${sql.table(table)} ${sql.join(changes)}`.execute(db);
   }
 }
 
+export async function up(db: Kysely<any>): Promise<void> {
+  await setCollation(db, 'C');
+}
+
 export async function down(db: Kysely<any>): Promise<void> {
-  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) {
-    return;
-  }
-  for (const [table, columns] of Object.entries(COLUMNS)) {
-    const changes = Object.entries(columns).map(
-      ([column, type]) => sql`alter column ${sql.ref(column)} type ${sql.raw(type)} collate "default"`,
-    );
-    await sql`alter table ${sql.table(table)} ${sql.join(changes)}`.execute(db);
-  }
+  await setCollation(db, 'default');
 }
