@@ -6,6 +6,7 @@
 export const errorRegistry = {
   VALIDATION_FAILED: { status: 400, message: 'Request validation failed' },
   INVALID_JSON: { status: 400, message: 'Request body is not valid JSON' },
+  INVALID_ENCODING: { status: 400, message: 'Request body is not valid UTF-8: send JSON encoded in UTF-8' },
   BAD_REQUEST: { status: 400, message: 'Bad request' },
   AUTH_REQUIRED: { status: 401, message: 'Authentication required: send Authorization: Bearer <token>' },
   INVALID_TOKEN: { status: 401, message: 'Invalid, expired or revoked token' },
@@ -36,9 +37,17 @@ export interface ErrorDetail {
   message: string;
 }
 
+/**
+ * The most details an error body lists. A 1 MiB body can hold tens of thousands of faults, and a
+ * client fixes the first ones first; `truncated` says how many more there were.
+ */
+export const MAX_DETAILS = 100;
+
 export interface AppErrorOptions {
   /** The fields at fault. */
   details?: ErrorDetail[];
+  /** How many more problems were found than `details` holds. */
+  truncated?: number;
   /** Response headers that belong to the error, such as WWW-Authenticate or Retry-After. */
   headers?: Record<string, string>;
   cause?: unknown;
@@ -50,6 +59,7 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly statusCode: number;
   readonly details: ErrorDetail[] | undefined;
+  readonly truncated: number;
   readonly headers: Record<string, string> | undefined;
 
   constructor(code: ErrorCode, options: AppErrorOptions = {}) {
@@ -57,6 +67,7 @@ export class AppError extends Error {
     this.code = code;
     this.statusCode = errorRegistry[code].status;
     this.details = options.details;
+    this.truncated = options.truncated ?? 0;
     this.headers = options.headers;
   }
 }

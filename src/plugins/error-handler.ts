@@ -1,14 +1,8 @@
 import type { Socket } from 'node:net';
-import type {
-  FastifyError,
-  FastifyInstance,
-  FastifyReply,
-  FastifyRequest,
-  FastifySchemaValidationError,
-} from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { databaseFailure } from '../db/errors.js';
-import { type ErrorCode, type ErrorDetail, errorRegistry, isErrorCode } from '../errors.js';
+import { type ErrorCode, type ErrorDetail, MAX_DETAILS, errorRegistry, isErrorCode } from '../errors.js';
 import type { ErrorResponse } from '../shared/schemas.js';
 
 /** Methods probed to tell "no such path" (404) from "not with this method" (405). */
@@ -34,53 +28,16 @@ const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
-type MaybeAppError = FastifyError & { details?: ErrorDetail[]; headers?: Record<string, string> };
-
-/** `/0/tags/2` -> `[0].tags[2]`: the path of a value inside a body or query, as a person writes it. */
-function fieldPath(pointer: string, property?: string): string {
-  const segments = pointer.split('/').slice(1);
-  if (property !== undefined) {
-    segments.push(property);
-  }
-  let path = '';
-  for (const raw of segments) {
-    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    path += /^\d+$/.test(segment) ? `[${segment}]` : path === '' ? segment : `.${segment}`;
-  }
-  return path;
-}
-
-function validationDetails(issues: FastifySchemaValidationError[], context: string | undefined): ErrorDetail[] {
-  const details: ErrorDetail[] = [];
-  for (const issue of issues) {
-    if (issue.keyword === 'if') {
-      // Only says which branch of an if/then/else failed; that branch's own errors follow.
-      continue;
-    }
-    let property: string | undefined;
-    let message = issue.message ?? 'is invalid';
-    if (issue.keyword === 'required' && typeof issue.params.missingProperty === 'string') {
-      property = issue.params.missingProperty;
-      message = 'is required';
-    } else if (issue.keyword === 'additionalProperties' && typeof issue.params.additionalProperty === 'string') {
-      property = issue.params.additionalProperty;
-      message = context === 'querystring' ? 'is not a known query parameter' : 'is not a known field';
-    }
-    details.push({ field: fieldPath(issue.instancePath, property) || (context ?? 'request'), message });
-  }
-  return details;
-}
+type MaybeAppError = FastifyError & { details?: ErrorDetail[]; truncated?: number; headers?: Record<string, string> };
 
 /** The registered code and the details for any error, ours or the framework's. */
-function classify(error: MaybeAppError): { code: ErrorCode; details?: ErrorDetail[] } {
+function classify(error: MaybeAppError): { code: ErrorCode; details?: ErrorDetail[]; truncated?: number } {
   if (error.validation !== undefined) {
-    return {
-      code: 'VALIDATION_FAILED',
-      details: validationDetails(error.validation, error.validationContext),
-    };
+    // The validation plugin answers with details of its own; this is a validator of another kind.
+    return { code: 'VALIDATION_FAILED' };
   }
   if (isErrorCode(error.code)) {
-    return error.details === undefined ? { code: error.code } : { code: error.code, details: error.details };
+    return { code: error.code, details: error.details, truncated: error.truncated };
   }
   const frameworkCode = FRAMEWORK_CODES[error.code];
   if (frameworkCode !== undefined) {
@@ -102,11 +59,15 @@ function classify(error: MaybeAppError): { code: ErrorCode; details?: ErrorDetai
   return { code: STATUS_CODES[status] ?? 'INTERNAL_ERROR' };
 }
 
-/** Builds the JSON error body for a registered code. */
-export function errorBody(code: ErrorCode, details?: ErrorDetail[]): ErrorResponse {
+/** Builds the JSON error body for a registered code, with at most MAX_DETAILS details. */
+export function errorBody(code: ErrorCode, details?: ErrorDetail[], truncated = 0): ErrorResponse {
   const body: ErrorResponse = { error: errorRegistry[code].message, code };
   if (details !== undefined && details.length > 0) {
-    body.details = details;
+    body.details = details.slice(0, MAX_DETAILS);
+    const more = truncated + details.length - body.details.length;
+    if (more > 0) {
+      body.truncated = more;
+    }
   }
   return body;
 }
@@ -115,7 +76,7 @@ export function errorBody(code: ErrorCode, details?: ErrorDetail[]): ErrorRespon
 const DATABASE_RETRY_AFTER_S = 5;
 
 function handleError(this: FastifyInstance, error: MaybeAppError, request: FastifyRequest, reply: FastifyReply) {
-  const { code, details } = classify(error);
+  const { code, details, truncated } = classify(error);
   const status = errorRegistry[code].status;
   if (isErrorCode(error.code) && error.headers !== undefined) {
     void reply.headers(error.headers);
@@ -129,7 +90,10 @@ function handleError(this: FastifyInstance, error: MaybeAppError, request: Fasti
   } else {
     request.log.debug({ code, status }, 'request refused');
   }
-  return reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, details));
+  return reply
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .send(errorBody(code, details, truncated));
 }
 
 function handleNotFound(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {

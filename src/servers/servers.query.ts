@@ -256,21 +256,29 @@ function cursorValue(field: SortField, value: unknown): unknown {
     case 'environment':
     case 'created_at':
     case 'updated_at':
-      return typeof value === 'string' && value.length <= 253 ? value : undefined;
+      // No stored value holds a control character; PostgreSQL refuses a NUL in text outright.
+      return typeof value === 'string' && value.length <= 253 && value.isWellFormed() && !/\p{Cc}/u.test(value)
+        ? value
+        : undefined;
   }
 }
 
 function decodeCursor(cursor: string, filters: Filters, sort: SortKey[]): unknown[] | null {
-  let decoded: { f?: unknown; k?: unknown };
+  let decoded: unknown;
   try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { f?: unknown; k?: unknown };
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     return null;
   }
-  if (decoded.f !== fingerprint(filters, sort) || !Array.isArray(decoded.k) || decoded.k.length !== sort.length) {
+  // Anyone can send any JSON: null, a number, an array ... not only what encodeCursor wrote.
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
     return null;
   }
-  const keys: unknown[] = decoded.k;
+  const { f, k } = decoded as { f?: unknown; k?: unknown };
+  if (f !== fingerprint(filters, sort) || !Array.isArray(k) || k.length !== sort.length) {
+    return null;
+  }
+  const keys: unknown[] = k;
   const values = sort.map((key, i) => cursorValue(key.field, keys[i]));
   return values.includes(undefined) ? null : values;
 }

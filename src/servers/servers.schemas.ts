@@ -118,7 +118,17 @@ const Tags = Type.Array(
   },
 );
 
-const Notes = Nullable(Type.String({ maxLength: 4096, errorMessage: 'must be at most 4096 characters, or null' }));
+/**
+ * Free text; of the control characters only tab and line breaks. PostgreSQL's text cannot hold a NUL
+ * at all, and the others garble the terminals, logs and exports the notes end up in.
+ */
+const Notes = Nullable(
+  Type.String({
+    maxLength: 4096,
+    pattern: '^[\\t\\n\\r\\P{Cc}]*$',
+    errorMessage: 'must be at most 4096 characters, with no control character but tab and line breaks, or null',
+  }),
+);
 
 const ReadOnly = Type.Optional(Type.Unsafe<never>({ not: {}, errorMessage: 'is read-only' }));
 

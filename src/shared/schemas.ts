@@ -20,7 +20,12 @@ export const ErrorResponse = Type.Object(
   {
     error: Type.String({ description: 'A human-readable message' }),
     code: Type.String({ description: 'A stable machine-readable code, such as SERVER_NOT_FOUND' }),
-    details: Type.Optional(Type.Array(ErrorDetail, { description: 'What was wrong, field by field' })),
+    details: Type.Optional(
+      Type.Array(ErrorDetail, { maxItems: 100, description: 'What was wrong, field by field: the first 100' }),
+    ),
+    truncated: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'How many more problems were found than `details` lists' }),
+    ),
   },
   { additionalProperties: false, description: 'The JSON error every failure answers with' },
 );
