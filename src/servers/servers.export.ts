@@ -93,6 +93,22 @@ function csvChunk(servers: Server[], header: boolean): string {
 }
 
 /**
+ * JSON leaves U+2028, U+2029 and U+0085 raw in strings, yet Python's str.splitlines() and many log
+ * shippers end a line at each, cutting a record in two (JSON.stringify escapes every other line
+ * break they know). It writes them nowhere but inside strings, where their escapes mean the same.
+ */
+const RAW_LINE_BREAK = /[\u2028\u2029\u0085]/;
+const RAW_LINE_BREAKS = /[\u2028\u2029\u0085]/g;
+const ESCAPED: Readonly<Record<string, string>> = { '\u2028': '\\u2028', '\u2029': '\\u2029', '\u0085': '\\u0085' };
+
+/** Servers as NDJSON lines, each one JSON text whatever line splitter reads it. */
+function ndjsonChunk(servers: Server[]): string {
+  const chunk = servers.map((server) => `${JSON.stringify(server)}\n`).join('');
+  // One scan of the chunk; the rare chunk with one of them is copied once more.
+  return RAW_LINE_BREAK.test(chunk) ? chunk.replace(RAW_LINE_BREAKS, (c) => ESCAPED[c] ?? c) : chunk;
+}
+
+/**
  * The export as a byte stream, pulled chunk by chunk from `chunks`: the database is read only as
  * fast as the client takes the response, and a client that goes away stops the reading.
  */
@@ -100,9 +116,7 @@ export function exportStream(format: Exclude<ExportFormat, 'json'>, chunks: Asyn
   async function* lines() {
     let first = true;
     for await (const servers of chunks) {
-      yield format === 'csv'
-        ? csvChunk(servers, first)
-        : servers.map((server) => `${JSON.stringify(server)}\n`).join('');
+      yield format === 'csv' ? csvChunk(servers, first) : ndjsonChunk(servers);
       first = false;
       // A client that reads as fast as the server writes (on the same host, or a fast network)
       // never fills the socket: every write completes at once, the next chunk is read from a

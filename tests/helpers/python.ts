@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 
-// Some exports are checked by the reader their consumers use (Python's csv module).
+// Some exports are checked by the reader their consumers use (Python's csv module, str.splitlines()).
 // Locally python3 may be missing; in CI (ubuntu-24.04 ships it) it must be there.
 export const hasPython = spawnSync('python3', ['--version']).status === 0 || process.env.CI === 'true';
 
@@ -24,4 +24,11 @@ export const PYTHON_CSV_READER = `
 import csv, io, json, sys
 records = csv.reader(io.TextIOWrapper(sys.stdin.buffer, encoding='utf-8', newline=''))
 print(json.dumps(list(records)))
+`;
+
+/** Splits standard input with str.splitlines(), as many log shippers split, and parses each line as JSON. */
+export const PYTHON_NDJSON_READER = `
+import json, sys
+text = sys.stdin.buffer.read().decode('utf-8')
+print(json.dumps([json.loads(line) for line in text.splitlines()]))
 `;
