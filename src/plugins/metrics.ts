@@ -10,8 +10,12 @@ import { errorResponses } from '../shared/schemas.js';
 
 /** The label of requests that matched no route: one series for all of them, whatever the path. */
 export const UNMATCHED_ROUTE = 'unmatched';
-/** The environment label of servers without an environment. */
-export const NO_ENVIRONMENT = 'none';
+/**
+ * The environment label of servers without an environment: empty, which Prometheus reads as no
+ * label at all (`{environment=""}` selects them). A word such as "none" would merge them with an
+ * environment of that name; an environment is never empty (LABEL_PATTERN).
+ */
+export const NO_ENVIRONMENT = '';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -72,7 +76,7 @@ export function createMetrics(db: Kysely<Database>): Metrics {
   });
   new Gauge({
     name: 'inventory_servers_by_environment',
-    help: `Servers in the inventory, by environment ("${NO_ENVIRONMENT}" for servers without one)`,
+    help: 'Servers in the inventory, by environment (empty for servers without one)',
     labelNames: ['environment'] as const,
     registers: [registry],
     async collect() {

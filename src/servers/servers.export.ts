@@ -14,12 +14,44 @@ const CSV_FIELDS = [...TRACKED_FIELDS, 'created_at', 'updated_at'] as const;
 const CSV_HEADER = `${['id', ...CSV_FIELDS].join(',')}\r\n`;
 
 /**
- * A spreadsheet runs a cell that starts with = + - or @ as a formula (CSV injection); tab and
- * carriage return lead to the same on some. Such cells get a leading apostrophe, which spreadsheets
- * display as text.
+ * The first character a spreadsheet may look at for a formula: not white space (U+00A0 and U+3000
+ * included), not a control (NUL, line breaks, U+0085), not an invisible format character (zero-width
+ * space, BOM, bidi marks), none of which a reader of the file would see in front of the formula.
  */
-function defuse(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+const SIGNIFICANT = /[^\s\p{Cc}\p{Cf}]/u;
+const FORMULA_TRIGGER = /^[=+\-@]/;
+/** Tab, CR and LF (OWASP's CSV Injection list) and NUL (ASVS 1.2.10) are defused wherever they lead. */
+const DEFUSED_LEADS = /^[\t\r\n\0]/;
+
+function startsFormula(value: string): boolean {
+  if (DEFUSED_LEADS.test(value)) {
+    return true;
+  }
+  const first = SIGNIFICANT.exec(value)?.[0];
+  // Under NFKC the fullwidth, small, superscript and other compatibility forms of the triggers are
+  // the triggers ("＝" is "=", "⁺" is "+", "⩵" is "=="): a reader cannot tell them apart, and any
+  // tool on the way that folds text (as search and input normalisation often do) makes them live.
+  // Folding that one character, not the cell, keeps the cost flat and still finds every cell whose
+  // NFKC form starts with a trigger: no trigger is composed from what follows it, and no character
+  // folds to white space before a trigger (checked over every code point). It finds a few more:
+  // "⁼" before U+0338, which the cell's NFKC composes to "≠", is defused like "=" before U+0338.
+  return first !== undefined && FORMULA_TRIGGER.test(first.normalize('NFKC'));
+}
+
+/**
+ * A cell a spreadsheet would run as a formula (CSV injection) with a leading apostrophe, which
+ * spreadsheets display as text: one that starts with = + - or @, also behind leading white space,
+ * controls or invisible characters and in fullwidth or other compatibility forms (NFKC), and one
+ * that starts with a tab, CR, LF or NUL.
+ */
+export function defuse(value: string): string {
+  const first = value.charCodeAt(0);
+  // Most cells start with a printable ASCII character other than a space: that character alone
+  // decides, and the export never normalises or scans them.
+  if (first > 0x20 && first < 0x7f) {
+    return first === 0x3d || first === 0x2b || first === 0x2d || first === 0x40 ? `'${value}` : value;
+  }
+  return startsFormula(value) ? `'${value}` : value;
 }
 
 /**
@@ -61,6 +93,22 @@ function csvChunk(servers: Server[], header: boolean): string {
 }
 
 /**
+ * JSON leaves U+2028, U+2029 and U+0085 raw in strings, yet Python's str.splitlines() and many log
+ * shippers end a line at each, cutting a record in two (JSON.stringify escapes every other line
+ * break they know). It writes them nowhere but inside strings, where their escapes mean the same.
+ */
+const RAW_LINE_BREAK = /[\u2028\u2029\u0085]/;
+const RAW_LINE_BREAKS = /[\u2028\u2029\u0085]/g;
+const ESCAPED: Readonly<Record<string, string>> = { '\u2028': '\\u2028', '\u2029': '\\u2029', '\u0085': '\\u0085' };
+
+/** Servers as NDJSON lines, each one JSON text whatever line splitter reads it. */
+function ndjsonChunk(servers: Server[]): string {
+  const chunk = servers.map((server) => `${JSON.stringify(server)}\n`).join('');
+  // One scan of the chunk; the rare chunk with one of them is copied once more.
+  return RAW_LINE_BREAK.test(chunk) ? chunk.replace(RAW_LINE_BREAKS, (c) => ESCAPED[c] ?? c) : chunk;
+}
+
+/**
  * The export as a byte stream, pulled chunk by chunk from `chunks`: the database is read only as
  * fast as the client takes the response, and a client that goes away stops the reading.
  */
@@ -68,9 +116,7 @@ export function exportStream(format: Exclude<ExportFormat, 'json'>, chunks: Asyn
   async function* lines() {
     let first = true;
     for await (const servers of chunks) {
-      yield format === 'csv'
-        ? csvChunk(servers, first)
-        : servers.map((server) => `${JSON.stringify(server)}\n`).join('');
+      yield format === 'csv' ? csvChunk(servers, first) : ndjsonChunk(servers);
       first = false;
       // A client that reads as fast as the server writes (on the same host, or a fast network)
       // never fills the socket: every write completes at once, the next chunk is read from a

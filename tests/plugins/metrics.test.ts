@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertServers } from '../../src/servers/servers.repository.js';
 import { serverRow } from '../helpers/servers.js';
-import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
 
 const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
 const hasPromtool = promtool.status === 0;
@@ -73,7 +73,25 @@ describe('GET /metrics', () => {
     expect(sample(text, 'inventory_servers{status="up"}')).toBe(0);
     expect(sample(text, 'inventory_servers{status="maintenance"}')).toBe(1);
     expect(sample(text, 'inventory_servers_by_environment{environment="production"}')).toBe(1);
-    expect(sample(text, 'inventory_servers_by_environment{environment="none"}')).toBe(1);
+    expect(sample(text, 'inventory_servers_by_environment{environment=""}')).toBe(1);
+  });
+
+  it('counts servers without an environment apart from an environment named "none"', async () => {
+    const without = sample(await scrape(), 'inventory_servers_by_environment{environment=""}') ?? 0;
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/servers',
+      headers: AS_BOOTSTRAP,
+      payload: [
+        { hostname: 'none-01', ip: '10.9.0.1', environment: 'none' },
+        { hostname: 'none-02', ip: '10.9.0.2', environment: 'none' },
+        { hostname: 'bare-01', ip: '10.9.0.3' },
+      ],
+    });
+    expect(created.statusCode).toBe(201);
+    const text = await scrape();
+    expect(sample(text, 'inventory_servers_by_environment{environment="none"}')).toBe(2);
+    expect(sample(text, 'inventory_servers_by_environment{environment=""}')).toBe(without + 1);
   });
 
   it.skipIf(!hasPromtool && !requirePromtool)('passes promtool check metrics', async () => {

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertServers } from '../../src/servers/servers.repository.js';
 import { EXPORT_CHUNK } from '../../src/servers/servers.service.js';
 import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
-import { AT, DEFAULT_FIELDS } from '../helpers/servers.js';
+import { PYTHON_CSV_READER, PYTHON_NDJSON_READER, hasPython, python } from '../helpers/python.js';
+import { AT, DEFAULT_FIELDS, serverRow } from '../helpers/servers.js';
 
 const base = DEFAULT_FIELDS;
 
@@ -106,6 +107,46 @@ describe('exports of GET /api/v1/servers', () => {
       const res = await t.app.inject({ method: 'GET', url: `/api/v1/servers?format=csv&${query}` });
       expect(res.statusCode, query).toBe(400);
     }
+  });
+});
+
+describe.runIf(hasPython)('exports of text that spreadsheets and line splitters misread', () => {
+  // No NUL among them: PostgreSQL stores none in text (the unit tests of the CSV cover it).
+  const FORMULAS = [' =1+2', '\t =1+2', '\n=1+2', '\u00a0@SUM(A1)', '＝1+2', '＋1', '－1', '＠SUM(A1)'];
+  // Every line boundary of Python's str.splitlines(); JSON escapes all but the last three.
+  const LINE_BREAKS = ['a\u2028b', 'c\u2029d', 'e\u0085f', '\u000b\u000c\u001c\u001d\u001e\r\n\u2028\u2029\u0085'];
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ seed: false });
+    await insertServers(
+      t.db,
+      [...FORMULAS, ...LINE_BREAKS, 'plain'].map((notes, i) =>
+        serverRow({ hostname: `h${i}`, ip: `10.1.0.${i}`, notes }),
+      ),
+    );
+  });
+  afterAll(async () => {
+    await t.app.close();
+  });
+
+  it('defuses in CSV a formula behind white space or a line break, and in fullwidth forms', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers?format=csv&sort=id' });
+    const [header = [], ...records] = python(PYTHON_CSV_READER, res.body) as string[][];
+    const notes = header.indexOf('notes');
+    expect(records.map((record) => record[notes])).toStrictEqual([
+      ...FORMULAS.map((formula) => `'${formula}`),
+      ...LINE_BREAKS,
+      'plain',
+    ]);
+  });
+
+  it('escapes U+2028, U+2029 and U+0085 in NDJSON, so that each line read by str.splitlines() is one server', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers?format=ndjson&sort=id' });
+    const list = await t.app.inject({ method: 'GET', url: '/api/v1/servers?sort=id&limit=100' });
+    const servers = list.json<{ servers: unknown[] }>().servers;
+    expect(servers).toHaveLength(FORMULAS.length + LINE_BREAKS.length + 1);
+    expect(python(PYTHON_NDJSON_READER, res.body)).toStrictEqual(servers);
+    expect(res.body).not.toMatch(/[\u2028\u2029\u0085]/);
   });
 });
 
