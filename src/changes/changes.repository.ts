@@ -1,10 +1,12 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { Database, ServerChangeRow, ServerChangesTable } from '../db/types.js';
+import { inChunks } from '../db/chunks.js';
 
 export async function insertChanges(db: Kysely<Database>, rows: Insertable<ServerChangesTable>[]): Promise<void> {
-  if (rows.length > 0) {
-    await db.insertInto('server_changes').values(rows).execute();
-  }
+  await inChunks(rows, 200, async (chunk) => {
+    await db.insertInto('server_changes').values(chunk).execute();
+    return undefined;
+  });
 }
 
 /** The whole inventory's changes after `after`, in seq order. */

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, ServerRow } from '../db/types.js';
+import { inChunks } from '../db/chunks.js';
 import { ipKey } from './ip-key.js';
 import { type Filters, type Listing, applyAfter, applyFilters, applySort, countMatching } from './servers.query.js';
 
@@ -79,13 +80,10 @@ function columns(fields: ServerFields) {
 
 async function insertTags(db: Kysely<Database>, rows: { id: number; tags: string[] }[]): Promise<void> {
   const tagRows = rows.flatMap(({ id, tags }) => tags.map((tag) => ({ server_id: id, tag })));
-  // Chunks keep each statement under every database's limit on bound parameters.
-  for (let start = 0; start < tagRows.length; start += 5000) {
-    await db
-      .insertInto('server_tags')
-      .values(tagRows.slice(start, start + 5000))
-      .execute();
-  }
+  await inChunks(tagRows, 1000, async (chunk) => {
+    await db.insertInto('server_tags').values(chunk).execute();
+    return undefined;
+  });
 }
 
 /**
@@ -99,11 +97,13 @@ export async function insertServers(
   if (rows.length === 0) {
     return [];
   }
-  const inserted = await db
-    .insertInto('servers')
-    .values(rows.map((row) => ({ ...row, ...columns(row) })))
-    .returningAll()
-    .execute();
+  const inserted = await inChunks(rows, 100, (chunk) =>
+    db
+      .insertInto('servers')
+      .values(chunk.map((row) => ({ ...row, ...columns(row) })))
+      .returningAll()
+      .execute(),
+  );
   await adjustServerCount(db, inserted.length);
   await insertTags(
     db,
