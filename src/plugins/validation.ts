@@ -323,6 +323,31 @@ function compileValidator(ajv: Ajv, schema: AnySchemaObject, part: Part): Fastif
 }
 
 /**
+ * The first parameter of a query string whose percent-encoding is malformed or is not UTF-8 (`%FF`,
+ * `%ED%A0%80`, a lone `%`). The query parser keeps such text as it is, so `q=%FF` would search for
+ * the three characters `%FF`.
+ */
+function malformedQueryParameter(url: string): string | null {
+  const start = url.indexOf('?');
+  if (start === -1 || !url.includes('%', start)) {
+    return null;
+  }
+  for (const pair of url.slice(start + 1).split('&')) {
+    try {
+      decodeURIComponent(pair);
+    } catch {
+      const name = pair.split('=', 1)[0] ?? '';
+      try {
+        return decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {
+        return 'querystring';
+      }
+    }
+  }
+  return null;
+}
+
+/**
  * Request validation with two rule sets. Path and query values are strings on the wire, so they are
  * coerced to the declared types (`?limit=10`), strictly; JSON bodies have types of their own and are
  * never coerced: `"hostname": 42` is an error, not "42". Every failure is a VALIDATION_FAILED error
@@ -332,6 +357,18 @@ export const validation = fp(
   (app: FastifyInstance) => {
     const coercing = createAjv({ coerceTypes: 'array' });
     const strict = createAjv({ coerceTypes: false });
+    app.addHook('onRequest', (request, _reply, done) => {
+      const name = malformedQueryParameter(request.url);
+      if (name === null) {
+        done();
+        return;
+      }
+      done(
+        appError('VALIDATION_FAILED', [
+          { field: name, message: 'must be percent-encoded UTF-8 (holds a malformed escape such as %FF)' },
+        ]),
+      );
+    });
     app.setValidatorCompiler(({ schema, httpPart }: { schema: FastifySchema; httpPart?: string }) => {
       const part: Part =
         httpPart === 'body' || httpPart === 'params' || httpPart === 'headers' ? httpPart : 'querystring';

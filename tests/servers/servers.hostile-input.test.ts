@@ -182,6 +182,34 @@ describe('ill-formed text in a body', () => {
   });
 });
 
+describe('percent-encoding in the query string', () => {
+  it('answers 400 for an escape that is malformed or not UTF-8, naming the parameter', async () => {
+    for (const [query, field] of [
+      ['q=%FF', 'q'],
+      ['q=a%C3%28', 'q'],
+      ['environment=%ED%A0%80', 'environment'],
+      ['limit=10&q=%', 'q'],
+      ['%FF=1', 'querystring'],
+    ] as const) {
+      const res = await t.app.inject({ method: 'GET', url: `/api/v1/servers?${query}` });
+      expect(res.statusCode, query).toBe(400);
+      expect(res.json(), query).toStrictEqual({
+        error: 'Request validation failed',
+        code: 'VALIDATION_FAILED',
+        details: [{ field, message: 'must be percent-encoded UTF-8 (holds a malformed escape such as %FF)' }],
+      });
+    }
+  });
+
+  it('decodes well-formed escapes, + as a space included', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers?q=web%2Dprod&environment=production+eu' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json<{ count: number }>().count).toBe(0);
+    const found = await t.app.inject({ method: 'GET', url: '/api/v1/servers?q=web%2Dprod' });
+    expect(found.json<{ count: number }>().count).toBe(1);
+  });
+});
+
 describe('integers in the query string', () => {
   const NOT_DECIMAL = ['0x10', '1e2', '%205', '5%20', '+5', '05', '1.0', '0b1', 'Infinity'];
 
