@@ -1,0 +1,98 @@
+import type { ErrorObject } from 'ajv';
+import { type ErrorDetail, MAX_DETAILS } from '../../errors.js';
+
+// Ajv's errors as the API's details: where, and what to do, in one message each.
+
+/** Where a value sits in a request, as a person writes it: `[0].tags[2]`; a very long key is cut. */
+export function fieldPath(segments: readonly string[]): string {
+  let path = '';
+  for (const raw of segments) {
+    const segment = raw.length > 100 ? `${raw.slice(0, 100)}…` : raw;
+    path += /^\d+$/.test(segment) ? `[${segment}]` : path === '' ? segment : `.${segment}`;
+  }
+  return path;
+}
+
+function pointerSegments(pointer: string): string[] {
+  return pointer === ''
+    ? []
+    : pointer
+        .split('/')
+        .slice(1)
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+export type Part = 'body' | 'querystring' | 'params' | 'headers';
+
+const FORMAT_MESSAGES: Readonly<Record<string, string>> = {
+  'date-time': 'must be an RFC 3339 date-time such as 2026-01-31T00:00:00Z',
+};
+
+/** A message that says what is expected, from the schema's errorMessage or from the keyword. */
+function messageOf(error: ErrorObject, part: Part): string {
+  const custom: unknown = error.parentSchema?.errorMessage;
+  if (typeof custom === 'string') {
+    return custom;
+  }
+  if (typeof custom === 'object' && custom !== null) {
+    const byKeyword = (custom as Record<string, unknown>)[error.keyword];
+    if (typeof byKeyword === 'string') {
+      return byKeyword;
+    }
+  }
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return 'is required';
+    case 'additionalProperties':
+      return part === 'querystring' ? 'is not a known query parameter' : 'is not a known field';
+    case 'enum':
+      return `must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}`;
+    case 'maxItems':
+      return `must have at most ${String(params.limit)} items`;
+    case 'minItems':
+      return `must have at least ${String(params.limit)} item${params.limit === 1 ? '' : 's'}`;
+    case 'format':
+      return FORMAT_MESSAGES[String(params.format)] ?? error.message ?? 'is invalid';
+    default:
+      return error.message ?? 'is invalid';
+  }
+}
+
+/**
+ * Ajv's errors as details: one per value and schema where the schema gives one message for all its
+ * keywords, one per keyword otherwise. Linear in the number of errors; only the first MAX_DETAILS are
+ * written out, the others counted.
+ */
+export function detailsOf(errors: readonly ErrorObject[], part: Part): { details: ErrorDetail[]; total: number } {
+  const details: ErrorDetail[] = [];
+  const seen = new Set<string>();
+  for (const error of errors) {
+    if (error.keyword === 'if') {
+      // Only says which branch of an if/then/else failed; that branch's own errors follow.
+      continue;
+    }
+    const params = error.params as Record<string, unknown>;
+    const property =
+      error.keyword === 'required' && typeof params.missingProperty === 'string'
+        ? params.missingProperty
+        : error.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string'
+          ? params.additionalProperty
+          : undefined;
+    const oneMessage = typeof error.parentSchema?.errorMessage === 'string';
+    const schemaNode = error.schemaPath.slice(0, error.schemaPath.lastIndexOf('/'));
+    const key = `${error.instancePath}\u0001${property ?? ''}\u0001${schemaNode}\u0001${oneMessage ? '' : error.keyword}`;
+    if (seen.has(key)) {
+      continue;
+    }
+    seen.add(key);
+    if (details.length < MAX_DETAILS) {
+      const segments = pointerSegments(error.instancePath);
+      if (property !== undefined) {
+        segments.push(property);
+      }
+      details.push({ field: fieldPath(segments) || part, message: messageOf(error, part) });
+    }
+  }
+  return { details, total: seen.size };
+}
