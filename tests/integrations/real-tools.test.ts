@@ -2,7 +2,7 @@
 // Debian's packages (.ci/run installs them). Every server has a loopback address, and the samples
 // are not seeded: Prometheus scrapes what it discovers, and nothing may leave this machine.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,15 +34,18 @@ const SERVERS = [
   { hostname: 'lab-01', ip: '127.0.0.13', location: 'lab 2', status: 'decommissioned' },
 ];
 
-async function startApp(env: Record<string, string> = {}): Promise<{ t: TestApp; url: string }> {
+async function startApp(
+  env: Record<string, string> = {},
+  servers: object[] = SERVERS,
+): Promise<{ t: TestApp; url: string }> {
   const t = await buildTestApp({ seed: false, env });
   const created = await t.app.inject({
     method: 'POST',
     url: '/api/v1/servers',
     headers: AS_BOOTSTRAP,
-    payload: SERVERS,
+    payload: servers,
   });
-  expect(created.statusCode).toBe(201);
+  expect(created.statusCode, created.body).toBe(201);
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const address = t.app.server.address();
   if (address === null || typeof address === 'string') {
@@ -51,36 +54,74 @@ async function startApp(env: Record<string, string> = {}): Promise<{ t: TestApp;
   return { t, url: `http://127.0.0.1:${address.port}` };
 }
 
+/**
+ * A directory for Ansible's runs and the environment that confines them to it: no configuration
+ * from the user's home, /etc/ansible or the working directory, temporary files inside it, plain
+ * one-line output (`host | SUCCESS => {json}`) to parse.
+ */
+function ansibleSandbox(prefix: string): { dir: string; env: Record<string, string> } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  mkdirSync(join(dir, 'home'));
+  writeFileSync(join(dir, 'ansible.cfg'), '');
+  return {
+    dir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: join(dir, 'home'),
+      ANSIBLE_CONFIG: join(dir, 'ansible.cfg'),
+      ANSIBLE_INVENTORY_ENABLED: 'script',
+      ANSIBLE_LOCAL_TEMP: join(dir, 'local-tmp'),
+      ANSIBLE_REMOTE_TEMP: join(dir, 'remote-tmp'),
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_LOAD_CALLBACK_PLUGINS: '1',
+      ANSIBLE_STDOUT_CALLBACK: 'oneline',
+      ANSIBLE_RETRY_FILES_ENABLED: '0',
+      ANSIBLE_PYTHON_INTERPRETER: 'auto_silent',
+      ANSIBLE_LOCALHOST_WARNING: '0',
+    },
+  };
+}
+
+/** Bounded, so that a hung run fails the test instead of the suite. */
+const RUN_TIMEOUT = 20_000;
+
 describe.runIf(ansible)('contrib/ansible/inventory.sh with ansible-inventory', () => {
   let t: TestApp;
   let url: string;
   let readToken: string;
+  let sandbox: ReturnType<typeof ansibleSandbox>;
   beforeAll(async () => {
     ({ t, url } = await startApp({ INVENTORY_AUTH_READS: 'true' }));
     readToken = (await createTokensService(t.db).create({ name: 'ansible', scope: 'read' })).secret;
+    sandbox = ansibleSandbox('inventory-ansible-');
   });
   afterAll(async () => {
     await t.app.close();
+    rmSync(sandbox.dir, { recursive: true, force: true });
   });
 
   const inventory = (args: string[], env: Record<string, string>) =>
     run('ansible-inventory', ['-i', SCRIPT, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), ANSIBLE_INVENTORY_ENABLED: 'script', ...env },
-      timeout: 60_000,
+      env: { ...sandbox.env, ...env },
+      cwd: sandbox.dir,
+      timeout: RUN_TIMEOUT,
     });
 
-  it('reads hosts, groups and variables from the API', async () => {
+  it('reads hosts, groups and variables from the API, every string as an unsafe one', async () => {
     const { stdout } = await inventory(['--list'], { INVENTORY_URL: url, INVENTORY_TOKEN: readToken });
     const parsed = JSON.parse(stdout) as {
       _meta: { hostvars: Record<string, Record<string, unknown>> };
       [group: string]: unknown;
     };
+    // ansible-inventory writes a value back as {"__ansible_unsafe": ...} only if it loaded it as unsafe.
     expect(parsed._meta.hostvars['web-01']).toMatchObject({
-      ansible_host: '127.0.0.11',
-      server_role: 'web',
-      server_tags: ['edge'],
+      ansible_host: { __ansible_unsafe: '127.0.0.11' },
+      server_id: 1,
+      server_role: { __ansible_unsafe: 'web' },
+      server_tags: [{ __ansible_unsafe: 'edge' }],
+      server_notes: null,
     });
-    expect(parsed._meta.hostvars['db-01']?.server_status).toBe('down');
+    expect(parsed._meta.hostvars['db-01']?.server_status).toStrictEqual({ __ansible_unsafe: 'down' });
     expect(parsed.env_production).toStrictEqual({ hosts: ['web-01', 'db-01'] });
     expect(parsed.location_lab_2).toStrictEqual({ hosts: ['lab-01'] });
     expect(parsed.tag_edge).toStrictEqual({ hosts: ['web-01'] });
