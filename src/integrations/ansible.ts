@@ -1,113 +1,154 @@
-import type { Server } from '../servers/servers.schemas.js';
-
 import { createHash } from 'node:crypto';
+import { type Server, isReservedHostname } from '../servers/servers.schemas.js';
+import type { AnsibleHostVars, AnsibleInventory, UnsafeString } from './ansible.schemas.js';
+
+/** The kinds of group, by prefix, and the values of a server each one groups by. */
+const GROUP_KINDS = {
+  status: (server: Server) => [server.status],
+  env: (server: Server) => (server.environment === null ? [] : [server.environment]),
+  role: (server: Server) => (server.role === null ? [] : [server.role]),
+  location: (server: Server) => (server.location === null ? [] : [server.location]),
+  tag: (server: Server) => server.tags,
+} satisfies Record<string, (server: Server) => readonly string[]>;
+export type GroupKind = keyof typeof GROUP_KINDS;
+export const GROUP_KIND_NAMES = Object.keys(GROUP_KINDS) as GroupKind[];
+
+function byKind<T>(make: (kind: GroupKind) => T): Record<GroupKind, T> {
+  return Object.fromEntries(GROUP_KIND_NAMES.map((kind) => [kind, make(kind)])) as Record<GroupKind, T>;
+}
+
+/** Ansible's own groups: no derived name may take them. */
+const BUILT_IN_GROUPS = ['all', 'ungrouped'];
 
 /** An Ansible group name: lowercase letters, digits and underscores, after a prefix. */
 export function groupName(prefix: string, value: string): string {
   return `${prefix}_${value.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
 }
 
-/**
- * Group names for every value of one kind. Where two different values would get the same name
- * ("web-app" and "web_app"), each of them gets a short hash of its own value instead, so that a
- * playbook never reaches hosts that belong to another value.
- */
-function groupNames(prefix: string, values: Iterable<string>): Map<string, string> {
-  const byName = new Map<string, string[]>();
-  for (const value of new Set(values)) {
-    const name = groupName(prefix, value);
-    byName.set(name, [...(byName.get(name) ?? []), value]);
-  }
-  const names = new Map<string, string>();
-  for (const [name, clashing] of byName) {
-    for (const value of clashing) {
-      const suffix = createHash('sha256').update(value).digest('hex').slice(0, 6);
-      names.set(value, clashing.length === 1 ? name : `${name}_${suffix}`);
+/** `<name>_<6 hex of sha256>`, rehashed until it is not taken. */
+function hashedName(name: string, value: string, taken: ReadonlySet<string>): string {
+  for (let attempt = 0; ; attempt += 1) {
+    // Attempt 0 hashes the value alone, as the names have always been made: groups keep their names.
+    const input = attempt === 0 ? value : `${value}\u0000${attempt}`;
+    const candidate = `${name}_${createHash('sha256').update(input).digest('hex').slice(0, 6)}`;
+    if (!taken.has(candidate)) {
+      return candidate;
     }
+  }
+}
+
+/**
+ * The group name of every value of every kind, distinct over all of them, so that a playbook never
+ * reaches hosts that belong to another value. A value whose plain name (`groupName`) no other value
+ * shares keeps it; values that share one ("web-app" and "web_app") each get the name followed by a
+ * hash of the value, rehashed while that is taken (by a value such as "web_app_a7a1d1", whose plain
+ * name it would be). Values are taken in sorted order, so the names depend on the set of values
+ * alone, not on the order of the servers. A new value can rename a group: the one it clashes with.
+ */
+export function groupNames(
+  valuesByKind: Readonly<Record<GroupKind, Iterable<string>>>,
+): Record<GroupKind, Map<string, string>> {
+  const names = byKind(() => new Map<string, string>());
+  const candidates = GROUP_KIND_NAMES.flatMap((kind) =>
+    [...new Set(valuesByKind[kind])].sort().map((value) => ({ kind, value, plain: groupName(kind, value) })),
+  );
+  const holders = new Map<string, number>();
+  for (const { plain } of candidates) {
+    holders.set(plain, (holders.get(plain) ?? 0) + 1);
+  }
+  const taken = new Set(BUILT_IN_GROUPS);
+  const clashing: typeof candidates = [];
+  // Plain names first, all of them, so that no hashed name can take one.
+  for (const candidate of candidates) {
+    if (holders.get(candidate.plain) === 1 && !taken.has(candidate.plain)) {
+      names[candidate.kind].set(candidate.value, candidate.plain);
+      taken.add(candidate.plain);
+    } else {
+      clashing.push(candidate);
+    }
+  }
+  for (const { kind, value, plain } of clashing) {
+    const name = hashedName(plain, value, taken);
+    names[kind].set(value, name);
+    taken.add(name);
   }
   return names;
 }
 
-export interface AnsibleInventory {
-  _meta: { hostvars: Record<string, Record<string, unknown>> };
-  [group: string]: unknown;
+/** Marks a string from the inventory as unsafe, so that Ansible never renders it as a template. */
+function unsafe(value: string): UnsafeString {
+  return { __ansible_unsafe: value };
+}
+
+function unsafeOrNull(value: string | null): UnsafeString | null {
+  return value === null ? null : unsafe(value);
+}
+
+/** The variables of one host: every string from the inventory is unsafe; the id and nulls stay. */
+function hostVars(server: Server): AnsibleHostVars {
+  return {
+    ansible_host: unsafe(server.ip),
+    server_id: server.id,
+    server_ip: unsafe(server.ip),
+    server_status: unsafe(server.status),
+    server_environment: unsafeOrNull(server.environment),
+    server_role: unsafeOrNull(server.role),
+    server_location: unsafeOrNull(server.location),
+    server_os: unsafeOrNull(server.os),
+    server_tags: server.tags.map(unsafe),
+    server_notes: unsafeOrNull(server.notes),
+  };
+}
+
+export interface AnsibleFeed {
+  inventory: AnsibleInventory;
+  /** Servers left out because their host names are reserved (stored before the rule existed). */
+  leftOut: string[];
 }
 
 /**
  * The `ansible-inventory --list` format: every server is a host named by its host name, with
  * ansible_host set to its address and its fields as server_* variables (not the bare names: Ansible
- * reserves `environment` and owns `inventory_hostname`). Groups: env_, role_, location_, status_
- * and tag_ followed by the value made a valid group name; `all` lists them as children.
+ * reserves `environment` and owns `inventory_hostname`). Every string value is marked unsafe:
+ * Ansible treats an inventory script's strings as trusted templates, and these come from whoever
+ * may write to the inventory. Groups: status_, env_, role_, location_ and tag_ followed by the
+ * value made a valid group name (see groupNames); `all` lists them as children. Servers with a
+ * reserved host name (`localhost`, `all` ...) are left out: they would stand in for Ansible's own.
  */
-export function ansibleInventory(servers: Server[]): AnsibleInventory {
-  const groups = new Map<string, string[]>();
-  const hostvars: Record<string, Record<string, unknown>> = {};
-  const kinds = {
-    status: groupNames(
-      'status',
-      servers.map((s) => s.status),
-    ),
-    env: groupNames(
-      'env',
-      servers.flatMap((s) => (s.environment === null ? [] : [s.environment])),
-    ),
-    role: groupNames(
-      'role',
-      servers.flatMap((s) => (s.role === null ? [] : [s.role])),
-    ),
-    location: groupNames(
-      'location',
-      servers.flatMap((s) => (s.location === null ? [] : [s.location])),
-    ),
-    tag: groupNames(
-      'tag',
-      servers.flatMap((s) => s.tags),
-    ),
-  };
-  const named = (kind: keyof typeof kinds, value: string) => kinds[kind].get(value) ?? groupName(kind, value);
-  const join = (group: string, host: string) => {
-    const hosts = groups.get(group);
-    if (hosts === undefined) {
-      groups.set(group, [host]);
-    } else {
-      hosts.push(host);
-    }
-  };
-  for (const server of servers) {
-    hostvars[server.hostname] = {
-      ansible_host: server.ip,
-      server_id: server.id,
-      server_ip: server.ip,
-      server_status: server.status,
-      server_environment: server.environment,
-      server_role: server.role,
-      server_location: server.location,
-      server_os: server.os,
-      server_tags: server.tags,
-      server_notes: server.notes,
-    };
-    join(named('status', server.status), server.hostname);
-    for (const [kind, value] of [
-      ['env', server.environment],
-      ['role', server.role],
-      ['location', server.location],
-    ] as const) {
-      if (value !== null) {
-        join(named(kind, value), server.hostname);
+export function ansibleInventory(servers: Server[]): AnsibleFeed {
+  const leftOut = servers.filter((server) => isReservedHostname(server.hostname)).map((server) => server.hostname);
+  const hosts = leftOut.length === 0 ? servers : servers.filter((server) => !isReservedHostname(server.hostname));
+  const hostvars: Record<string, AnsibleHostVars> = {};
+  // The hosts of each value of each kind, in the order of the servers.
+  const members = byKind(() => new Map<string, string[]>());
+  for (const server of hosts) {
+    hostvars[server.hostname] = hostVars(server);
+    for (const kind of GROUP_KIND_NAMES) {
+      for (const value of GROUP_KINDS[kind](server)) {
+        const list = members[kind].get(value);
+        if (list === undefined) {
+          members[kind].set(value, [server.hostname]);
+        } else {
+          list.push(server.hostname);
+        }
       }
     }
-    for (const tag of server.tags) {
-      join(named('tag', tag), server.hostname);
+  }
+  const names = groupNames(byKind((kind) => members[kind].keys()));
+  const groups = new Map<string, string[]>();
+  for (const kind of GROUP_KIND_NAMES) {
+    for (const [value, name] of names[kind]) {
+      groups.set(name, members[kind].get(value) ?? []);
     }
   }
-  const names = [...groups.keys()].sort();
+  const sorted = [...groups].sort(([a], [b]) => (a < b ? -1 : 1));
   const inventory: AnsibleInventory = {
-    _meta: { hostvars: Object.fromEntries(Object.entries(hostvars)) },
-    all: { children: ['ungrouped', ...names] },
+    _meta: { hostvars },
+    all: { children: ['ungrouped', ...sorted.map(([name]) => name)] },
     ungrouped: { hosts: [] },
   };
-  for (const name of names) {
-    inventory[name] = { hosts: groups.get(name) };
+  for (const [name, hostnames] of sorted) {
+    inventory[name] = { hosts: hostnames };
   }
-  return inventory;
+  return { inventory, leftOut };
 }

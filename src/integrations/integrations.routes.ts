@@ -7,6 +7,7 @@ import { filterParameters, parseFilters } from '../servers/servers.query.js';
 import { ifNoneMatchHits } from '../shared/etag.js';
 import { errorResponses } from '../shared/schemas.js';
 import { ansibleInventory } from './ansible.js';
+import { AnsibleInventory } from './ansible.schemas.js';
 import { prometheusTargets } from './prometheus.js';
 
 export interface IntegrationsRoutesOptions {
@@ -52,18 +53,29 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
         summary: 'Ansible dynamic inventory (the --list format)',
         description:
           'Hosts by host name with ansible_host and server_* variables in _meta.hostvars; groups env_*, ' +
-          'role_*, location_*, status_* and tag_*. Takes the list filters. contrib/ansible/inventory.sh ' +
-          'wraps it for `ansible-inventory -i`.',
+          'role_*, location_*, status_* and tag_*. Every string variable is `{"__ansible_unsafe": "..."}`, ' +
+          'which Ansible loads as an unsafe string: never rendered as a template. Servers with a host name ' +
+          'reserved by Ansible (localhost, all ...) are left out. Takes the list filters. ' +
+          'contrib/ansible/inventory.sh wraps it for `ansible-inventory -i`.',
         querystring: FeedQuery,
         response: {
-          200: Type.Object({}, { additionalProperties: true, description: 'The inventory', headers: FEED_HEADERS }),
+          200: Type.Unsafe<AnsibleInventory>({ ...AnsibleInventory, headers: FEED_HEADERS }),
           304: NOT_MODIFIED,
           ...errorResponses(400, 401, 403, 429),
         },
       },
     },
-    async (request, reply) =>
-      sendFeed(request, reply, ansibleInventory(await service.listAll(parseFilters(request.query)))),
+    async (request, reply) => {
+      const { inventory, leftOut } = ansibleInventory(await service.listAll(parseFilters(request.query)));
+      if (leftOut.length > 0) {
+        // Stored before host names were checked against the reserved ones: rename them to bring them back.
+        request.log.warn(
+          { hostnames: leftOut },
+          'servers with a reserved host name are left out of the Ansible inventory',
+        );
+      }
+      return sendFeed(request, reply, inventory);
+    },
   );
 
   app.get(

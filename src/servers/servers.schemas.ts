@@ -74,14 +74,68 @@ export const HOSTNAME_PATTERN = `^(?=.{1,253}$)(?:${HOSTNAME_LABEL}\\.)*(?![0-9]
  */
 export const LABEL_PATTERN = '^(?=.{1,64}$)[\\p{L}\\p{N}](?:[^\\p{C},]*[^\\p{C}\\s,])?$';
 
+/**
+ * Host names a server may not take, because the inventory feeds them to Ansible as host names:
+ * - `all` and `ungrouped` are Ansible's built-in groups, and `all` is also the pattern of every host;
+ * - `localhost` is Ansible's implicit localhost (`C.LOCALHOST` in ansible-core; its other names,
+ *   127.0.0.1 and ::1, are not host names): an inventory host of that name replaces it, so that
+ *   `hosts: localhost` plays, `delegate_to: localhost` and `local_action` run against the server;
+ * - the others are names the controller resolves to itself, which playbooks use to mean the
+ *   controller (`delegate_to: localhost6`): an inventory host of that name would take its place.
+ *   `localhost.localdomain` (systemd's nss-myhostname and Red Hat's default /etc/hosts),
+ *   `localhost4`, `localhost6` and their `.localdomain4`/`.localdomain6` forms (Red Hat's default
+ *   /etc/hosts), `ip6-localhost` and `ip6-loopback` (Debian's default /etc/hosts).
+ * Names below `localhost.` and `localhost.localdomain.` resolve to loopback too (RFC 6761 6.3,
+ * nss-myhostname), hence the `*.` entries. Group names can never clash with host names: every
+ * group name holds an underscore, which RFC 1123 host names do not.
+ */
+export const RESERVED_HOSTNAMES = [
+  'all',
+  'ungrouped',
+  'localhost',
+  '*.localhost',
+  'localhost.localdomain',
+  '*.localhost.localdomain',
+  'localhost4',
+  'localhost4.localdomain4',
+  'localhost6',
+  'localhost6.localdomain6',
+  'ip6-localhost',
+  'ip6-loopback',
+] as const;
+
+/** `localhost` -> `[Ll][Oo]...`: JSON Schema patterns have no case-insensitive flag. */
+function caseless(name: string): string {
+  return name
+    .replace(/[a-z]/g, (c) => `[${c.toUpperCase()}${c}]`)
+    .replace(/\./g, '\\.')
+    .replace('*', '.+');
+}
+
+/** Matches every reserved host name, in any case. */
+export const RESERVED_HOSTNAME_PATTERN = `^(?:${RESERVED_HOSTNAMES.map(caseless).join('|')})$`;
+const RESERVED_HOSTNAME = new RegExp(RESERVED_HOSTNAME_PATTERN, 'u');
+
+/** Whether Ansible or the controller's resolver gives this host name a meaning of its own. */
+export function isReservedHostname(hostname: string): boolean {
+  return RESERVED_HOSTNAME.test(hostname);
+}
+
 const Hostname = Type.String({
   maxLength: 253,
   pattern: HOSTNAME_PATTERN,
-  description: 'An RFC 1123 host name, stored in lowercase; unique regardless of case',
+  // `type` inside `not`, or a number would fail `not` (a pattern ignores non-strings) as well as `type`.
+  not: { type: 'string', pattern: RESERVED_HOSTNAME_PATTERN },
+  description:
+    'An RFC 1123 host name, stored in lowercase; unique regardless of case. Names that Ansible or the ' +
+    `controller's resolver treat specially are refused: ${RESERVED_HOSTNAMES.join(', ')}`,
   examples: ['web-prod-01'],
-  errorMessage:
-    'must be an RFC 1123 host name of at most 253 characters: dot-separated labels of 1 to 63 letters, ' +
-    'digits and hyphens, neither starting nor ending with a hyphen, the last one not all digits',
+  errorMessage: {
+    not: `is reserved by Ansible or names the local machine (${RESERVED_HOSTNAMES.join(', ')}): choose another host name`,
+    _:
+      'must be an RFC 1123 host name of at most 253 characters: dot-separated labels of 1 to 63 letters, ' +
+      'digits and hyphens, neither starting nor ending with a hyphen, the last one not all digits',
+  },
 });
 
 const IpAddress = Type.String({

@@ -20,6 +20,7 @@ export interface JsonSchema {
   properties?: Record<string, JsonSchema>;
   required?: string[];
   additionalProperties?: boolean | JsonSchema;
+  not?: JsonSchema;
 }
 
 const FORMATS: Readonly<Record<string, fc.Arbitrary<string>>> = {
@@ -36,7 +37,17 @@ const FORMATS: Readonly<Record<string, fc.Arbitrary<string>>> = {
 /** fast-check builds strings from a pattern, but not from lookarounds or Unicode classes. */
 const BEYOND_FAST_CHECK = /\(\?[=!<]|\\p\{/;
 
+/** Strings the schema accepts, without those its `not` pattern refuses (reserved host names). */
 function stringArbitrary(schema: JsonSchema): fc.Arbitrary<string> {
+  const excluded = schema.not?.pattern;
+  if (excluded === undefined) {
+    return anyStringArbitrary(schema);
+  }
+  const refused = new RegExp(excluded, 'u');
+  return anyStringArbitrary(schema).filter((value) => !refused.test(value));
+}
+
+function anyStringArbitrary(schema: JsonSchema): fc.Arbitrary<string> {
   if (schema.pattern !== undefined) {
     const pattern = new RegExp(schema.pattern, 'u');
     if (BEYOND_FAST_CHECK.test(schema.pattern)) {

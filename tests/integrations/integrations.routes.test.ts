@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupName } from '../../src/integrations/ansible.js';
+import { insertServers } from '../../src/servers/servers.repository.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { serverRow } from '../helpers/servers.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -36,15 +38,15 @@ describe('GET /api/v1/integrations/ansible', () => {
     const inventory = res.json<Inventory>();
     expect(Object.keys(inventory._meta.hostvars)).toStrictEqual(['web-prod-01', 'db-prod-01', 'cache-01', 'old-01']);
     expect(inventory._meta.hostvars['cache-01']).toStrictEqual({
-      ansible_host: 'fd00::1',
+      ansible_host: { __ansible_unsafe: 'fd00::1' },
       server_id: 3,
-      server_ip: 'fd00::1',
-      server_status: 'up',
+      server_ip: { __ansible_unsafe: 'fd00::1' },
+      server_status: { __ansible_unsafe: 'up' },
       server_environment: null,
-      server_role: 'cache',
-      server_location: 'eu-west-1a',
+      server_role: { __ansible_unsafe: 'cache' },
+      server_location: { __ansible_unsafe: 'eu-west-1a' },
       server_os: null,
-      server_tags: ['redis', 'pci.dss'],
+      server_tags: [{ __ansible_unsafe: 'redis' }, { __ansible_unsafe: 'pci.dss' }],
       server_notes: null,
     });
     expect(inventory.all.children).toStrictEqual([
@@ -89,6 +91,36 @@ describe('GET /api/v1/integrations/ansible', () => {
     expect(webGroups.map((name) => inventory[name])).toEqual(
       expect.arrayContaining([{ hosts: ['a'] }, { hosts: ['b'] }]),
     );
+    await app.close();
+  });
+
+  it('leaves out a stored server with a reserved host name, and logs it once for the request', async () => {
+    const { app, db, logs } = await buildTestApp({ seed: false });
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/servers',
+      headers: AS_BOOTSTRAP,
+      payload: { hostname: 'cache-01', ip: '10.0.0.1', role: 'cache' },
+    });
+    // Written before the rule existed: the API refuses these names now, the store does not.
+    await insertServers(db, [
+      serverRow({ hostname: 'localhost', ip: '10.0.0.2', role: 'cache' }),
+      serverRow({ hostname: 'all', ip: '10.0.0.3', role: 'only-all' }),
+    ]);
+    const res = await app.inject({ method: 'GET', url: '/api/v1/integrations/ansible' });
+    expect(res.statusCode).toBe(200);
+    const inventory = res.json<Inventory>();
+    expect(Object.keys(inventory._meta.hostvars)).toStrictEqual(['cache-01']);
+    expect(inventory.all.children).toStrictEqual(['ungrouped', 'role_cache', 'status_up']);
+    expect(inventory.role_cache).toStrictEqual({ hosts: ['cache-01'] });
+    expect(inventory.status_up).toStrictEqual({ hosts: ['cache-01'] });
+    const warnings = logs.entries().filter((entry) => entry.level === 40);
+    expect(warnings).toMatchObject([
+      {
+        msg: 'servers with a reserved host name are left out of the Ansible inventory',
+        hostnames: ['localhost', 'all'],
+      },
+    ]);
     await app.close();
   });
 

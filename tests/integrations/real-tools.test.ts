@@ -1,16 +1,18 @@
-// The feeds read by the real clients: ansible-inventory (ansible-core) and Prometheus, both from
-// Debian's packages (.ci/run installs them). Every server has a loopback address, and the samples
+// The feeds read by the real clients: ansible-inventory, ansible and ansible-playbook (ansible-core)
+// and Prometheus, all from Debian's packages (.ci/run installs them). Every server has a loopback address, and the samples
 // are not seeded: Prometheus scrapes what it discovers, and nothing may leave this machine.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertServers } from '../../src/servers/servers.repository.js';
 import { createTokensService } from '../../src/tokens/tokens.service.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { serverRow } from '../helpers/servers.js';
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('../../contrib/ansible/inventory.sh', import.meta.url));
@@ -25,7 +27,8 @@ async function has(command: string): Promise<boolean> {
 }
 // Locally they may be missing (the README says how to install them); in CI they must be there.
 const required = process.env.CI === 'true';
-const ansible = required || (await has('ansible-inventory'));
+const ansible =
+  required || ((await has('ansible-inventory')) && (await has('ansible')) && (await has('ansible-playbook')));
 const prometheus = required || (await has('prometheus'));
 
 const SERVERS = [
@@ -34,15 +37,18 @@ const SERVERS = [
   { hostname: 'lab-01', ip: '127.0.0.13', location: 'lab 2', status: 'decommissioned' },
 ];
 
-async function startApp(env: Record<string, string> = {}): Promise<{ t: TestApp; url: string }> {
+async function startApp(
+  env: Record<string, string> = {},
+  servers: object[] = SERVERS,
+): Promise<{ t: TestApp; url: string }> {
   const t = await buildTestApp({ seed: false, env });
   const created = await t.app.inject({
     method: 'POST',
     url: '/api/v1/servers',
     headers: AS_BOOTSTRAP,
-    payload: SERVERS,
+    payload: servers,
   });
-  expect(created.statusCode).toBe(201);
+  expect(created.statusCode, created.body).toBe(201);
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const address = t.app.server.address();
   if (address === null || typeof address === 'string') {
@@ -51,36 +57,74 @@ async function startApp(env: Record<string, string> = {}): Promise<{ t: TestApp;
   return { t, url: `http://127.0.0.1:${address.port}` };
 }
 
+/**
+ * A directory for Ansible's runs and the environment that confines them to it: no configuration
+ * from the user's home, /etc/ansible or the working directory, temporary files inside it, plain
+ * one-line output (`host | SUCCESS => {json}`) to parse.
+ */
+function ansibleSandbox(prefix: string): { dir: string; env: Record<string, string> } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  mkdirSync(join(dir, 'home'));
+  writeFileSync(join(dir, 'ansible.cfg'), '');
+  return {
+    dir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: join(dir, 'home'),
+      ANSIBLE_CONFIG: join(dir, 'ansible.cfg'),
+      ANSIBLE_INVENTORY_ENABLED: 'script',
+      ANSIBLE_LOCAL_TEMP: join(dir, 'local-tmp'),
+      ANSIBLE_REMOTE_TEMP: join(dir, 'remote-tmp'),
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_LOAD_CALLBACK_PLUGINS: '1',
+      ANSIBLE_STDOUT_CALLBACK: 'oneline',
+      ANSIBLE_RETRY_FILES_ENABLED: '0',
+      ANSIBLE_PYTHON_INTERPRETER: 'auto_silent',
+      ANSIBLE_LOCALHOST_WARNING: '0',
+    },
+  };
+}
+
+/** Bounded, so that a hung run fails the test instead of the suite. */
+const RUN_TIMEOUT = 20_000;
+
 describe.runIf(ansible)('contrib/ansible/inventory.sh with ansible-inventory', () => {
   let t: TestApp;
   let url: string;
   let readToken: string;
+  let sandbox: ReturnType<typeof ansibleSandbox>;
   beforeAll(async () => {
     ({ t, url } = await startApp({ INVENTORY_AUTH_READS: 'true' }));
     readToken = (await createTokensService(t.db).create({ name: 'ansible', scope: 'read' })).secret;
+    sandbox = ansibleSandbox('inventory-ansible-');
   });
   afterAll(async () => {
     await t.app.close();
+    rmSync(sandbox.dir, { recursive: true, force: true });
   });
 
   const inventory = (args: string[], env: Record<string, string>) =>
     run('ansible-inventory', ['-i', SCRIPT, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), ANSIBLE_INVENTORY_ENABLED: 'script', ...env },
-      timeout: 60_000,
+      env: { ...sandbox.env, ...env },
+      cwd: sandbox.dir,
+      timeout: RUN_TIMEOUT,
     });
 
-  it('reads hosts, groups and variables from the API', async () => {
+  it('reads hosts, groups and variables from the API, every string as an unsafe one', async () => {
     const { stdout } = await inventory(['--list'], { INVENTORY_URL: url, INVENTORY_TOKEN: readToken });
     const parsed = JSON.parse(stdout) as {
       _meta: { hostvars: Record<string, Record<string, unknown>> };
       [group: string]: unknown;
     };
+    // ansible-inventory writes a value back as {"__ansible_unsafe": ...} only if it loaded it as unsafe.
     expect(parsed._meta.hostvars['web-01']).toMatchObject({
-      ansible_host: '127.0.0.11',
-      server_role: 'web',
-      server_tags: ['edge'],
+      ansible_host: { __ansible_unsafe: '127.0.0.11' },
+      server_id: 1,
+      server_role: { __ansible_unsafe: 'web' },
+      server_tags: [{ __ansible_unsafe: 'edge' }],
+      server_notes: null,
     });
-    expect(parsed._meta.hostvars['db-01']?.server_status).toBe('down');
+    expect(parsed._meta.hostvars['db-01']?.server_status).toStrictEqual({ __ansible_unsafe: 'down' });
     expect(parsed.env_production).toStrictEqual({ hosts: ['web-01', 'db-01'] });
     expect(parsed.location_lab_2).toStrictEqual({ hosts: ['lab-01'] });
     expect(parsed.tag_edge).toStrictEqual({ hosts: ['web-01'] });
@@ -104,6 +148,153 @@ describe.runIf(ansible)('contrib/ansible/inventory.sh with ansible-inventory', (
         ANSIBLE_INVENTORY_UNPARSED_FAILED: 'true',
       }),
     ).rejects.toThrow();
+  });
+});
+
+/**
+ * Inventory text that Ansible would run if it templated it: each template creates a marker file
+ * in the working directory (the base directory of the pipe lookup). Labels hold no commas (the
+ * label rule), hence `lookup(*'pipe:cmd'.split(':'))`; tags cannot hold braces at all.
+ */
+const TEMPLATES = {
+  server_notes: '{{ lookup("pipe", "touch m-notes") }}',
+  server_role: "r{{ lookup(*'pipe:touch m-role'.split(':')) }}",
+  server_environment: "e{{ lookup(*'pipe:touch m-env'.split(':')) }}",
+  server_location: "l{% if lookup(*'pipe:touch m-loc'.split(':')) %}{% endif %}",
+  // No marker: rendered, it would print the output of id instead of itself.
+  server_os: "o{{ lookup(*'pipe id'.split()) }}",
+};
+const MARKERS = ['m-notes', 'm-role', 'm-env', 'm-loc'];
+const JINJA_SERVERS = [
+  {
+    hostname: 'jinja-01',
+    ip: '127.0.0.21',
+    notes: TEMPLATES.server_notes,
+    role: TEMPLATES.server_role,
+    environment: TEMPLATES.server_environment,
+    location: TEMPLATES.server_location,
+    os: TEMPLATES.server_os,
+    tags: ['jinja', 'a.b-c_d'],
+  },
+  { hostname: 'plain-01', ip: '127.0.0.22', role: 'web' },
+];
+
+interface Outcome {
+  host: string;
+  status: string;
+  result: { msg?: unknown };
+}
+
+/** The results in Ansible's one-line output: `host | SUCCESS => {json}`. */
+function outcomes(stdout: string): Outcome[] {
+  return stdout.split('\n').flatMap((line) => {
+    const match = /^(\S+) \| ([A-Z!]+) => (\{.*\})$/.exec(line);
+    return match === null
+      ? []
+      : [
+          {
+            host: String(match[1]),
+            status: String(match[2]),
+            result: JSON.parse(String(match[3])) as Outcome['result'],
+          },
+        ];
+  });
+}
+
+describe.runIf(ansible)('inventory text with ansible and ansible-playbook', () => {
+  let t: TestApp;
+  let url: string;
+  let sandbox: ReturnType<typeof ansibleSandbox>;
+  beforeAll(async () => {
+    ({ t, url } = await startApp({}, JINJA_SERVERS));
+    // Stored before reserved host names were refused, as an old database may hold it.
+    await insertServers(t.db, [serverRow({ hostname: 'localhost', ip: '127.0.0.23', notes: 'a server' })]);
+    sandbox = ansibleSandbox('inventory-jinja-');
+  });
+  afterAll(async () => {
+    await t.app.close();
+    rmSync(sandbox.dir, { recursive: true, force: true });
+  });
+
+  const runAnsible = (command: 'ansible' | 'ansible-playbook', args: string[]) =>
+    run(command, ['-i', SCRIPT, '-c', 'local', ...args], {
+      env: { ...sandbox.env, INVENTORY_URL: url },
+      cwd: sandbox.dir,
+      timeout: RUN_TIMEOUT,
+    });
+  const debug = async (host: string, msg: string) => {
+    const { stdout } = await runAnsible('ansible', [host, '-m', 'debug', '-a', JSON.stringify({ msg })]);
+    return outcomes(stdout);
+  };
+  const markersFound = () => readdirSync(sandbox.dir).filter((name) => MARKERS.includes(name));
+
+  it('runs a template given on the command line, so that a missing marker means a template did not run', async () => {
+    expect(await debug('jinja-01', '{{ lookup("pipe", "touch m-control") }}')).toMatchObject([
+      { host: 'jinja-01', status: 'SUCCESS' },
+    ]);
+    expect(existsSync(join(sandbox.dir, 'm-control'))).toBe(true);
+  });
+
+  it.each(Object.entries(TEMPLATES))('prints %s as written, without running it', async (variable, text) => {
+    expect(await debug('jinja-01', `{{ ${variable} }}`)).toStrictEqual([
+      { host: 'jinja-01', status: 'SUCCESS', result: { changed: false, msg: text } },
+    ]);
+    expect(markersFound()).toStrictEqual([]);
+  });
+
+  it('prints tags as written, and filters work on the unsafe values without rendering their results', async () => {
+    expect(await debug('jinja-01', '{{ server_tags }}')).toMatchObject([{ result: { msg: ['jinja', 'a.b-c_d'] } }]);
+    expect(
+      await debug('jinja-01', "{{ server_role | upper }} {{ server_tags | join('+') }} {{ server_notes | length }}"),
+    ).toMatchObject([
+      {
+        status: 'SUCCESS',
+        result: {
+          msg: `${TEMPLATES.server_role.toUpperCase()} jinja+a.b-c_d ${TEMPLATES.server_notes.length}`,
+        },
+      },
+    ]);
+    expect(markersFound()).toStrictEqual([]);
+  });
+
+  it('reaches the implicit localhost with hosts: localhost and every inventory host with hosts: all', async () => {
+    const playbook = join(sandbox.dir, 'playbook.yml');
+    writeFileSync(
+      playbook,
+      [
+        '- hosts: localhost',
+        '  gather_facts: false',
+        '  tasks:',
+        '    - debug:',
+        `        msg: "controller {{ inventory_hostname }} {{ inventory_hostname in groups['all'] }}"`,
+        '- hosts: all',
+        '  gather_facts: false',
+        '  tasks:',
+        // A value derived from an unsafe one stays unsafe, even kept as a fact and read again.
+        '    - set_fact:',
+        '        derived: "{{ server_role | trim }}"',
+        '    - debug:',
+        '        msg: "{{ [inventory_hostname, ansible_host, server_notes, derived] }}"',
+        '',
+      ].join('\n'),
+    );
+    const { stdout } = await runAnsible('ansible-playbook', [playbook]);
+    const [controller, ...fleet] = outcomes(stdout).filter(({ result }) => 'msg' in result);
+    expect(controller).toStrictEqual({
+      host: 'localhost',
+      status: 'SUCCESS',
+      result: { changed: false, msg: 'controller localhost False' },
+    });
+    // Hosts of one task answer in any order (forks).
+    expect(fleet.sort((a, b) => a.host.localeCompare(b.host))).toStrictEqual([
+      {
+        host: 'jinja-01',
+        status: 'SUCCESS',
+        result: { changed: false, msg: ['jinja-01', '127.0.0.21', TEMPLATES.server_notes, TEMPLATES.server_role] },
+      },
+      { host: 'plain-01', status: 'SUCCESS', result: { changed: false, msg: ['plain-01', '127.0.0.22', null, 'web'] } },
+    ]);
+    expect(markersFound()).toStrictEqual([]);
   });
 });
 
