@@ -28,17 +28,31 @@ const FORMAT_MESSAGES: Readonly<Record<string, string>> = {
   'date-time': 'must be an RFC 3339 date-time such as 2026-01-31T00:00:00Z',
 };
 
-/** A message that says what is expected, from the schema's errorMessage or from the keyword. */
-function messageOf(error: ErrorObject, part: Part): string {
+/**
+ * The schema's own message for an error: `errorMessage` as a string covers every keyword; as an
+ * object it has messages by keyword, and `_` for every other keyword (as ajv-errors read it).
+ * Returns the message and the group of errors it stands for, one detail each.
+ */
+function customMessage(error: ErrorObject): { message: string; group: string } | undefined {
   const custom: unknown = error.parentSchema?.errorMessage;
   if (typeof custom === 'string') {
-    return custom;
+    return { message: custom, group: '' };
   }
-  if (typeof custom === 'object' && custom !== null) {
-    const byKeyword = (custom as Record<string, unknown>)[error.keyword];
-    if (typeof byKeyword === 'string') {
-      return byKeyword;
-    }
+  if (typeof custom !== 'object' || custom === null) {
+    return undefined;
+  }
+  const messages = custom as Record<string, unknown>;
+  const own = messages[error.keyword];
+  if (typeof own === 'string') {
+    return { message: own, group: error.keyword };
+  }
+  return typeof messages._ === 'string' ? { message: messages._, group: '_' } : undefined;
+}
+
+/** A message that says what is expected, from the schema's errorMessage or from the keyword. */
+function messageOf(error: ErrorObject, part: Part, custom = customMessage(error)): string {
+  if (custom !== undefined) {
+    return custom.message;
   }
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
@@ -79,9 +93,10 @@ export function detailsOf(errors: readonly ErrorObject[], part: Part): { details
         : error.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string'
           ? params.additionalProperty
           : undefined;
-    const oneMessage = typeof error.parentSchema?.errorMessage === 'string';
+    const custom = customMessage(error);
+    const group = custom?.group ?? error.keyword;
     const schemaNode = error.schemaPath.slice(0, error.schemaPath.lastIndexOf('/'));
-    const key = `${error.instancePath}\u0001${property ?? ''}\u0001${schemaNode}\u0001${oneMessage ? '' : error.keyword}`;
+    const key = `${error.instancePath}\u0001${property ?? ''}\u0001${schemaNode}\u0001${group}`;
     if (seen.has(key)) {
       continue;
     }
@@ -91,7 +106,7 @@ export function detailsOf(errors: readonly ErrorObject[], part: Part): { details
       if (property !== undefined) {
         segments.push(property);
       }
-      details.push({ field: fieldPath(segments) || part, message: messageOf(error, part) });
+      details.push({ field: fieldPath(segments) || part, message: messageOf(error, part, custom) });
     }
   }
   return { details, total: seen.size };
