@@ -12,7 +12,8 @@ import type { Database } from '../db/types.js';
 import { type ErrorDetail, appError } from '../errors.js';
 import { canonicalIp } from './ip-address.js';
 import { cidrKeyRange } from './ip-key.js';
-import { HOSTNAME_PATTERN, LABEL_PATTERN, SERVER_STATUSES } from './servers.schemas.js';
+import { checkLabel } from './labels.js';
+import { HOSTNAME_PATTERN, SERVER_STATUSES } from './servers.schemas.js';
 
 // The list's query language: filters, sort and paging, parsed from the query string once,
 // checked strictly (a typo is a 400, never the whole inventory), and turned into SQL.
@@ -110,7 +111,6 @@ type RawQuery = Partial<Record<keyof typeof filterParameters, string | string[]>
   cursor?: string;
 };
 
-const LABEL = new RegExp(LABEL_PATTERN, 'u');
 const HOSTNAME = new RegExp(HOSTNAME_PATTERN, 'u');
 const TAG = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -126,7 +126,8 @@ function collectFilters(query: RawQuery, details: ErrorDetail[]): Filters {
   const filters: Filters = {};
   const each = (
     name: keyof typeof filterParameters,
-    check: (value: string) => string | null,
+    // The value to filter by; null for `message`, or a problem of its own.
+    check: (value: string) => string | null | { problem: string },
     message: string,
   ): string[] | undefined => {
     const raw = query[name];
@@ -137,8 +138,9 @@ function collectFilters(query: RawQuery, details: ErrorDetail[]): Filters {
     const out: string[] = [];
     for (const value of values) {
       const checked = value === '' ? null : check(value);
-      if (checked === null) {
-        details.push({ field: name, message: `${message} (got ${JSON.stringify(value)})` });
+      if (checked === null || typeof checked === 'object') {
+        const problem = checked?.problem ?? message;
+        details.push({ field: name, message: `${problem} (got ${JSON.stringify(value)})` });
       } else {
         out.push(checked);
       }
@@ -155,7 +157,15 @@ function collectFilters(query: RawQuery, details: ErrorDetail[]): Filters {
     filters.status = status;
   }
   for (const name of ['environment', 'role', 'location', 'os'] as const) {
-    const values = each(name, (v) => (LABEL.test(v) ? v : null), 'must be 1 to 64 printable characters');
+    // Normalised as the stored labels are, so that any form of the same text finds them.
+    const values = each(
+      name,
+      (v) => {
+        const checked = checkLabel(v);
+        return checked.ok ? checked.value : { problem: checked.problem };
+      },
+      'must be 1 to 64 printable characters',
+    );
     if (values !== undefined) {
       filters[name] = values;
     }

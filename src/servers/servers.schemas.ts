@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { Nullable } from '../shared/schemas.js';
+import { MAX_LABEL_LENGTH, MAX_RAW_LABEL_LENGTH } from './labels.js';
 
 export const SERVER_STATUSES = ['up', 'down', 'maintenance', 'decommissioned'] as const;
 
@@ -70,9 +71,10 @@ export const HOSTNAME_PATTERN = `^(?=.{1,253}$)(?:${HOSTNAME_LABEL}\\.)*(?![0-9]
 
 /**
  * A label (environment, role, location, os): starts with a letter or a digit, ends without a space,
- * holds no comma (the list's filters separate values with commas) and no control character.
+ * holds no comma (the list's filters separate values with commas) and no control character. Its length
+ * and the rest of its rules apply to its NFC form, in ./labels.ts.
  */
-export const LABEL_PATTERN = '^(?=.{1,64}$)[\\p{L}\\p{N}](?:[^\\p{C},]*[^\\p{C}\\s,])?$';
+export const LABEL_PATTERN = '^[\\p{L}\\p{N}](?:[^\\p{C},]*[^\\p{C}\\s,])?$';
 
 /**
  * Host names a server may not take, because the inventory feeds them to Ansible as host names:
@@ -151,8 +153,11 @@ const IpAddress = Type.String({
 const Label = Nullable(
   Type.String({
     minLength: 1,
-    maxLength: 64,
+    maxLength: MAX_RAW_LABEL_LENGTH,
     pattern: LABEL_PATTERN,
+    description:
+      `Stored in NFC, at most ${MAX_LABEL_LENGTH} characters in that form; no invisible character, no white space ` +
+      'but single spaces between words, letters of one script (UTS #39 Highly Restrictive)',
     errorMessage:
       'must be 1 to 64 printable characters, starting with a letter or a digit, without commas or a trailing space, or null',
   }),

@@ -18,7 +18,14 @@ import {
   type ServerPatch,
   type Summary,
 } from './servers.schemas.js';
-import { type ServerValues, diff, valuesFromInput, valuesOf, valuesWithPatch } from './servers.values.js';
+import {
+  type ServerValues,
+  diff,
+  valuesFromInput,
+  valuesFromPatch,
+  valuesOf,
+  valuesWithPatch,
+} from './servers.values.js';
 
 /** The key under which the summary counts servers without a value. */
 export const NONE_KEY = '(none)';
@@ -107,6 +114,19 @@ async function assertNoConflicts(db: Kysely<Database>, candidates: Candidate[]):
   if (details.length > 0) {
     throw appError('SERVER_CONFLICT', details);
   }
+}
+
+/**
+ * What `build` makes of a request's values, or one 400 naming every problem it found. Called before
+ * the transaction: a bad value is a 400 whatever the store holds, as the schema's own checks are.
+ */
+function validated<T>(build: (details: ErrorDetail[]) => T): T {
+  const details: ErrorDetail[] = [];
+  const values = build(details);
+  if (details.length > 0) {
+    throw appError('VALIDATION_FAILED', details);
+  }
+  return values;
 }
 
 /** Turns a unique-index violation that slipped past the check (a concurrent writer) into a 409. */
@@ -226,11 +246,13 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
       }
     },
 
-    createServers(inputs, { actor, batch }) {
-      const candidates = inputs.map((input, index) => {
-        const prefix = batch ? `[${index}].` : '';
-        return { values: valuesFromInput(input, `${prefix}ip`), prefix };
-      });
+    async createServers(inputs, { actor, batch }) {
+      const candidates = validated((details) =>
+        inputs.map((input, index) => {
+          const prefix = batch ? `[${index}].` : '';
+          return { values: valuesFromInput(input, details, prefix), prefix };
+        }),
+      );
       return conflictsAs409(() =>
         writeTransaction(db, async (trx) => {
           await assertNoConflicts(trx, candidates);
@@ -257,22 +279,23 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
       );
     },
 
-    replaceServer(id, input, { actor, ifMatch }) {
+    async replaceServer(id, input, { actor, ifMatch }) {
+      const next = validated((details) => valuesFromInput(input, details));
       return conflictsAs409(() =>
         writeTransaction(db, async (trx) => {
           const row = await current(trx, id, ifMatch);
-          const next = valuesFromInput(input);
           await assertNoConflicts(trx, [{ values: next, prefix: '', id }]);
           return update(trx, row, next, actor);
         }),
       );
     },
 
-    patchServer(id, patch, { actor, ifMatch }) {
+    async patchServer(id, patch, { actor, ifMatch }) {
+      const values = validated((details) => valuesFromPatch(patch, details));
       return conflictsAs409(() =>
         writeTransaction(db, async (trx) => {
           const row = await current(trx, id, ifMatch);
-          const next = valuesWithPatch(valuesOf(toServer(row)), patch);
+          const next = valuesWithPatch(valuesOf(toServer(row)), values);
           await assertNoConflicts(trx, [{ values: next, prefix: '', id }]);
           return update(trx, row, next, actor);
         }),

@@ -1,5 +1,6 @@
-import { appError } from '../errors.js';
+import type { ErrorDetail } from '../errors.js';
 import { canonicalIp } from './ip-address.js';
+import { checkLabel } from './labels.js';
 import type { Change } from '../changes/changes.schemas.js';
 import type { Server, ServerInput, ServerPatch } from './servers.schemas.js';
 
@@ -16,54 +17,83 @@ export const TRACKED_FIELDS = [
   'notes',
 ] as const;
 export type TrackedField = (typeof TRACKED_FIELDS)[number];
+/** The fields that hold a label: checked and normalised by ./labels.ts. */
+export const LABEL_FIELDS = ['environment', 'role', 'location', 'os'] as const;
 export type ServerValues = Pick<Server, TrackedField>;
 
-function ip(value: string, field: string): string {
+function ip(value: string, field: string, details: ErrorDetail[]): string {
   const canonical = canonicalIp(value);
   if (canonical === null) {
     // The schema's format check lets nothing else through; this guards the service's own callers.
-    throw appError('VALIDATION_FAILED', [{ field, message: 'must be an IPv4 or IPv6 address' }]);
+    details.push({ field, message: 'must be an IPv4 or IPv6 address' });
+    return value;
   }
   return canonical;
 }
 
-/** A full server from POST's or PUT's body: omitted fields take their defaults. */
-export function valuesFromInput(input: ServerInput, field = 'ip'): ServerValues {
+function label(value: string | null, field: string, details: ErrorDetail[]): string | null {
+  if (value === null) {
+    return null;
+  }
+  const checked = checkLabel(value);
+  if (!checked.ok) {
+    details.push({ field, message: checked.problem });
+    return value;
+  }
+  return checked.value;
+}
+
+/**
+ * A full server from POST's or PUT's body, in the form it is stored in: omitted fields take their
+ * defaults. Every problem is added to `details`, named `${prefix}${field}` (`[3].ip` in a batch).
+ */
+export function valuesFromInput(input: ServerInput, details: ErrorDetail[], prefix = ''): ServerValues {
   return {
     hostname: input.hostname.toLowerCase(),
-    ip: ip(input.ip, field),
+    ip: ip(input.ip, `${prefix}ip`, details),
     status: input.status ?? 'up',
-    environment: input.environment ?? null,
-    role: input.role ?? null,
-    location: input.location ?? null,
-    os: input.os ?? null,
+    environment: label(input.environment ?? null, `${prefix}environment`, details),
+    role: label(input.role ?? null, `${prefix}role`, details),
+    location: label(input.location ?? null, `${prefix}location`, details),
+    os: label(input.os ?? null, `${prefix}os`, details),
     tags: input.tags ?? [],
     notes: input.notes ?? null,
   };
 }
 
-/** A server with a JSON Merge Patch (RFC 7396) applied: absent fields stay, null clears. */
-export function valuesWithPatch(current: ServerValues, patch: ServerPatch): ServerValues {
-  const next = { ...current };
+/**
+ * The values a JSON Merge Patch (RFC 7396) sets, in the form they are stored in: absent fields are
+ * absent, null clears. Every problem is added to `details`.
+ */
+export function valuesFromPatch(patch: ServerPatch, details: ErrorDetail[]): Partial<ServerValues> {
+  const values: Partial<ServerValues> = {};
   if (patch.hostname !== undefined) {
-    next.hostname = patch.hostname.toLowerCase();
+    values.hostname = patch.hostname.toLowerCase();
   }
   if (patch.ip !== undefined) {
-    next.ip = ip(patch.ip, 'ip');
+    values.ip = ip(patch.ip, 'ip', details);
   }
   if (patch.status !== undefined) {
-    next.status = patch.status;
+    values.status = patch.status;
   }
-  for (const field of ['environment', 'role', 'location', 'os', 'notes'] as const) {
+  for (const field of LABEL_FIELDS) {
     const value = patch[field];
     if (value !== undefined) {
-      next[field] = value;
+      values[field] = label(value, field, details);
     }
   }
-  if (patch.tags !== undefined) {
-    next.tags = patch.tags ?? [];
+  if (patch.notes !== undefined) {
+    values.notes = patch.notes;
   }
-  return next;
+  if (patch.tags !== undefined) {
+    values.tags = patch.tags ?? [];
+  }
+  return values;
+}
+
+/** A server with the values of a patch (valuesFromPatch) over its own. */
+export function valuesWithPatch(current: ServerValues, patch: Partial<ServerValues>): ServerValues {
+  return { ...current, ...patch };
 }
 
 export function valuesOf(server: Server): ServerValues {
