@@ -10,10 +10,16 @@ import { appError } from '../errors.js';
 
 /** The largest request body accepted (413 PAYLOAD_TOO_LARGE above). */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-/** A client must send its request line and headers within this time, or its connection is closed. */
+/** A client must send its request line and headers within this time (408 and closed otherwise). */
 export const HEADERS_TIMEOUT_MS = 10_000;
 /** A client must send its whole request, body included, within this time (408 and closed otherwise). */
 export const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * How often Node looks for requests past those two timeouts: a request is cut at most this late.
+ * Node's default, 30 s, cut a slowloris's headers after 10 to 40 s and a body sent at 1 byte/s after
+ * 57.6 s. Each check walks only the connections with a request in progress, not the idle ones.
+ */
+export const CONNECTIONS_CHECK_INTERVAL_MS = 1000;
 /** A connection on which nothing moves for this long is closed. */
 export const CONNECTION_TIMEOUT_MS = 120_000;
 /** An idle keep-alive connection is closed after this time: longer than the usual load balancer's 60 s. */
@@ -26,16 +32,31 @@ export const OVERLOAD_RETRY_AFTER_S = 10;
  */
 export const PRESSURE_WARM_UP_MS = 3000;
 
-/** Fastify's own limits and timeouts; `buildApp` spreads them into its options. */
-export const protectionOptions = {
-  bodyLimit: BODY_LIMIT_BYTES,
-  connectionTimeout: CONNECTION_TIMEOUT_MS,
-  keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-  requestTimeout: REQUEST_TIMEOUT_MS,
-  http: { headersTimeout: HEADERS_TIMEOUT_MS },
-  // Fastify's own 503 while closing has another body; graceful-close.ts answers the JSON error.
-  return503OnClosing: false,
-} as const;
+export interface RequestTimeouts {
+  /** For the request line and headers, from the request's first byte (or the connection's opening). */
+  headersMs: number;
+  /** For the whole request, body included, from the same moment. */
+  requestMs: number;
+}
+
+/**
+ * Fastify's own limits and timeouts, and Node's through `http`; `buildApp` spreads them into its
+ * options. The timeouts are the production ones unless a caller (a test) shortens them.
+ */
+export function protectionOptions(timeouts: Partial<RequestTimeouts> = {}) {
+  return {
+    bodyLimit: BODY_LIMIT_BYTES,
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeout: timeouts.requestMs ?? REQUEST_TIMEOUT_MS,
+    http: {
+      headersTimeout: timeouts.headersMs ?? HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+    },
+    // Fastify's own 503 while closing has another body; graceful-close.ts answers the JSON error.
+    return503OnClosing: false,
+  } as const;
+}
 
 /** Routes that an overloaded server still answers: liveness (a restart would not help) and metrics. */
 export const PRESSURE_EXEMPT: ReadonlySet<string> = new Set(['/api/v1/health', '/metrics']);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CONNECTIONS_CHECK_INTERVAL_MS,
   CONNECTION_TIMEOUT_MS,
   HEADERS_TIMEOUT_MS,
   KEEP_ALIVE_TIMEOUT_MS,
@@ -187,6 +188,11 @@ describe('connection limits', () => {
     const { app } = await buildTestApp();
     expect(app.server.headersTimeout).toBe(HEADERS_TIMEOUT_MS);
     expect(app.server.requestTimeout).toBe(REQUEST_TIMEOUT_MS);
+    // Node's default, 30 s, let a request run up to 30 s past its timeout.
+    expect(CONNECTIONS_CHECK_INTERVAL_MS).toBeLessThanOrEqual(1000);
+    expect((app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval).toBe(
+      CONNECTIONS_CHECK_INTERVAL_MS,
+    );
     expect(app.server.timeout).toBe(CONNECTION_TIMEOUT_MS);
     expect(app.server.keepAliveTimeout).toBe(KEEP_ALIVE_TIMEOUT_MS);
     expect(HEADERS_TIMEOUT_MS).toBeLessThanOrEqual(REQUEST_TIMEOUT_MS);
