@@ -31,6 +31,8 @@ export const OVERLOAD_RETRY_AFTER_S = 10;
  * the start itself (loading modules, compiling schemas), not traffic, so they turn nobody away.
  */
 export const PRESSURE_WARM_UP_MS = 3000;
+/** Connections refused over MAX_CONNECTIONS are logged at most once in this time, however many they are. */
+export const DROPPED_CONNECTIONS_LOG_INTERVAL_MS = 60_000;
 
 export interface RequestTimeouts {
   /** For the request line and headers, from the request's first byte (or the connection's opening). */
@@ -103,16 +105,39 @@ function routeOf(request: FastifyRequest): string | undefined {
 }
 
 export interface ProtectionOptions {
-  config: Pick<Config, 'corsOrigins' | 'rateLimitPerMinute' | 'maxEventLoopDelayMs'>;
+  config: Pick<Config, 'corsOrigins' | 'rateLimitPerMinute' | 'maxEventLoopDelayMs' | 'maxConnections'>;
 }
 
 /**
- * Protective defaults: security headers fit for a JSON API, CORS only for the configured origins, an
- * optional rate limit per client address, and 503 with Retry-After while the event loop is saturated.
- * Register it before the routes: the rate limit applies to the routes registered after it.
+ * Caps the open connections: Node closes a connection over the cap as soon as it is accepted, before
+ * it is read. A warning says so, at most once a DROPPED_CONNECTIONS_LOG_INTERVAL_MS, with the number
+ * refused since the previous one: a flood of connections must not become a flood of log lines.
+ */
+function capConnections(app: FastifyInstance, maxConnections: number): void {
+  app.server.maxConnections = maxConnections;
+  let dropped = 0;
+  let loggedAt = Number.NEGATIVE_INFINITY;
+  app.server.on('drop', () => {
+    dropped += 1;
+    const now = Date.now();
+    if (now - loggedAt >= DROPPED_CONNECTIONS_LOG_INTERVAL_MS) {
+      app.log.warn({ dropped, maxConnections }, 'refused connections over MAX_CONNECTIONS');
+      dropped = 0;
+      loggedAt = now;
+    }
+  });
+}
+
+/**
+ * Protective defaults: a cap on open connections, security headers fit for a JSON API, CORS only for
+ * the configured origins, an optional rate limit per client address, and 503 with Retry-After while
+ * the event loop is saturated. Register it before the routes: the rate limit applies to the routes
+ * registered after it.
  */
 export const protection = fp<ProtectionOptions>(
   async (app: FastifyInstance, { config }) => {
+    capConnections(app, config.maxConnections);
+
     const headers = securityHeaders(HELMET_OPTIONS);
     // On every answer, errors and 404s included; a route may replace one (the docs' own CSP).
     app.addHook('onRequest', (_request, reply, done) => {

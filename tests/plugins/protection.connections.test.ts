@@ -107,3 +107,64 @@ describe('the header and request timeouts', () => {
     expect((await responses(connection, 2)).map((r) => r.status)).toStrictEqual([200, 200]);
   });
 });
+
+describe('MAX_CONNECTIONS', () => {
+  let t: TestApp;
+  let port: number;
+  beforeAll(async () => {
+    t = await buildTestApp({ env: { MAX_CONNECTIONS: '2' } });
+    port = await listenOnLoopback(t.app);
+  });
+  afterAll(async () => {
+    await t.app.close();
+  });
+
+  async function serverConnections(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      t.app.server.getConnections((error, count) => {
+        if (error === null) {
+          resolve(count);
+        } else {
+          reject(error);
+        }
+      });
+    });
+  }
+
+  it('closes a connection over the cap unanswered, keeps serving those under it, and logs it once', async () => {
+    const first = await connect(port);
+    const second = await connect(port);
+    for (const connection of [first, second]) {
+      connection.socket.write(HEALTH_REQUEST);
+      expect((await responses(connection, 1)).map((r) => r.status)).toStrictEqual([200]);
+    }
+
+    const over = await connect(port);
+    over.socket.write(HEALTH_REQUEST);
+    expect(await within(2000, over.closed, 'the connection over the cap')).toBeLessThan(2000);
+    expect(over.received()).toBe('');
+    const another = await connect(port);
+    await within(2000, another.closed, 'a second connection over the cap');
+
+    first.socket.write(HEALTH_REQUEST);
+    expect((await responses(first, 2)).map((r) => r.status)).toStrictEqual([200, 200]);
+
+    // Once a connection goes, a new one is served.
+    second.socket.destroy();
+    await within(
+      2000,
+      (async () => {
+        while ((await serverConnections()) >= 2) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      })(),
+      'the server seeing a connection go',
+    );
+    const next = await connect(port);
+    next.socket.write(HEALTH_REQUEST);
+    expect((await responses(next, 1)).map((r) => r.status)).toStrictEqual([200]);
+
+    const warnings = t.logs.entries().filter((entry) => entry.msg === 'refused connections over MAX_CONNECTIONS');
+    expect(warnings).toMatchObject([{ level: 40, dropped: 1, maxConnections: 2 }]);
+  });
+});
