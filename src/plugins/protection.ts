@@ -65,6 +65,18 @@ export const PRESSURE_EXEMPT: ReadonlySet<string> = new Set(['/api/v1/health', '
 /** Routes that probes and scrapers call on a schedule: never rate limited. */
 export const RATE_LIMIT_EXEMPT: ReadonlySet<string> = new Set(['/api/v1/health', '/api/v1/health/ready', '/metrics']);
 
+/** The request headers a page on an origin of CORS_ORIGINS may send. */
+export const CORS_ALLOWED_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'If-Match',
+  'If-None-Match',
+  'Idempotency-Key',
+  'X-Request-Id',
+] as const;
+/** The response headers such a page may read, besides the few every browser exposes. */
+export const CORS_EXPOSED_HEADERS = ['ETag', 'Link', 'Location', 'Retry-After', 'X-Request-Id'] as const;
+
 /** helmet's options for a JSON API: nothing may load, frame or be framed. The documentation pages set their own policy. */
 const HELMET_OPTIONS: HelmetOptions = {
   contentSecurityPolicy: {
@@ -149,8 +161,11 @@ export const protection = fp<ProtectionOptions>(
       await app.register(cors, {
         origin: [...config.corsOrigins],
         methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-        allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
-        exposedHeaders: ['X-Request-Id', 'Retry-After'],
+        // What a browser client needs to write safely: conditional requests and retries without duplicates.
+        allowedHeaders: [...CORS_ALLOWED_HEADERS],
+        // Without these, a script on an allowed origin could not read a new server's Location, the ETag
+        // to send back in If-Match, the next page's Link or how long to wait before retrying.
+        exposedHeaders: [...CORS_EXPOSED_HEADERS],
         maxAge: 600,
       });
     }
