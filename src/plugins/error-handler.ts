@@ -100,8 +100,9 @@ function handleError(this: FastifyInstance, error: MaybeAppError, request: Fasti
 function handleNotFound(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
   const path = request.url.split('?', 1)[0] ?? '/';
   // findRoute answers null when nothing matches, although its declared type does not say so.
-  const allowed = METHODS.filter((method) => (this.findRoute({ method, url: path }) as unknown) !== null);
-  if (allowed.length > 0) {
+  const allowed: string[] = METHODS.filter((method) => (this.findRoute({ method, url: path }) as unknown) !== null);
+  // A route of this very method that found nothing to serve (a missing file under /docs) is a 404.
+  if (allowed.length > 0 && !allowed.includes(request.method)) {
     return reply.code(405).header('allow', allowed.join(', ')).send(errorBody('METHOD_NOT_ALLOWED'));
   }
   return reply.code(404).send(errorBody('ROUTE_NOT_FOUND'));
