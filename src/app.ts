@@ -14,7 +14,7 @@ import { clientErrorHandler, errorHandler, frameworkErrors } from './plugins/err
 import { gracefulClose } from './plugins/graceful-close.js';
 import { createMetrics, metricsPlugin, observeQueries } from './plugins/metrics.js';
 import { openapi } from './plugins/openapi.js';
-import { protection, protectionOptions } from './plugins/protection.js';
+import { type RequestTimeouts, protection, protectionOptions } from './plugins/protection.js';
 import { requestLogging, requestLoggingOptions } from './plugins/request-logging.js';
 import { validation } from './plugins/validation.js';
 import { reportsRoutes } from './reports/reports.routes.js';
@@ -28,14 +28,16 @@ export interface AppOptions {
   db: Kysely<Database>;
   /** The process's logger (see createLogger). */
   logger: FastifyBaseLogger;
+  /** Shorter header and request timeouts than production's, for tests that wait for them. */
+  timeouts?: Partial<RequestTimeouts>;
 }
 
 /** Assembles the API. It does not listen: `main.ts` does, tests use `app.inject()`. */
-export async function buildApp({ config, db, logger }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, timeouts }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     ...requestLoggingOptions,
-    ...protectionOptions,
+    ...protectionOptions(timeouts),
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler,
     frameworkErrors,

@@ -14,6 +14,7 @@ export const errorRegistry = {
   SERVER_NOT_FOUND: { status: 404, message: 'Server not found' },
   ROUTE_NOT_FOUND: { status: 404, message: 'Route not found' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time; send it again without pauses' },
   SERVER_CONFLICT: { status: 409, message: 'Conflicts with an existing server' },
   PRECONDITION_FAILED: { status: 412, message: 'The server has changed since the ETag given in If-Match' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body is too large' },

@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 0,
       readinessTimeoutMs: 1000,
       maxEventLoopDelayMs: 1000,
+      maxConnections: 4096,
     });
   });
 
@@ -50,6 +51,7 @@ describe('loadConfig', () => {
         RATE_LIMIT_PER_MINUTE: '600',
         READINESS_TIMEOUT_MS: '250',
         MAX_EVENT_LOOP_DELAY_MS: '0',
+        MAX_CONNECTIONS: '100',
         UNRELATED: 'ignored',
       }),
     ).toStrictEqual({
@@ -66,6 +68,7 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 600,
       readinessTimeoutMs: 250,
       maxEventLoopDelayMs: 0,
+      maxConnections: 100,
     });
   });
 
@@ -164,6 +167,10 @@ describe('loadConfig', () => {
     ['READINESS_TIMEOUT_MS', '60001'],
     ['MAX_EVENT_LOOP_DELAY_MS', 'off'],
     ['MAX_EVENT_LOOP_DELAY_MS', '60001'],
+    ['MAX_CONNECTIONS', '0'],
+    ['MAX_CONNECTIONS', '1000001'],
+    ['MAX_CONNECTIONS', 'many'],
+    ['MAX_CONNECTIONS', ''],
   ])('refuses %s=%j with a message naming the variable', (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);

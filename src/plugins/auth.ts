@@ -8,7 +8,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /**
      * What a route needs: 'write' always asks for a write token; 'read' asks for any token when
-     * INVENTORY_AUTH_READS is true and for none otherwise. Routes without it are open (health).
+     * INVENTORY_AUTH_READS is true and for none otherwise. Routes without it are open: the health
+     * checks, the OpenAPI document and /docs (see the README's Tokens).
      */
     scope?: TokenScope;
   }

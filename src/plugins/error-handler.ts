@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -99,8 +100,9 @@ function handleError(this: FastifyInstance, error: MaybeAppError, request: Fasti
 function handleNotFound(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
   const path = request.url.split('?', 1)[0] ?? '/';
   // findRoute answers null when nothing matches, although its declared type does not say so.
-  const allowed = METHODS.filter((method) => (this.findRoute({ method, url: path }) as unknown) !== null);
-  if (allowed.length > 0) {
+  const allowed: string[] = METHODS.filter((method) => (this.findRoute({ method, url: path }) as unknown) !== null);
+  // A route of this very method that found nothing to serve (a missing file under /docs) is a 404.
+  if (allowed.length > 0 && !allowed.includes(request.method)) {
     return reply.code(405).header('allow', allowed.join(', ')).send(errorBody('METHOD_NOT_ALLOWED'));
   }
   return reply.code(404).send(errorBody('ROUTE_NOT_FOUND'));
@@ -114,25 +116,64 @@ export function frameworkErrors(_error: FastifyError, _request: FastifyRequest, 
   void reply.code(400).type('application/json; charset=utf-8').send(errorBody('BAD_REQUEST'));
 }
 
-/**
- * Errors at the HTTP parser level (malformed request line, oversized headers) never reach a route;
- * Node would answer them with an empty body, so they get the JSON error too.
- */
-export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+/** Parser-level errors with a meaning of their own; any other is a 400. */
+const CLIENT_ERROR_CODES: Readonly<Record<string, ErrorCode>> = {
+  HPE_HEADER_OVERFLOW: 'HEADERS_TOO_LARGE',
+  ERR_HTTP_REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+};
+
+/** Node's response in progress on a connection, which its own clientError answer looks at too. */
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
+
+/** Connections whose error answer is written or waiting: Node reports the error again for each chunk that follows. */
+const answering = new WeakSet<Socket>();
+
+function answerClientError(socket: HttpSocket, code: ErrorCode): void {
   if (!socket.writable) {
-    socket.destroy(error);
     return;
   }
-  const code: ErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST';
+  const inFlight = socket._httpMessage;
+  if (inFlight?.req.complete === true) {
+    // A request received whole before the bad bytes (pipelining) is still being answered: its
+    // response goes first. Node assigns the next queued response before 'finish' reaches us.
+    inFlight.once('finish', () => {
+      answerClientError(socket, code);
+    });
+    return;
+  }
+  if (inFlight?.headersSent === true) {
+    // The broken request's own response is half written: an error in its middle would corrupt it.
+    socket.destroy();
+    return;
+  }
   const { status, message } = errorRegistry[code];
   const body = JSON.stringify(errorBody(code));
+  // Closed once written: the rest of a timed-out request would otherwise still be parsed as requests.
   socket.end(
     `HTTP/1.1 ${status} ${message}\r\n` +
       'Content-Type: application/json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
       body,
+    () => socket.destroy(),
   );
+}
+
+/**
+ * Errors at the HTTP parser level (malformed request line, oversized headers) and requests past the
+ * header or request timeout never reach a route; Node would answer them with an empty body, so they
+ * get the JSON error too, after the responses to the requests that came before them.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (answering.has(socket)) {
+    return;
+  }
+  if (!socket.writable) {
+    socket.destroy(error);
+    return;
+  }
+  answering.add(socket);
+  answerClientError(socket, CLIENT_ERROR_CODES[error.code ?? ''] ?? 'BAD_REQUEST');
 }
 
 /** Turns every error, from every route and from the framework itself, into the JSON error body. */

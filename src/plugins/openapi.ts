@@ -99,6 +99,13 @@ export const openapi = fp(
           : documentObject.swaggerObject,
     });
 
+    // swagger-ui redirects static/index.html to the page by rewriting a URL that ends with it: with a
+    // query string nothing is rewritten and the redirect points to itself, forever.
+    app.addHook('onRoute', (route) => {
+      if (route.url === `${DOCS_PREFIX}/static/index.html`) {
+        route.handler = (_request, reply) => reply.redirect(`${DOCS_PREFIX}/`);
+      }
+    });
     await app.register(swaggerUi, {
       routePrefix: DOCS_PREFIX,
       baseDir: docsAssets(),

@@ -10,10 +10,16 @@ import { appError } from '../errors.js';
 
 /** The largest request body accepted (413 PAYLOAD_TOO_LARGE above). */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-/** A client must send its request line and headers within this time, or its connection is closed. */
+/** A client must send its request line and headers within this time (408 and closed otherwise). */
 export const HEADERS_TIMEOUT_MS = 10_000;
 /** A client must send its whole request, body included, within this time (408 and closed otherwise). */
 export const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * How often Node looks for requests past those two timeouts: a request is cut at most this late.
+ * Node's default, 30 s, cut a slowloris's headers after 10 to 40 s and a body sent at 1 byte/s after
+ * 57.6 s. Each check walks only the connections with a request in progress, not the idle ones.
+ */
+export const CONNECTIONS_CHECK_INTERVAL_MS = 1000;
 /** A connection on which nothing moves for this long is closed. */
 export const CONNECTION_TIMEOUT_MS = 120_000;
 /** An idle keep-alive connection is closed after this time: longer than the usual load balancer's 60 s. */
@@ -25,22 +31,51 @@ export const OVERLOAD_RETRY_AFTER_S = 10;
  * the start itself (loading modules, compiling schemas), not traffic, so they turn nobody away.
  */
 export const PRESSURE_WARM_UP_MS = 3000;
+/** Connections refused over MAX_CONNECTIONS are logged at most once in this time, however many they are. */
+export const DROPPED_CONNECTIONS_LOG_INTERVAL_MS = 60_000;
 
-/** Fastify's own limits and timeouts; `buildApp` spreads them into its options. */
-export const protectionOptions = {
-  bodyLimit: BODY_LIMIT_BYTES,
-  connectionTimeout: CONNECTION_TIMEOUT_MS,
-  keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-  requestTimeout: REQUEST_TIMEOUT_MS,
-  http: { headersTimeout: HEADERS_TIMEOUT_MS },
-  // Fastify's own 503 while closing has another body; graceful-close.ts answers the JSON error.
-  return503OnClosing: false,
-} as const;
+export interface RequestTimeouts {
+  /** For the request line and headers, from the request's first byte (or the connection's opening). */
+  headersMs: number;
+  /** For the whole request, body included, from the same moment. */
+  requestMs: number;
+}
+
+/**
+ * Fastify's own limits and timeouts, and Node's through `http`; `buildApp` spreads them into its
+ * options. The timeouts are the production ones unless a caller (a test) shortens them.
+ */
+export function protectionOptions(timeouts: Partial<RequestTimeouts> = {}) {
+  return {
+    bodyLimit: BODY_LIMIT_BYTES,
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeout: timeouts.requestMs ?? REQUEST_TIMEOUT_MS,
+    http: {
+      headersTimeout: timeouts.headersMs ?? HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+    },
+    // Fastify's own 503 while closing has another body; graceful-close.ts answers the JSON error.
+    return503OnClosing: false,
+  } as const;
+}
 
 /** Routes that an overloaded server still answers: liveness (a restart would not help) and metrics. */
 export const PRESSURE_EXEMPT: ReadonlySet<string> = new Set(['/api/v1/health', '/metrics']);
 /** Routes that probes and scrapers call on a schedule: never rate limited. */
 export const RATE_LIMIT_EXEMPT: ReadonlySet<string> = new Set(['/api/v1/health', '/api/v1/health/ready', '/metrics']);
+
+/** The request headers a page on an origin of CORS_ORIGINS may send. */
+export const CORS_ALLOWED_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'If-Match',
+  'If-None-Match',
+  'Idempotency-Key',
+  'X-Request-Id',
+] as const;
+/** The response headers such a page may read, besides the few every browser exposes. */
+export const CORS_EXPOSED_HEADERS = ['ETag', 'Link', 'Location', 'Retry-After', 'X-Request-Id'] as const;
 
 /** helmet's options for a JSON API: nothing may load, frame or be framed. The documentation pages set their own policy. */
 const HELMET_OPTIONS: HelmetOptions = {
@@ -82,16 +117,39 @@ function routeOf(request: FastifyRequest): string | undefined {
 }
 
 export interface ProtectionOptions {
-  config: Pick<Config, 'corsOrigins' | 'rateLimitPerMinute' | 'maxEventLoopDelayMs'>;
+  config: Pick<Config, 'corsOrigins' | 'rateLimitPerMinute' | 'maxEventLoopDelayMs' | 'maxConnections'>;
 }
 
 /**
- * Protective defaults: security headers fit for a JSON API, CORS only for the configured origins, an
- * optional rate limit per client address, and 503 with Retry-After while the event loop is saturated.
- * Register it before the routes: the rate limit applies to the routes registered after it.
+ * Caps the open connections: Node closes a connection over the cap as soon as it is accepted, before
+ * it is read. A warning says so, at most once a DROPPED_CONNECTIONS_LOG_INTERVAL_MS, with the number
+ * refused since the previous one: a flood of connections must not become a flood of log lines.
+ */
+function capConnections(app: FastifyInstance, maxConnections: number): void {
+  app.server.maxConnections = maxConnections;
+  let dropped = 0;
+  let loggedAt = Number.NEGATIVE_INFINITY;
+  app.server.on('drop', () => {
+    dropped += 1;
+    const now = Date.now();
+    if (now - loggedAt >= DROPPED_CONNECTIONS_LOG_INTERVAL_MS) {
+      app.log.warn({ dropped, maxConnections }, 'refused connections over MAX_CONNECTIONS');
+      dropped = 0;
+      loggedAt = now;
+    }
+  });
+}
+
+/**
+ * Protective defaults: a cap on open connections, security headers fit for a JSON API, CORS only for
+ * the configured origins, an optional rate limit per client address, and 503 with Retry-After while
+ * the event loop is saturated. Register it before the routes: the rate limit applies to the routes
+ * registered after it.
  */
 export const protection = fp<ProtectionOptions>(
   async (app: FastifyInstance, { config }) => {
+    capConnections(app, config.maxConnections);
+
     const headers = securityHeaders(HELMET_OPTIONS);
     // On every answer, errors and 404s included; a route may replace one (the docs' own CSP).
     app.addHook('onRequest', (_request, reply, done) => {
@@ -103,8 +161,11 @@ export const protection = fp<ProtectionOptions>(
       await app.register(cors, {
         origin: [...config.corsOrigins],
         methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-        allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
-        exposedHeaders: ['X-Request-Id', 'Retry-After'],
+        // What a browser client needs to write safely: conditional requests and retries without duplicates.
+        allowedHeaders: [...CORS_ALLOWED_HEADERS],
+        // Without these, a script on an allowed origin could not read a new server's Location, the ETag
+        // to send back in If-Match, the next page's Link or how long to wait before retrying.
+        exposedHeaders: [...CORS_EXPOSED_HEADERS],
         maxAge: 600,
       });
     }

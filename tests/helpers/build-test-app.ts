@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { buildApp } from '../../src/app.js';
+import { type AppOptions, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { initialiseInventory } from '../../src/db/seed.js';
 import { createLogger } from '../../src/logger.js';
@@ -28,6 +28,8 @@ export interface TestAppOptions {
   wrapDb?: (db: Kysely<Database>) => Kysely<Database>;
   /** Runs before the app is ready, to add test-only routes. */
   extend?: (app: FastifyInstance) => void;
+  /** Shorter header and request timeouts, for tests that wait for them. */
+  timeouts?: AppOptions['timeouts'];
 }
 
 /** A migrated, throwaway database and an app on it, built the way `main.ts` builds them. */
@@ -43,7 +45,12 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   const db = await migratedDatabase(config.database);
   await initialiseInventory(db, { seed: options.seed ?? true });
   const logs = captureLogs();
-  const app = await buildApp({ config, db: options.wrapDb?.(db) ?? db, logger: createLogger(config, logs.stream) });
+  const app = await buildApp({
+    config,
+    db: options.wrapDb?.(db) ?? db,
+    logger: createLogger(config, logs.stream),
+    timeouts: options.timeouts,
+  });
   options.extend?.(app);
   await app.ready();
   return { app, db, logs };

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTokensService } from '../../src/tokens/tokens.service.js';
 import { AS_BOOTSTRAP, BOOTSTRAP_TOKEN, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { registeredRoutes } from '../helpers/routes.js';
 
 const NEW_SERVER = { hostname: 'auth-test', ip: '192.0.2.77' };
 const REALM = 'Bearer realm="inventory-api"';
@@ -134,6 +136,45 @@ describe('INVENTORY_AUTH_READS', () => {
     });
     expect(metrics.statusCode).toBe(200);
     expect(metrics.body).toContain('http_requests_total');
+  });
+});
+
+describe('the routes open with INVENTORY_AUTH_READS=true', () => {
+  /** The lead's decision: the probes, and what describes the API (no inventory data), which /docs must load before Authorize. */
+  const OPEN_API_ROUTES = ['/api/v1/health', '/api/v1/health/ready', '/api/v1/openapi.json'];
+  const isDocs = (url: string) => url === '/docs' || url.startsWith('/docs/');
+
+  it('are the probes, the OpenAPI document and /docs; every other GET route of the app answers 401', async () => {
+    t = await buildTestApp({ env: { INVENTORY_AUTH_READS: 'true' } });
+    // From the router itself: a route added tomorrow is in this list without anyone adding it here.
+    const routes = registeredRoutes(t.app)
+      .filter((route) => route.method === 'GET')
+      .map((route) => route.url);
+    expect(routes).toContain('/api/v1/servers/:id');
+    expect(routes).toContain('/docs/static/*');
+    const open: string[] = [];
+    for (const route of routes) {
+      // A parameter gets a valid value; a wildcard (there are some under /docs only) a file that exists.
+      const url = route.replace(/:[A-Za-z0-9_]+/g, '1').replace(/\*$/, 'swagger-ui.css');
+      const res = await t.app.inject({ method: 'GET', url });
+      if (res.statusCode === 401) {
+        expect(res.json<{ code: string }>().code, url).toBe('AUTH_REQUIRED');
+      } else {
+        expect(res.statusCode, url).toBeLessThan(400);
+        open.push(route);
+      }
+    }
+    expect(open.filter((url) => !isDocs(url)).sort()).toStrictEqual(OPEN_API_ROUTES);
+    expect(open.filter(isDocs)).toStrictEqual(routes.filter(isDocs));
+  });
+
+  it('are the ones the README names', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const paragraph = readme.slice(readme.indexOf('With `INVENTORY_AUTH_READS=true`'));
+    const named = paragraph.slice(0, paragraph.indexOf('\n\n'));
+    for (const route of [...OPEN_API_ROUTES, '/docs']) {
+      expect(named).toContain(`\`GET ${route}\``);
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import Type from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appError } from '../../src/errors.js';
 import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { HEALTH_REQUEST, openConnection, parseResponses, within } from '../helpers/raw-http.js';
 
 const SECRET_SQL = "SELECT * FROM servers WHERE token = 's3cr3t'";
 
@@ -297,6 +298,33 @@ describe('the error handler on malformed HTTP', () => {
       error: 'Request headers are too large',
       code: 'HEADERS_TOO_LARGE',
     });
+  });
+
+  it('answers the requests that came before garbage on one connection first, then the JSON 400', async () => {
+    const connection = await openConnection(port);
+    // One write, so that the parser meets the garbage while the valid requests are still being answered.
+    connection.socket.write(
+      `${HEALTH_REQUEST}GET /api/v1/servers/1 HTTP/1.1\r\nHost: localhost\r\n\r\nTHIS IS NOT HTTP\r\n\r\n`,
+    );
+    await within(5000, connection.closed, 'the server closing the connection');
+    const [health, server, refused, ...others] = parseResponses(connection.received());
+    expect(health?.status).toBe(200);
+    expect(JSON.parse(health?.body ?? '')).toStrictEqual({ status: 'OK', version: '1.0' });
+    expect(server?.status).toBe(200);
+    expect(JSON.parse(server?.body ?? '')).toMatchObject({ id: 1, hostname: 'web-prod-01' });
+    expect(refused?.status).toBe(400);
+    expect(refused?.headers.connection).toBe('close');
+    expect(JSON.parse(refused?.body ?? '')).toStrictEqual({ error: 'Bad request', code: 'BAD_REQUEST' });
+    expect(others).toStrictEqual([]);
+  });
+
+  it('answers nothing more after a request that asked to close the connection', async () => {
+    const connection = await openConnection(port);
+    connection.socket.write(
+      'GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\nTHIS IS NOT HTTP\r\n\r\n',
+    );
+    await within(5000, connection.closed, 'the server closing the connection');
+    expect(parseResponses(connection.received()).map((response) => response.status)).toStrictEqual([200]);
   });
 
   it('answers a real client over TCP with the same JSON errors', async () => {

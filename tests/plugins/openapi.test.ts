@@ -144,11 +144,53 @@ describe('GET /docs', () => {
     // Every script and stylesheet is local: nothing is loaded from another host.
     expect(page.body).not.toMatch(/(src|href)="(https?:)?\/\//);
 
-    for (const asset of ['swagger-ui-bundle.js', 'swagger-ui.css', 'swagger-initializer.js']) {
-      const res = await t.app.inject({ method: 'GET', url: `/docs/static/${asset}` });
-      expect(res.statusCode, asset).toBe(200);
-      expect(res.body.length, asset).toBeGreaterThan(0);
+    // Every asset the page names loads, whether the page is asked for with a trailing slash or without.
+    for (const pageUrl of ['/docs/', '/docs']) {
+      const html = (await t.app.inject({ method: 'GET', url: pageUrl })).body;
+      const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map(([, asset = '']) => asset);
+      expect(assets, pageUrl).toEqual(
+        expect.arrayContaining([expect.stringMatching(/swagger-ui-bundle\.js$/), expect.stringMatching(/\.css$/)]),
+      );
+      for (const asset of assets) {
+        const url = new URL(asset, `http://localhost${pageUrl}`).pathname;
+        const res = await t.app.inject({ method: 'GET', url });
+        expect(res.statusCode, url).toBe(200);
+        expect(res.body.length, url).toBeGreaterThan(0);
+      }
     }
+    const initializer = await t.app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
+    expect(initializer.statusCode).toBe(200);
+  });
+
+  it('answers a missing asset with 404 ROUTE_NOT_FOUND as JSON, for GET and HEAD', async () => {
+    for (const url of ['/docs/static/missing.js', '/docs/missing.js', '/docs/static/theme/x.css']) {
+      for (const method of ['GET', 'HEAD'] as const) {
+        const res = await t.app.inject({ method, url });
+        expect(res.statusCode, `${method} ${url}`).toBe(404);
+        expect(res.headers['content-type'], `${method} ${url}`).toBe('application/json; charset=utf-8');
+        expect(res.headers.allow, `${method} ${url}`).toBeUndefined();
+      }
+      const res = await t.app.inject({ method: 'GET', url });
+      expect(res.json(), url).toStrictEqual({ error: 'Route not found', code: 'ROUTE_NOT_FOUND' });
+    }
+  });
+
+  it('still answers another method on an asset with 405 and the methods it has', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/docs/static/swagger-ui.css' });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('GET, HEAD');
+  });
+
+  it('sends static/index.html to the page in one redirect, whatever its query', async () => {
+    for (const url of ['/docs/static/index.html', '/docs/static/index.html?x', '/docs/static/index.html?a=1&b=/']) {
+      for (const method of ['GET', 'HEAD'] as const) {
+        const res = await t.app.inject({ method, url });
+        expect(res.statusCode, `${method} ${url}`).toBe(302);
+        expect(res.headers.location, `${method} ${url}`).toBe('/docs/');
+      }
+    }
+    const page = await t.app.inject({ method: 'GET', url: '/docs/' });
+    expect(page.statusCode).toBe(200);
   });
 
   it('does not ask the public validator service about the document', async () => {

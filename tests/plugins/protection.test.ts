@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CONNECTIONS_CHECK_INTERVAL_MS,
   CONNECTION_TIMEOUT_MS,
   HEADERS_TIMEOUT_MS,
   KEEP_ALIVE_TIMEOUT_MS,
   PRESSURE_WARM_UP_MS,
   REQUEST_TIMEOUT_MS,
 } from '../../src/plugins/protection.js';
-import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
 
 describe('security headers', () => {
   let t: TestApp;
@@ -30,6 +31,14 @@ describe('security headers', () => {
     }
   });
 });
+
+/** `ETag, X-Request-Id` -> `['etag', 'x-request-id']`, sorted: header names are case-insensitive. */
+function headerList(value: unknown): string[] {
+  return String(value)
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .sort();
+}
 
 describe('CORS', () => {
   it('is off without CORS_ORIGINS: no Access-Control header, and a preflight is not answered', async () => {
@@ -83,6 +92,50 @@ describe('CORS', () => {
       expect(res.statusCode).toBe(204);
       expect(res.headers['access-control-allow-origin']).toBe('https://inventory.example.com');
       expect(String(res.headers['access-control-allow-headers'])).toContain('Authorization');
+    });
+
+    it('answers the preflight of a conditional, idempotent write from a listed origin', async () => {
+      const res = await t.app.inject({
+        method: 'OPTIONS',
+        url: '/api/v1/servers/1',
+        headers: {
+          origin: 'https://inventory.example.com',
+          'access-control-request-method': 'PATCH',
+          'access-control-request-headers': 'authorization,content-type,if-match,idempotency-key,x-request-id',
+        },
+      });
+      expect(res.statusCode).toBe(204);
+      expect(res.headers['access-control-allow-origin']).toBe('https://inventory.example.com');
+      expect(headerList(res.headers['access-control-allow-methods'])).toContain('patch');
+      expect(headerList(res.headers['access-control-allow-headers'])).toStrictEqual([
+        'authorization',
+        'content-type',
+        'idempotency-key',
+        'if-match',
+        'if-none-match',
+        'x-request-id',
+      ]);
+    });
+
+    it('lets a listed origin read the ETag, Link, Location, Retry-After and request id of real answers', async () => {
+      const origin = { origin: 'http://localhost:3000' };
+      const exposed = ['etag', 'link', 'location', 'retry-after', 'x-request-id'];
+      const page = await t.app.inject({ method: 'GET', url: '/api/v1/servers?limit=1', headers: origin });
+      expect(page.headers.link).toMatch(/rel="next"/);
+      const server = await t.app.inject({ method: 'GET', url: '/api/v1/servers/1', headers: origin });
+      expect(server.headers.etag).toMatch(/^"/);
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/servers',
+        headers: { ...origin, ...AS_BOOTSTRAP },
+        payload: { hostname: 'cors-01', ip: '192.0.2.80' },
+      });
+      expect(created.statusCode).toBe(201);
+      expect(created.headers.location).toMatch(/^\/api\/v1\/servers\/\d+$/);
+      for (const res of [page, server, created]) {
+        expect(res.headers['access-control-allow-origin']).toBe('http://localhost:3000');
+        expect(headerList(res.headers['access-control-expose-headers'])).toStrictEqual(exposed);
+      }
     });
 
     it('does not allow another origin', async () => {
@@ -187,6 +240,11 @@ describe('connection limits', () => {
     const { app } = await buildTestApp();
     expect(app.server.headersTimeout).toBe(HEADERS_TIMEOUT_MS);
     expect(app.server.requestTimeout).toBe(REQUEST_TIMEOUT_MS);
+    // Node's default, 30 s, let a request run up to 30 s past its timeout.
+    expect(CONNECTIONS_CHECK_INTERVAL_MS).toBeLessThanOrEqual(1000);
+    expect((app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval).toBe(
+      CONNECTIONS_CHECK_INTERVAL_MS,
+    );
     expect(app.server.timeout).toBe(CONNECTION_TIMEOUT_MS);
     expect(app.server.keepAliveTimeout).toBe(KEEP_ALIVE_TIMEOUT_MS);
     expect(HEADERS_TIMEOUT_MS).toBeLessThanOrEqual(REQUEST_TIMEOUT_MS);
