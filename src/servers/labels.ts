@@ -1,8 +1,8 @@
 import { codePointOf, mixedScripts } from './mixed-scripts.js';
 
 // Labels (environment, role, location, os) are grouped and filtered by exact value, so two values
-// that look the same must be the same value: one normal form (NFC), nothing invisible, and no
-// look-alike letters from another script (UTS #39, Unicode Security Mechanisms, 5.2 "Highly
+// that look the same must be the same value: one normal form (NFC), nothing invisible, no
+// compatibility forms (what NFKC would replace), and no look-alike letters from another script (UTS #39, Unicode Security Mechanisms, 5.2 "Highly
 // Restrictive"). The README's table of what a write accepts states the same rule.
 
 /** The longest label, in code points of its NFC form. */
@@ -49,14 +49,15 @@ function forbiddenProblem(found: string): string {
  * A label as sent, checked and in NFC: the value to store or to filter by, or what is wrong with it.
  * Accepted: 1 to 64 characters (in NFC) starting with a letter or a digit; no comma, no control,
  * format, private-use, unassigned or invisible (Default_Ignorable_Code_Point) character, no white
- * space but single ASCII spaces between words; letters of one script, or Latin with Han and
+ * space but single ASCII spaces between words, no compatibility character (NFKC); letters of one script, or Latin with Han and
  * Hiragana/Katakana, Bopomofo or Hangul (UTS #39 5.2, Highly Restrictive).
  */
 export function checkLabel(raw: string): LabelCheck {
   // ASCII is its own NFC form, and its letters are all Latin: most labels skip the Unicode work.
   const ascii = PRINTABLE_ASCII.test(raw);
   const value = ascii ? raw : raw.normalize('NFC');
-  const problem = shapeProblem(value, raw) ?? (ascii ? undefined : scriptProblem(value));
+  const problem =
+    shapeProblem(value, raw) ?? (ascii ? undefined : (compatibilityProblem(value) ?? scriptProblem(value)));
   return problem === undefined ? { ok: true, value } : { ok: false, problem };
 }
 
@@ -81,6 +82,25 @@ function shapeProblem(value: string, raw: string): string | undefined {
     return 'ends with a space: remove it';
   }
   return undefined;
+}
+
+/**
+ * A compatibility character (one that NFKC replaces): fullwidth `ｗｅｂ` for `web`, the ligature `ﬁ`,
+ * superscripts, circled and halfwidth forms. Each is a look-alike of ordinary text in the same
+ * script, which the script rule cannot see.
+ */
+function compatibilityProblem(value: string): string | undefined {
+  if (value.normalize('NFKC') === value) {
+    return undefined;
+  }
+  for (const char of value) {
+    const folded = char.normalize('NFKC');
+    if (folded !== char) {
+      return `contains ${codePointOf(char)} "${char}", a compatibility form of "${folded}": write "${folded}" instead`;
+    }
+  }
+  // Only a sequence differs (never seen: NFKC of NFC text changes a character on its own first).
+  return 'is not in NFKC form: write its characters in their ordinary forms';
 }
 
 function scriptProblem(value: string): string | undefined {

@@ -109,11 +109,12 @@ describe('POST /api/v1/servers with hostile bodies under the size limit', () => 
       const pid = child.pid ?? 0;
       const rssBefore = rssOf(pid);
 
-      let done = false;
+      // An object, so that the poller's loop sees the change made after its start.
+      const polling = { done: false };
       let slowestHealth = 0;
       let healthAnswers = 0;
       const poller = (async () => {
-        while (!done) {
+        while (!polling.done) {
           const started = performance.now();
           const res = await fetch(`${url}/api/v1/health`);
           await res.arrayBuffer();
@@ -135,7 +136,7 @@ describe('POST /api/v1/servers with hostile bodies under the size limit', () => 
       const elapsed = performance.now() - started;
       // One more health check after the answer, so the poller has seen the whole request through.
       await new Promise((resolve) => setTimeout(resolve, 50));
-      done = true;
+      polling.done = true;
       await poller;
 
       expect(res.status).toBe(400);

@@ -70,6 +70,10 @@ describe('checkLabel', () => {
     ['x'.repeat(MAX_LABEL_LENGTH + 1), 'is 65 characters long in NFC: shorten it to at most 64'],
     // U+0958 is excluded from composition: its NFC form is two code points.
     ['\u0958'.repeat(MAX_LABEL_LENGTH), 'is 128 characters long in NFC: shorten it to at most 64'],
+    ['\uFF57\uFF45\uFF42', 'contains U+FF57 "\uFF57", a compatibility form of "w": write "w" instead'],
+    ['\uFB01le', 'contains U+FB01 "\uFB01", a compatibility form of "fi": write "fi" instead'],
+    ['dc\u00B2', 'contains U+00B2 "\u00B2", a compatibility form of "2": write "2" instead'],
+    ['\uFF83\uFF7D\uFF84', 'contains U+FF83 "\uFF83", a compatibility form of "\u30C6": write "\u30C6" instead'],
     ['pr\u043Eduction', 'mixes scripts (Latin and Cyrillic): write it in one script'],
     ['\u0440roduction', 'mixes scripts (Cyrillic and Latin): write it in one script'],
     ['ΑΒΓ-abc', 'mixes scripts (Greek and Latin): write it in one script'],

@@ -60,7 +60,7 @@ interface Schema {
   else?: Schema;
 }
 
-type Document = {
+interface Document {
   paths: Record<
     string,
     Record<
@@ -71,7 +71,7 @@ type Document = {
       }
     >
   >;
-};
+}
 
 function operationsOf(document: Document): Operation[] {
   const operations: Operation[] = [];
@@ -198,7 +198,7 @@ describe('hostile values in every field of every operation', () => {
             const stored = (await t.app.inject({ method: 'GET', url: `/api/v1/servers/${written.id}` })).json<
               Record<string, unknown>
             >();
-            outcomes[key] += ` stored ${JSON.stringify(stored[field] ?? null).slice(0, 80)}`;
+            outcomes[key] = `${outcomes[key] ?? ''} stored ${JSON.stringify(stored[field] ?? null).slice(0, 80)}`;
             if (method === 'POST') {
               for (const server of Array.isArray(body) ? (body as { id: number }[]) : [written]) {
                 await t.app.inject({ method: 'DELETE', url: `/api/v1/servers/${server.id}`, headers: AS_BOOTSTRAP });
