@@ -26,7 +26,13 @@ export type ChangeList = Static<typeof ChangeList>;
 export const ChangesQuery = Type.Object(
   {
     after: Type.Optional(
-      Type.Integer({ minimum: 0, default: 0, description: 'Only changes with a larger seq; 0 for all' }),
+      // seq is a 32-bit integer on both databases; PostgreSQL refuses a larger value in a comparison.
+      Type.Integer({
+        minimum: 0,
+        maximum: 2_147_483_647,
+        default: 0,
+        description: 'Only changes with a larger seq; 0 for all',
+      }),
     ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
   },

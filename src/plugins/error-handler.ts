@@ -33,10 +33,6 @@ type MaybeAppError = FastifyError & { details?: ErrorDetail[]; truncated?: numbe
 
 /** The registered code and the details for any error, ours or the framework's. */
 function classify(error: MaybeAppError): { code: ErrorCode; details?: ErrorDetail[]; truncated?: number } {
-  if (error.validation !== undefined) {
-    // The validation plugin answers with details of its own; this is a validator of another kind.
-    return { code: 'VALIDATION_FAILED' };
-  }
   if (isErrorCode(error.code)) {
     return { code: error.code, details: error.details, truncated: error.truncated };
   }

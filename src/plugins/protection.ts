@@ -161,7 +161,8 @@ export const protection = fp<ProtectionOptions>(
       await app.register(cors, {
         origin: [...config.corsOrigins],
         methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-        // What a browser client needs to write safely: conditional requests and retries without duplicates.
+        // What a browser client needs to write safely: conditional requests (If-Match), and the
+        // Idempotency-Key header that clients send for retries (the API does not act on it yet).
         allowedHeaders: [...CORS_ALLOWED_HEADERS],
         // Without these, a script on an allowed origin could not read a new server's Location, the ETag
         // to send back in If-Match, the next page's Link or how long to wait before retrying.

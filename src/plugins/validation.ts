@@ -48,12 +48,12 @@ function compileValidator(ajv: Ajv, schema: AnySchemaObject, part: Part): Fastif
   const integers = part === 'body' ? [] : integerProperties(schema);
   const validator: FastifyValidator = (data, context) => {
     if (part === 'body') {
-      const oversized = findOversized(ajv, schema, data, []);
+      const oversized = findOversized(ajv, schema, data);
       if (oversized !== null) {
         const details = oversized.details.map((d) => ({ ...d, field: d.field || part }));
         return failed(details, oversized.total);
       }
-      const illFormed = findIllFormed(data, []);
+      const illFormed = findIllFormed(data);
       if (illFormed !== null) {
         return failed([
           { field: fieldPath(illFormed) || part, message: 'must be well-formed Unicode (holds an unpaired surrogate)' },
@@ -92,7 +92,8 @@ export const validation = fp(
   (app: FastifyInstance) => {
     const coercing = createAjv({ coerceTypes: 'array' });
     const strict = createAjv({ coerceTypes: false });
-    app.addHook('onRequest', (request, _reply, done) => {
+    // Before the schemas, after every onRequest hook (request id, protections, authentication).
+    app.addHook('preValidation', (request, _reply, done) => {
       const name = malformedQueryParameter(request.url);
       if (name === null) {
         done();

@@ -12,8 +12,8 @@ import type { Database } from '../db/types.js';
 import { type ErrorDetail, appError } from '../errors.js';
 import { canonicalIp } from './ip-address.js';
 import { cidrKeyRange } from './ip-key.js';
-import { checkLabel } from './labels.js';
-import { HOSTNAME_PATTERN, SERVER_STATUSES } from './servers.schemas.js';
+import { MAX_LABEL_LENGTH } from './labels.js';
+import { HOSTNAME_PATTERN, LABEL_PATTERN, MAX_SERVER_ID, SERVER_STATUSES } from './servers.schemas.js';
 
 // The list's query language: filters, sort and paging, parsed from the query string once,
 // checked strictly (a typo is a 400, never the whole inventory), and turned into SQL.
@@ -112,6 +112,17 @@ type RawQuery = Partial<Record<keyof typeof filterParameters, string | string[]>
 };
 
 const HOSTNAME = new RegExp(HOSTNAME_PATTERN, 'u');
+const LABEL = new RegExp(LABEL_PATTERN, 'u');
+
+/**
+ * A label filter's value in NFC, as labels are stored, so that any form of the same text finds them.
+ * Only the shape is checked, not the look-alike rules of writes (./labels.ts): a label stored before
+ * those rules must stay findable, to be corrected.
+ */
+function labelFilter(value: string): string | null {
+  const normal = value.normalize('NFC');
+  return LABEL.test(normal) && Array.from(normal).length <= MAX_LABEL_LENGTH ? normal : null;
+}
 const TAG = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 function split(values: string[] | undefined): string[] | undefined {
@@ -126,8 +137,8 @@ function collectFilters(query: RawQuery, details: ErrorDetail[]): Filters {
   const filters: Filters = {};
   const each = (
     name: keyof typeof filterParameters,
-    // The value to filter by; null for `message`, or a problem of its own.
-    check: (value: string) => string | null | { problem: string },
+    // The value to filter by, or null if it is not one.
+    check: (value: string) => string | null,
     message: string,
   ): string[] | undefined => {
     const raw = query[name];
@@ -138,9 +149,8 @@ function collectFilters(query: RawQuery, details: ErrorDetail[]): Filters {
     const out: string[] = [];
     for (const value of values) {
       const checked = value === '' ? null : check(value);
-      if (checked === null || typeof checked === 'object') {
-        const problem = checked?.problem ?? message;
-        details.push({ field: name, message: `${problem} (got ${JSON.stringify(value)})` });
+      if (checked === null) {
+        details.push({ field: name, message: `${message} (got ${JSON.stringify(value)})` });
       } else {
         out.push(checked);
       }
@@ -157,15 +167,7 @@ function collectFilters(query: RawQuery, details: ErrorDetail[]): Filters {
     filters.status = status;
   }
   for (const name of ['environment', 'role', 'location', 'os'] as const) {
-    // Normalised as the stored labels are, so that any form of the same text finds them.
-    const values = each(
-      name,
-      (v) => {
-        const checked = checkLabel(v);
-        return checked.ok ? checked.value : { problem: checked.problem };
-      },
-      'must be 1 to 64 printable characters',
-    );
+    const values = each(name, labelFilter, 'must be 1 to 64 printable characters, without commas');
     if (values !== undefined) {
       filters[name] = values;
     }
@@ -254,7 +256,10 @@ export function encodeCursor(listing: Listing, values: unknown[]): string {
 function cursorValue(field: SortField, value: unknown): unknown {
   switch (field) {
     case 'id':
-      return Number.isSafeInteger(value) ? value : undefined;
+      // Within the column's range: PostgreSQL's integer refuses a larger value in a comparison.
+      return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_SERVER_ID
+        ? value
+        : undefined;
     case 'ip': {
       const hex = (value as { b?: unknown } | null)?.b;
       return typeof hex === 'string' && /^(04[0-9a-f]{8}|06[0-9a-f]{32})$/.test(hex)

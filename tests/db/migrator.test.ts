@@ -100,6 +100,29 @@ describe('migrations', () => {
     expect(second.id).toBe(first.id + 1);
   });
 
+  it('rewrite labels stored in another normal form in NFC, unless the NFC form would not fit', async () => {
+    await (await createMigrator(db)).migrateTo('2026_11_27_220000_use_binary_collation_on_postgres');
+    // U+0958 is excluded from composition: 64 of them are 128 code points in NFC.
+    const tooLong = '\u0958'.repeat(64);
+    await raw()
+      .insertInto('servers')
+      .values([
+        { ...row, environment: 'cafe\u0301', role: 'caf\u00e9', location: tooLong, os: 'debian' },
+        { ...row, hostname: 'b', ip: '192.0.2.2', environment: 'A\u030Arhus' },
+      ])
+      .execute();
+    await migrateToLatest(db);
+    const rows = await db
+      .selectFrom('servers')
+      .select(['hostname', 'environment', 'role', 'location', 'os'])
+      .orderBy('hostname')
+      .execute();
+    expect(rows).toStrictEqual([
+      { hostname: 'a', environment: 'caf\u00e9', role: 'caf\u00e9', location: tooLong, os: 'debian' },
+      { hostname: 'b', environment: '\u00C5rhus', role: null, location: null, os: null },
+    ]);
+  });
+
   it('put servers that existed before the change feed into it as creations', async () => {
     await (await createMigrator(db)).migrateTo('2026_11_27_180000_create_servers');
     await raw()

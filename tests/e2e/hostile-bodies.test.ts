@@ -69,6 +69,21 @@ const CASES: { name: string; body: () => string; field: string; message: RegExp;
     truncated: true,
   },
   {
+    name: '1000 servers with 90 unknown fields each',
+    body: () =>
+      JSON.stringify(
+        Array.from({ length: 1000 }, (_, n) => ({
+          hostname: `h${n}`,
+          ip: '10.0.0.9',
+          tags: Array.from({ length: 16 }, (_, i) => `BAD${i}`),
+          ...Object.fromEntries(Array.from({ length: 90 }, (_, i) => [`u${i}`, 1])),
+        })),
+      ),
+    field: '[0].u0',
+    message: /^is not a known field$/,
+    truncated: true,
+  },
+  {
     name: '1000 servers with every field wrong',
     body: () => JSON.stringify(Array.from({ length: 1000 }, () => wrongServer)),
     field: '[0].unknown0',

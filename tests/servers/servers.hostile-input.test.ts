@@ -52,6 +52,39 @@ describe('GET /api/v1/servers?cursor=', () => {
   });
 });
 
+describe("integers past the columns' range", () => {
+  it('answers 400 for a cursor whose id is outside the id column, on both databases', async () => {
+    const page = await t.app.inject({ method: 'GET', url: '/api/v1/servers?limit=1' });
+    const next = page.json<{ next: string }>().next;
+    const { f } = JSON.parse(Buffer.from(next, 'base64url').toString('utf8')) as { f: string };
+    for (const id of [3_000_000_000, 2_147_483_648, -1, 1.5, Number.MAX_SAFE_INTEGER]) {
+      const cursor = Buffer.from(JSON.stringify({ f, k: [id] })).toString('base64url');
+      const res = await t.app.inject({ method: 'GET', url: `/api/v1/servers?limit=1&cursor=${cursor}` });
+      expect(res.statusCode, String(id)).toBe(400);
+    }
+  });
+
+  it('answers 400 for a change feed position past the seq column', async () => {
+    for (const after of ['2147483648', '9007199254740993']) {
+      const res = await t.app.inject({ method: 'GET', url: `/api/v1/changes?after=${after}` });
+      expect(res.statusCode, after).toBe(400);
+      expect(res.json<{ details: { field: string }[] }>().details[0]?.field).toBe('after');
+    }
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/changes?after=2147483647' })).statusCode).toBe(200);
+  });
+});
+
+describe('a deeply nested body', () => {
+  it('answers 400, never 500, however deep the nesting under an unknown field', async () => {
+    for (const depth of [100, 5000, 50_000]) {
+      const payload = `{"hostname":"deep","ip":"10.9.9.9","x":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/servers', headers: JSON_HEADERS, payload });
+      expect(res.statusCode, String(depth)).toBe(400);
+      expect(res.json<{ details: unknown }>().details).toStrictEqual([{ field: 'x', message: 'is not a known field' }]);
+    }
+  });
+});
+
 describe('control characters in notes', () => {
   const NOT_ALLOWED = ['\u0000', 'a\u0000b', '\u0001', 'bell\u0007', '\u001b[31mred', '\u007f', '\u0085', '\u009b'];
 
@@ -183,6 +216,17 @@ describe('ill-formed text in a body', () => {
 });
 
 describe('percent-encoding in the query string', () => {
+  it('answers its 400 after the request id, protections and authentication have run', async () => {
+    const anonymous = await t.app.inject({ method: 'POST', url: '/api/v1/servers?q=%FF', payload: {} });
+    expect(anonymous.statusCode).toBe(401);
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers?q=%FF' });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['x-request-id']).toBeTypeOf('string');
+    expect(res.headers['content-security-policy']).toBe(
+      "default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'",
+    );
+  });
+
   it('answers 400 for an escape that is malformed or not UTF-8, naming the parameter', async () => {
     for (const [query, field] of [
       ['q=%FF', 'q'],

@@ -1,7 +1,9 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { insertServers } from '../../src/servers/servers.repository.js';
 import type { Server } from '../../src/servers/servers.schemas.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { serverRow } from '../helpers/servers.js';
 
 // Labels are stored in NFC and refused when they hold invisible characters or mix scripts
 // (src/servers/labels.ts); these tests go through the API, on whichever database the suite runs on.
@@ -222,13 +224,23 @@ describe('GET /api/v1/servers with label filters', () => {
     expect(await hostnames(`?os=${encodeURIComponent(NFD_CAFE)}`)).toStrictEqual([]);
   });
 
-  it('refuses a look-alike or invisible filter value with a 400 naming it', async () => {
+  it('finds a label stored before the rules by its exact value, to be corrected', async () => {
+    await insertServers(t.db, [
+      serverRow({ hostname: 'old-1', ip: '192.0.2.9', environment: LOOK_ALIKE, role: INVISIBLE }),
+    ]);
+    expect(
+      await hostnames(`?environment=${encodeURIComponent(LOOK_ALIKE)}&role=${encodeURIComponent(INVISIBLE)}`),
+    ).toStrictEqual(['old-1']);
+    expect(await hostnames(`?environment=production`)).toStrictEqual(['web-2']);
+  });
+
+  it('refuses a filter value that no label can be, with a 400 naming it', async () => {
     const res = await get(
-      `/api/v1/servers?environment=${encodeURIComponent(LOOK_ALIKE)}&role=${encodeURIComponent(INVISIBLE)}`,
+      `/api/v1/servers?environment=${encodeURIComponent('bell\u0007')}&role=${encodeURIComponent('-x')}`,
     );
     expectRefused(res, [
-      { field: 'environment', message: `${MIXED} (got ${JSON.stringify(LOOK_ALIKE)})` },
-      { field: 'role', message: `${HIDDEN} (got ${JSON.stringify(INVISIBLE)})` },
+      { field: 'environment', message: 'must be 1 to 64 printable characters, without commas (got "bell\\u0007")' },
+      { field: 'role', message: 'must be 1 to 64 printable characters, without commas (got "-x")' },
     ]);
   });
 

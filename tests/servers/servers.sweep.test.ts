@@ -40,6 +40,8 @@ const HOSTILE_TEXT: readonly string[] = [
   '0x10',
   '1e2',
   '-1',
+  '2147483648',
+  '9007199254740993',
   '__proto__',
 ];
 /** Bytes a URL can carry that no string can: invalid UTF-8, and an encoded surrogate. */
@@ -91,7 +93,11 @@ function operationsOf(document: Document): Operation[] {
   return operations;
 }
 
-const label = (value: unknown) => JSON.stringify(value).slice(0, 40);
+/** A short, distinct name for a value: long ones keep their length. */
+const label = (value: unknown) => {
+  const json = JSON.stringify(value);
+  return json.length > 40 ? `${json.slice(0, 40)}…(${json.length})` : json;
+};
 
 describe('hostile values in every field of every operation', () => {
   let t: TestApp;
