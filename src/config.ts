@@ -17,6 +17,7 @@ const EXPECTED = {
   DATABASE_STATEMENT_TIMEOUT_MS: 'an integer number of milliseconds from 0 (no limit) to 3600000',
   INVENTORY_MIGRATE: 'true or false',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
+  LOG_FORMAT: 'auto (readable lines on a terminal, JSON lines otherwise), json or pretty',
   INVENTORY_SEED: 'true or false',
   INVENTORY_AUTH_READS: 'true or false',
   INVENTORY_BOOTSTRAP_TOKEN: 'at least 32 characters without whitespace',
@@ -71,6 +72,10 @@ export const EnvSchema = Type.Object({
     default: 'info',
     description: EXPECTED.LOG_LEVEL,
   }),
+  LOG_FORMAT: Type.Enum(['auto', 'json', 'pretty'], {
+    default: 'auto',
+    description: EXPECTED.LOG_FORMAT,
+  }),
   INVENTORY_SEED: Type.Enum(['true', 'false'], {
     default: 'true',
     description: EXPECTED.INVENTORY_SEED,
@@ -118,6 +123,7 @@ export const EnvSchema = Type.Object({
 });
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 export interface SqliteConfig {
   readonly dialect: 'sqlite';
@@ -152,6 +158,8 @@ export interface Config {
   readonly host: string;
   readonly database: DatabaseConfig;
   readonly logLevel: LogLevel;
+  /** JSON lines for machines, readable lines for people; auto: readable when stdout is a terminal. */
+  readonly logFormat: LogFormat;
   /** Apply pending migrations at start; with false, a schema that is behind stops the start. */
   readonly migrate: boolean;
   /** Seed the two sample servers into a new, empty database. */
@@ -171,6 +179,19 @@ export interface Config {
   readonly maxEventLoopDelayMs: number;
   /** Open connections beyond which a new one is closed as soon as it is accepted. */
   readonly maxConnections: number;
+}
+
+/**
+ * The database in use, for the startup line: the SQLite file, or the PostgreSQL server and database.
+ * Never the user or the password.
+ */
+export function describeDatabase(database: DatabaseConfig): string {
+  if (database.dialect === 'sqlite') {
+    return database.filename === MEMORY ? 'SQLite in memory' : `SQLite ${database.filename}`;
+  }
+  const url = new URL(database.url);
+  const host = url.hostname === '' ? (url.searchParams.get('host') ?? 'localhost') : url.hostname;
+  return `PostgreSQL ${host}:${url.port === '' ? '5432' : url.port}${decodeURIComponent(url.pathname)}`;
 }
 
 /** Thrown when the environment is invalid; its message names every variable at fault, never a value. */
@@ -342,6 +363,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     host: env_.HOST,
     database: Object.freeze(database),
     logLevel: env_.LOG_LEVEL,
+    logFormat: env_.LOG_FORMAT,
     migrate: env_.INVENTORY_MIGRATE === 'true',
     seed: env_.INVENTORY_SEED === 'true',
     auth: Object.freeze({

@@ -1,14 +1,39 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
-import type { Config } from './config.js';
+import { PinoPretty } from 'pino-pretty';
+import type { Config, LogFormat } from './config.js';
+
+/** Whether a process with this setting writes readable lines rather than JSON. */
+export function isPretty(format: LogFormat, stdoutIsTerminal: boolean): boolean {
+  return format === 'pretty' || (format === 'auto' && stdoutIsTerminal);
+}
 
 /**
- * The process's one logger: JSON lines, one per event. Credentials are censored wherever a
- * request's headers are logged.
+ * The process's one logger: JSON lines, one per event, for log collectors; readable lines for a
+ * person at a terminal (LOG_FORMAT). Credentials are censored wherever a request's headers are
+ * logged, in either form. `stream` (tests) always gets JSON.
  */
-export function createLogger(config: Pick<Config, 'logLevel'>, stream?: DestinationStream): Logger {
+export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, stream?: DestinationStream): Logger {
   const options = {
     level: config.logLevel,
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
   };
-  return stream === undefined ? pino(options) : pino(options, stream);
+  if (stream !== undefined) {
+    return pino(options, stream);
+  }
+  // Undefined, not false, when standard output is not a terminal, whatever its declared type says.
+  const terminal = (process.stdout.isTTY as boolean | undefined) ?? false;
+  if (isPretty(config.logFormat, terminal)) {
+    // In this thread, not as a pino transport: a transport loads its module in a worker by file
+    // name, which the bundled build (one file, no node_modules) cannot give it.
+    return pino(
+      options,
+      PinoPretty({
+        colorize: terminal,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname',
+        sync: true,
+      }),
+    );
+  }
+  return pino(options);
 }

@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, describeDatabase, loadConfig } from './config.js';
 import { createDatabase } from './db/connect.js';
 import { ensureSchema } from './db/migrator.js';
 import { initialiseInventory } from './db/seed.js';
@@ -60,4 +60,8 @@ closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }
   await app.close();
 });
 
-await app.listen({ port: config.port, host: config.host });
+const url = await app.listen({ port: config.port, host: config.host });
+logger.info(
+  { url, docs: `${url}/docs`, database: describeDatabase(config.database) },
+  `inventory-api ${url}: documentation at ${url}/docs, database ${describeDatabase(config.database)}`,
+);

@@ -5,7 +5,7 @@ import { captureLogs } from './helpers/logs.js';
 describe('createLogger', () => {
   it('censors credentials wherever request headers are logged', () => {
     const logs = captureLogs();
-    const logger = createLogger({ logLevel: 'info' }, logs.stream);
+    const logger = createLogger({ logLevel: 'info', logFormat: 'pretty' }, logs.stream);
     logger.info(
       {
         req: {
@@ -25,7 +25,7 @@ describe('createLogger', () => {
 
   it('logs nothing below its level', () => {
     const logs = captureLogs();
-    createLogger({ logLevel: 'warn' }, logs.stream).info('quiet');
+    createLogger({ logLevel: 'warn', logFormat: 'json' }, logs.stream).info('quiet');
     expect(logs.entries()).toStrictEqual([]);
   });
 });

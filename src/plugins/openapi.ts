@@ -117,6 +117,9 @@ export const openapi = fp(
       uiConfig: { deepLinking: true, validatorUrl: null },
     });
 
+    // The address a person types first leads to the documentation (a web console may take it later).
+    app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect(`${DOCS_PREFIX}/`));
+
     let document: string | undefined;
     app.get(
       OPENAPI_PATH,

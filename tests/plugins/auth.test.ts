@@ -142,7 +142,8 @@ describe('INVENTORY_AUTH_READS', () => {
 describe('the routes open with INVENTORY_AUTH_READS=true', () => {
   /** The lead's decision: the probes, and what describes the API (no inventory data), which /docs must load before Authorize. */
   const OPEN_API_ROUTES = ['/api/v1/health', '/api/v1/health/ready', '/api/v1/openapi.json'];
-  const isDocs = (url: string) => url === '/docs' || url.startsWith('/docs/');
+  // `/` only redirects to /docs.
+  const isDocs = (url: string) => url === '/' || url === '/docs' || url.startsWith('/docs/');
 
   it('are the probes, the OpenAPI document and /docs; every other GET route of the app answers 401', async () => {
     t = await buildTestApp({ env: { INVENTORY_AUTH_READS: 'true' } });

@@ -43,7 +43,7 @@ describe('the error handler', () => {
   });
 
   it('returns 404 ROUTE_NOT_FOUND as JSON for an unknown path', async () => {
-    for (const url of ['/nope', '/api/v1/nope', '/api/v2/servers', '/api/v1/servers/1/extra', '/']) {
+    for (const url of ['/nope', '/api/v1/nope', '/api/v2/servers', '/api/v1/servers/1/extra', '/api']) {
       const res = await t.app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(404);
       expect(res.headers['content-type'], url).toBe('application/json; charset=utf-8');

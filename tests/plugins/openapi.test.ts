@@ -56,8 +56,8 @@ describe('GET /api/v1/openapi.json', () => {
   it('documents every route the app registers, and only those', () => {
     const registered = registeredRoutes(t.app)
       .filter((route) => DOCUMENTED_METHODS.includes(route.method))
-      // The documentation pages and their assets are not part of the API.
-      .filter((route) => !route.url.startsWith('/docs'))
+      // The documentation pages, their assets and `/` (which leads to them) are not part of the API.
+      .filter((route) => !route.url.startsWith('/docs') && route.url !== '/')
       .map((route) => `${route.method} ${toOpenApiPath(route.url)}`)
       .sort();
     const documented = operations()
@@ -160,6 +160,13 @@ describe('GET /docs', () => {
     }
     const initializer = await t.app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
     expect(initializer.statusCode).toBe(200);
+  });
+
+  it('is where / leads', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/' });
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe('/docs/');
+    expect((await t.app.inject({ method: 'GET', url: res.headers.location })).statusCode).toBe(200);
   });
 
   it('answers a missing asset with 404 ROUTE_NOT_FOUND as JSON, for GET and HEAD', async () => {
