@@ -61,7 +61,8 @@ closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }
 });
 
 const url = await app.listen({ port: config.port, host: config.host });
+const database = describeDatabase(config.database);
 logger.info(
-  { url, docs: `${url}/docs`, database: describeDatabase(config.database) },
-  `inventory-api ${url}: documentation at ${url}/docs, database ${describeDatabase(config.database)}`,
+  { url, docs: `${url}/docs`, database },
+  `inventory-api ${url}: documentation at ${url}/docs, database ${database}`,
 );
