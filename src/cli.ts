@@ -89,8 +89,18 @@ async function token(args: string[]): Promise<void> {
   const [action, ...rest] = positionals;
   switch (action ?? '') {
     case 'create': {
-      if (values.name === undefined || (values.scope !== 'read' && values.scope !== 'write') || rest.length > 0) {
-        throw new UsageError('token create needs --name NAME and --scope read|write');
+      // Each argument at fault, named: "needs --name" for a wrong --scope sent people looking elsewhere.
+      const problems = [
+        ...(values.name === undefined ? ['token create needs --name NAME'] : []),
+        ...(values.scope === undefined
+          ? ['token create needs --scope read|write']
+          : values.scope !== 'read' && values.scope !== 'write'
+            ? [`--scope must be read or write (got ${JSON.stringify(values.scope)})`]
+            : []),
+        ...(rest.length > 0 ? [`token create takes no other argument (got ${JSON.stringify(rest.join(' '))})`] : []),
+      ];
+      if (problems.length > 0 || values.name === undefined || (values.scope !== 'read' && values.scope !== 'write')) {
+        throw new UsageError(problems.join('\n'));
       }
       const days = values['expires-in-days'];
       if (days !== undefined && !/^[1-9][0-9]{0,4}$/.test(days)) {

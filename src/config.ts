@@ -321,10 +321,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       problems.push(`${name} must be ${EXPECTED[name as keyof typeof EXPECTED]}`);
     }
   }
-  if (problems.length > 0) {
-    throw new ConfigError(problems);
-  }
-  const env_ = withDefaults as Static<typeof EnvSchema>;
+  // A variable that failed its schema takes its default (or none) for the checks below, so that they
+  // report the other variables' mistakes in the same run, and nothing twice.
+  const checkable = {
+    ...(Value.Default(EnvSchema, {}) as Record<string, unknown>),
+    ...Object.fromEntries(
+      Object.entries(withDefaults as Record<string, unknown>).filter(([name]) => !failed.has(name)),
+    ),
+  };
+  const env_ = checkable as Static<typeof EnvSchema>;
 
   const port = Number(env_.PORT);
   if (port > 65535) {

@@ -8,6 +8,10 @@ export const errorRegistry = {
   INVALID_JSON: { status: 400, message: 'Request body is not valid JSON' },
   INVALID_ENCODING: { status: 400, message: 'Request body is not valid UTF-8: send JSON encoded in UTF-8' },
   BAD_REQUEST: { status: 400, message: 'Bad request' },
+  INVALID_PRECONDITION: {
+    status: 400,
+    message: 'Malformed If-Match or If-None-Match: send * or the ETag exactly as it was given, quotes included',
+  },
   AUTH_REQUIRED: { status: 401, message: 'Authentication required: send Authorization: Bearer <token>' },
   INVALID_TOKEN: { status: 401, message: 'Invalid, expired or revoked token' },
   INSUFFICIENT_SCOPE: { status: 403, message: 'This token may only read' },
@@ -19,7 +23,12 @@ export const errorRegistry = {
   PRECONDITION_FAILED: { status: 412, message: 'The server has changed since the ETag given in If-Match' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body is too large' },
   URI_TOO_LONG: { status: 414, message: 'Request URI is too long' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported media type' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message:
+      'Unsupported media type: send the body as JSON with Content-Type: application/json ' +
+      '(PATCH also takes application/merge-patch+json)',
+  },
   TOO_MANY_AUTH_FAILURES: { status: 429, message: 'Too many failed authentications; retry later' },
   RATE_LIMITED: { status: 429, message: 'Too many requests' },
   HEADERS_TOO_LARGE: { status: 431, message: 'Request headers are too large' },

@@ -85,12 +85,14 @@ describe('npm run cli', () => {
   });
 
   it.each([
-    [
-      ['token', 'create', '--name', 'x', '--scope', 'admin'],
-      2,
-      'token create needs --name NAME and --scope read|write',
-    ],
+    [['token', 'create', '--name', 'x', '--scope', 'admin'], 2, '--scope must be read or write (got "admin")'],
     [['token', 'create', '--scope', 'read'], 2, 'token create needs --name NAME'],
+    [['token', 'create', '--name', 'x'], 2, 'token create needs --scope read|write'],
+    [
+      ['token', 'create', '--name', 'x', '--scope', 'read', 'extra'],
+      2,
+      'token create takes no other argument (got "extra")',
+    ],
     [['token', 'create', '--name', 'x', '--scope', 'read', '--expires-in-days', '0'], 2, '--expires-in-days'],
     [['token', 'create', '--name', 'bad name', '--scope', 'read'], 1, 'A token name is'],
     [['token', 'revoke', 'nobody'], 1, 'No active token is named "nobody"'],

@@ -189,6 +189,17 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reports the mistakes of the schema and of the later checks in one run', () => {
+    expect(
+      problemsOf({ DATABASE_URL: 'mysql://x', LOG_LEVEL: 'verbose', PORT: '99999', CORS_ORIGINS: 'ftp://x' }),
+    ).toStrictEqual([
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      'PORT must be an integer from 0 to 65535 (0 picks a free port)',
+      'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (scheme, host and optional port)',
+      'DATABASE_URL must be sqlite:PATH, sqlite:///ABSOLUTE/PATH, sqlite::memory: or postgres://USER:PASSWORD@HOST:PORT/DATABASE (or postgresql://)',
+    ]);
+  });
+
   it.each([
     'postgres://inventory:hunter2@db.internal',
     'postgresql://inventory:hunter2@db.internal:port/inventory',

@@ -108,9 +108,19 @@ function handleNotFound(this: FastifyInstance, request: FastifyRequest, reply: F
  * Errors Fastify raises before routing, such as a path with a malformed percent-encoding
  * (`/api/v1/servers/%ZZ`): a 400 with the JSON error, not the framework's own body.
  */
-export function frameworkErrors(_error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  void reply.code(400).type('application/json; charset=utf-8').send(errorBody('BAD_REQUEST'));
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const message = FRAMEWORK_MESSAGES[error.code];
+  void reply
+    .code(400)
+    .type('application/json; charset=utf-8')
+    .send(errorBody('BAD_REQUEST', message === undefined ? undefined : [{ field: 'path', message }]));
 }
+
+/** What to fix, for the errors Fastify raises before routing. */
+const FRAMEWORK_MESSAGES: Readonly<Record<string, string>> = {
+  FST_ERR_BAD_URL: 'must be percent-encoded UTF-8 (holds a malformed escape such as %FF)',
+  FST_ERR_MAX_PARAM_LENGTH: 'has a segment longer than 100 characters; no id or name is that long',
+};
 
 /** Parser-level errors with a meaning of their own; any other is a 400. */
 const CLIENT_ERROR_CODES: Readonly<Record<string, ErrorCode>> = {

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifySchema } from 'fastify';
 import fp from 'fastify-plugin';
 import { type AppError, type ErrorDetail, appError } from '../errors.js';
 import { canonicalIp } from '../servers/ip-address.js';
+import { isEntityTagList } from '../shared/etag.js';
 import { type Part, detailsOf, fieldPath } from './validation/details.js';
 import { findIllFormed, findOversized } from './validation/limits.js';
 import { DECIMAL_INTEGER, integerProperties, malformedQueryParameter } from './validation/query.js';
@@ -95,15 +96,28 @@ export const validation = fp(
     // Before the schemas, after every onRequest hook (request id, protections, authentication).
     app.addHook('preValidation', (request, _reply, done) => {
       const name = malformedQueryParameter(request.url);
-      if (name === null) {
-        done();
+      if (name !== null) {
+        done(
+          appError('VALIDATION_FAILED', [
+            { field: name, message: 'must be percent-encoded UTF-8 (holds a malformed escape such as %FF)' },
+          ]),
+        );
         return;
       }
-      done(
-        appError('VALIDATION_FAILED', [
-          { field: name, message: 'must be percent-encoded UTF-8 (holds a malformed escape such as %FF)' },
-        ]),
-      );
+      const malformed = (['if-match', 'if-none-match'] as const).filter((header) => {
+        const value = request.headers[header];
+        return value !== undefined && !isEntityTagList(value);
+      });
+      if (malformed.length > 0) {
+        done(
+          appError(
+            'INVALID_PRECONDITION',
+            malformed.map((field) => ({ field, message: 'must be * or entity tags in double quotes, such as "3-2"' })),
+          ),
+        );
+        return;
+      }
+      done();
     });
     app.setValidatorCompiler(({ schema, httpPart }: { schema: FastifySchema; httpPart?: string }) => {
       const part: Part =

@@ -55,7 +55,19 @@ describe('the error handler', () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers/%ZZ' });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(res.json()).toStrictEqual({ error: 'Bad request', code: 'BAD_REQUEST' });
+    expect(res.json()).toStrictEqual({
+      error: 'Bad request',
+      code: 'BAD_REQUEST',
+      details: [{ field: 'path', message: 'must be percent-encoded UTF-8 (holds a malformed escape such as %FF)' }],
+    });
+  });
+
+  it('answers a path segment over 100 characters with a 400 that says so', async () => {
+    const res = await t.app.inject({ method: 'GET', url: `/api/v1/servers/${'1'.repeat(101)}` });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ details: unknown }>().details).toStrictEqual([
+      { field: 'path', message: 'has a segment longer than 100 characters; no id or name is that long' },
+    ]);
   });
 
   it('returns 404 ROUTE_NOT_FOUND for any method on an unknown path', async () => {
@@ -130,7 +142,12 @@ describe('the error handler', () => {
       payload: 'name\nx\n',
     });
     expect(res.statusCode).toBe(415);
-    expect(res.json()).toStrictEqual({ error: 'Unsupported media type', code: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect(res.json()).toStrictEqual({
+      error:
+        'Unsupported media type: send the body as JSON with Content-Type: application/json ' +
+        '(PATCH also takes application/merge-patch+json)',
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    });
   });
 
   it('answers 413 PAYLOAD_TOO_LARGE for a body over 1 MiB', async () => {
@@ -158,7 +175,7 @@ describe('the error handler', () => {
         { field: 'name', message: 'is required' },
         { field: 'extra', message: 'is not a known field' },
         { field: 'items[1].colour', message: 'is not a known field' },
-        { field: 'items[1].port', message: 'must be integer' },
+        { field: 'items[1].port', message: 'must be an integer' },
       ]),
     );
     expect(body.details).toHaveLength(4);

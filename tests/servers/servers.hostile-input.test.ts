@@ -307,3 +307,46 @@ describe('POST /api/v1/servers with 1000 servers', () => {
     expect(turns).toBeGreaterThanOrEqual(40);
   });
 });
+
+describe('If-Match and If-None-Match', () => {
+  it('answers 400 INVALID_PRECONDITION for a value that is not * or quoted entity tags, and writes nothing', async () => {
+    const before = (await t.app.inject({ method: 'GET', url: '/api/v1/servers/1' })).headers.etag;
+    for (const [header, value] of [
+      ['if-match', '1-1'],
+      ['if-match', '"1-1", 2-1'],
+      ['if-match', 'W/1-1'],
+      ['if-match', ','],
+      ['if-none-match', 'abc'],
+    ] as const) {
+      const res = await t.app.inject({
+        method: 'PATCH',
+        url: '/api/v1/servers/1',
+        headers: { ...JSON_HEADERS, [header]: value },
+        payload: '{"notes":"x"}',
+      });
+      expect(res.statusCode, `${header}: ${value}`).toBe(400);
+      expect(res.json(), `${header}: ${value}`).toStrictEqual({
+        error: 'Malformed If-Match or If-None-Match: send * or the ETag exactly as it was given, quotes included',
+        code: 'INVALID_PRECONDITION',
+        details: [{ field: header, message: 'must be * or entity tags in double quotes, such as "3-2"' }],
+      });
+    }
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/servers/1' })).headers.etag).toBe(before);
+  });
+
+  it('still takes *, a quoted tag, a weak tag and a list, with 412 for a tag that does not match', async () => {
+    const etag = String((await t.app.inject({ method: 'GET', url: '/api/v1/servers/1' })).headers.etag);
+    const read = (value: string) =>
+      t.app.inject({ method: 'GET', url: '/api/v1/servers/1', headers: { 'if-none-match': value } });
+    expect((await read(etag)).statusCode).toBe(304);
+    expect((await read(`W/${etag}, "other"`)).statusCode).toBe(304);
+    expect((await read('*')).statusCode).toBe(304);
+    const stale = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/servers/1',
+      headers: { ...JSON_HEADERS, 'if-match': '"1-999"' },
+      payload: '{"notes":"x"}',
+    });
+    expect(stale.statusCode).toBe(412);
+  });
+});

@@ -223,6 +223,18 @@ describe('hostile values in every field of every operation', () => {
     }
   }, 180_000);
 
+  it('says what to do in every 4xx it met, never in the raw words of the validator', () => {
+    const raw =
+      /must be equal to one of the allowed values|must match (pattern|format)|must NOT have|must be (string|integer|number|boolean|array|object|null)\b|must be [<>]=? |must have required property/;
+    const refusals = Object.entries(outcomes).filter(([, outcome]) => outcome.startsWith('4'));
+    expect(refusals.length).toBeGreaterThan(1000);
+    for (const [key, outcome] of refusals) {
+      expect(outcome, key).not.toMatch(raw);
+      // A bare code with no detail leaves the client guessing which part of the request is at fault.
+      expect(outcome, key).toMatch(/^4\d\d [A-Z_]+ \S/);
+    }
+  });
+
   it('answers alike on SQLite and on PostgreSQL', async () => {
     // Written on SQLite by `vitest -u`; the PostgreSQL run must match it as it stands.
     await expect(`${JSON.stringify(outcomes, null, 1)}\n`).toMatchFileSnapshot('./__snapshots__/sweep.json');

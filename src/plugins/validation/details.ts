@@ -49,7 +49,30 @@ function customMessage(error: ErrorObject): { message: string; group: string } |
   return typeof messages._ === 'string' ? { message: messages._, group: '_' } : undefined;
 }
 
-/** A message that says what is expected, from the schema's errorMessage or from the keyword. */
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'true or false',
+  array: 'an array',
+  object: 'an object',
+  null: 'null',
+};
+
+/** `["array", "null"]` -> "an array or null". */
+function typeNames(type: unknown): string {
+  const names = String(type)
+    .split(',')
+    .map((name) => TYPE_NAMES[name] ?? name);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1) ?? ''}` : (names[0] ?? '');
+}
+
+const plural = (count: unknown, noun: string) => `${String(count)} ${noun}${count === 1 ? '' : 's'}`;
+
+/**
+ * A message that says what is expected, from the schema's errorMessage or from the keyword; never
+ * Ajv's own wording ("must be equal to one of the allowed values", "must match pattern ...").
+ */
 function messageOf(error: ErrorObject, part: Part, custom = customMessage(error)): string {
   if (custom !== undefined) {
     return custom.message;
@@ -60,14 +83,31 @@ function messageOf(error: ErrorObject, part: Part, custom = customMessage(error)
       return 'is required';
     case 'additionalProperties':
       return part === 'querystring' ? 'is not a known query parameter' : 'is not a known field';
+    case 'type':
+      return `must be ${typeNames(params.type)}`;
     case 'enum':
       return `must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}`;
+    case 'const':
+      return `must be ${JSON.stringify(params.allowedValue)}`;
     case 'maxItems':
-      return `must have at most ${String(params.limit)} items`;
+      return `must have at most ${plural(params.limit, 'item')}`;
     case 'minItems':
-      return `must have at least ${String(params.limit)} item${params.limit === 1 ? '' : 's'}`;
+      return `must have at least ${plural(params.limit, 'item')}`;
+    case 'uniqueItems':
+      return `must not repeat a value (items ${String(params.j)} and ${String(params.i)} are the same)`;
+    case 'maxLength':
+      return `must be at most ${plural(params.limit, 'character')} long`;
+    case 'minLength':
+      return `must be at least ${plural(params.limit, 'character')} long`;
+    case 'maximum':
+      return `must be at most ${String(params.limit)}`;
+    case 'minimum':
+      return `must be at least ${String(params.limit)}`;
+    case 'pattern':
+      // Every pattern of the API's schemas has an errorMessage; this is the fallback of a new one.
+      return 'is not in the expected form; see the API description for this field';
     case 'format':
-      return FORMAT_MESSAGES[String(params.format)] ?? error.message ?? 'is invalid';
+      return FORMAT_MESSAGES[String(params.format)] ?? `must be ${String(params.format)}`;
     default:
       return error.message ?? 'is invalid';
   }
