@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { appError } from '../errors.js';
+import { findJsonSyntaxError } from '../shared/json-syntax.js';
 
 export const MERGE_PATCH = 'application/merge-patch+json';
 
@@ -29,6 +30,26 @@ function bodyText(request: FastifyRequest, body: Buffer): string {
 }
 
 /**
+ * The parser's error with what to fix: where the JSON breaks and what was expected there, or which
+ * key is refused. The parser itself says only "not valid JSON".
+ */
+function explained(error: FastifyError, text: string): Error {
+  if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return appError('INVALID_JSON', [{ field: 'body', message: 'is empty: send a JSON value, such as an object' }]);
+  }
+  if (error.code !== 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return error;
+  }
+  const syntax = findJsonSyntaxError(text);
+  const message =
+    syntax === null
+      ? // Valid JSON that the parser refused: a key that would reach an object's prototype.
+        'holds a "__proto__" or "constructor": {"prototype": ...} key, which is refused'
+      : `is not valid JSON: expected ${syntax.expected} at line ${syntax.line}, column ${syntax.column}, found ${syntax.found}`;
+  return appError('INVALID_JSON', [{ field: 'body', message }]);
+}
+
+/**
  * Request bodies are JSON: application/json everywhere, application/merge-patch+json for PATCH
  * (RFC 7396). Anything else, plain text included, is a 415. Both go through Fastify's JSON parser,
  * which refuses __proto__ and constructor.prototype keys, after the bytes are checked to be UTF-8.
@@ -51,7 +72,9 @@ export const bodyParsers = fp(
           done(error as Error, undefined);
           return;
         }
-        void parseJson(request, text, done);
+        void parseJson(request, text, (error, parsed) => {
+          done(error === null ? null : explained(error as FastifyError, text), parsed);
+        });
       };
     app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parser('application/json'));
     app.addContentTypeParser(MERGE_PATCH, { parseAs: 'buffer' }, parser(MERGE_PATCH));

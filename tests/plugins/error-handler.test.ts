@@ -117,10 +117,27 @@ describe('the error handler', () => {
       method: 'POST',
       url: '/probe/echo',
       headers: { 'content-type': 'application/json' },
-      payload: '{"name": "x",',
+      payload: '{"name": "x",\n  "items": [1 2]}',
     });
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toStrictEqual({ error: 'Request body is not valid JSON', code: 'INVALID_JSON' });
+    expect(res.json()).toStrictEqual({
+      error: 'Request body is not valid JSON',
+      code: 'INVALID_JSON',
+      details: [{ field: 'body', message: "is not valid JSON: expected ',' or ']' at line 2, column 15, found \"2\"" }],
+    });
+  });
+
+  it('answers 400 INVALID_JSON naming a refused prototype key, which is valid JSON', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/probe/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name": "x", "__proto__": {"admin": true}}',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ details: unknown }>().details).toStrictEqual([
+      { field: 'body', message: 'holds a "__proto__" or "constructor": {"prototype": ...} key, which is refused' },
+    ]);
   });
 
   it('answers 400 INVALID_JSON for an empty JSON body', async () => {
@@ -131,7 +148,11 @@ describe('the error handler', () => {
       payload: '',
     });
     expect(res.statusCode).toBe(400);
-    expect(res.json<{ code: string }>().code).toBe('INVALID_JSON');
+    expect(res.json()).toStrictEqual({
+      error: 'Request body is not valid JSON',
+      code: 'INVALID_JSON',
+      details: [{ field: 'body', message: 'is empty: send a JSON value, such as an object' }],
+    });
   });
 
   it('answers 415 UNSUPPORTED_MEDIA_TYPE for a body that is not JSON', async () => {
