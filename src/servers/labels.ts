@@ -23,7 +23,8 @@ const FORBIDDEN = /[,\p{C}\p{Default_Ignorable_Code_Point}]|(?! )\p{White_Space}
 const INVISIBLE = /^\p{Default_Ignorable_Code_Point}$/u;
 const WHITE_SPACE = /^\p{White_Space}$/u;
 
-function codePointCount(value: string): number {
+/** The length of a text in code points, which is what PostgreSQL's varchar counts. */
+export function codePointCount(value: string): number {
   // Surrogate pairs are one code point in two UTF-16 units.
   return value.length - (value.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g)?.length ?? 0);
 }

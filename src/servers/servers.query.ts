@@ -12,8 +12,8 @@ import type { Database } from '../db/types.js';
 import { type ErrorDetail, appError } from '../errors.js';
 import { canonicalIp } from './ip-address.js';
 import { cidrKeyRange } from './ip-key.js';
-import { MAX_LABEL_LENGTH } from './labels.js';
-import { HOSTNAME_PATTERN, LABEL_PATTERN, MAX_SERVER_ID, SERVER_STATUSES } from './servers.schemas.js';
+import { MAX_LABEL_LENGTH, codePointCount } from './labels.js';
+import { HOSTNAME_PATTERN, LABEL_PATTERN, MAX_SERVER_ID, SERVER_STATUSES, TAG_PATTERN } from './servers.schemas.js';
 
 // The list's query language: filters, sort and paging, parsed from the query string once,
 // checked strictly (a typo is a 400, never the whole inventory), and turned into SQL.
@@ -121,9 +121,9 @@ const LABEL = new RegExp(LABEL_PATTERN, 'u');
  */
 function labelFilter(value: string): string | null {
   const normal = value.normalize('NFC');
-  return LABEL.test(normal) && Array.from(normal).length <= MAX_LABEL_LENGTH ? normal : null;
+  return LABEL.test(normal) && codePointCount(normal) <= MAX_LABEL_LENGTH ? normal : null;
 }
-const TAG = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const TAG = new RegExp(TAG_PATTERN);
 
 function split(values: string[] | undefined): string[] | undefined {
   if (values === undefined) {

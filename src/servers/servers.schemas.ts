@@ -163,9 +163,12 @@ const Label = Nullable(
   }),
 );
 
+/** A tag: 1 to 63 lowercase letters, digits, dots, underscores or hyphens, starting with a letter or digit. */
+export const TAG_PATTERN = '^[a-z0-9][a-z0-9._-]{0,62}$';
+
 const Tags = Type.Array(
   Type.String({
-    pattern: '^[a-z0-9][a-z0-9._-]{0,62}$',
+    pattern: TAG_PATTERN,
     errorMessage:
       'must be 1 to 63 lowercase letters, digits, dots, underscores or hyphens, starting with a letter or digit',
   }),

@@ -1,4 +1,4 @@
-import type { ErrorObject } from 'ajv';
+import type { AnySchemaObject, ErrorObject } from 'ajv';
 import { type ErrorDetail, MAX_DETAILS } from '../../errors.js';
 
 // Ajv's errors as the API's details: where, and what to do, in one message each.
@@ -29,12 +29,15 @@ const FORMAT_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /**
- * The schema's own message for an error: `errorMessage` as a string covers every keyword; as an
+ * A schema's own message for a keyword: `errorMessage` as a string covers every keyword; as an
  * object it has messages by keyword, and `_` for every other keyword (as ajv-errors read it).
  * Returns the message and the group of errors it stands for, one detail each.
  */
-function customMessage(error: ErrorObject): { message: string; group: string } | undefined {
-  const custom: unknown = error.parentSchema?.errorMessage;
+export function schemaMessage(
+  schema: AnySchemaObject | undefined,
+  keyword: string,
+): { message: string; group: string } | undefined {
+  const custom: unknown = schema?.errorMessage;
   if (typeof custom === 'string') {
     return { message: custom, group: '' };
   }
@@ -42,11 +45,15 @@ function customMessage(error: ErrorObject): { message: string; group: string } |
     return undefined;
   }
   const messages = custom as Record<string, unknown>;
-  const own = messages[error.keyword];
+  const own = messages[keyword];
   if (typeof own === 'string') {
-    return { message: own, group: error.keyword };
+    return { message: own, group: keyword };
   }
   return typeof messages._ === 'string' ? { message: messages._, group: '_' } : undefined;
+}
+
+function customMessage(error: ErrorObject): { message: string; group: string } | undefined {
+  return schemaMessage(error.parentSchema, error.keyword);
 }
 
 const TYPE_NAMES: Readonly<Record<string, string>> = {

@@ -1,6 +1,6 @@
 import type { Ajv, AnySchemaObject, ValidateFunction } from 'ajv';
 import { type ErrorDetail, MAX_DETAILS } from '../../errors.js';
-import { fieldPath } from './details.js';
+import { fieldPath, schemaMessage } from './details.js';
 
 // Checks of a JSON body that run before Ajv, each linear in the body: what Ajv with allErrors would
 // spend time (or memory) in proportion to the faults on, and what JSON lets through but text cannot hold.
@@ -57,11 +57,7 @@ function walk(ajv: Ajv, schema: AnySchemaObject, value: Json, segments: string[]
   if (Array.isArray(value)) {
     const max: unknown = schema.maxItems;
     if (typeof max === 'number' && value.length > max) {
-      const custom: unknown = schema.errorMessage;
-      const message =
-        typeof custom === 'object' && custom !== null && typeof (custom as { maxItems?: unknown }).maxItems === 'string'
-          ? (custom as { maxItems: string }).maxItems
-          : `must have at most ${max} items`;
+      const message = schemaMessage(schema, 'maxItems')?.message ?? `must have at most ${max} items`;
       return { details: [{ field: fieldPath(segments), message: `${message} (got ${value.length})` }], total: 1 };
     }
     const items: unknown = schema.items;
