@@ -4,34 +4,56 @@
  * own included, into `{ error, code, details? }` with the status registered here.
  */
 export const errorRegistry = {
-  VALIDATION_FAILED: { status: 400, message: 'Request validation failed' },
-  INVALID_JSON: { status: 400, message: 'Request body is not valid JSON' },
+  VALIDATION_FAILED: { status: 400, message: 'Request validation failed: fix the fields listed in details' },
+  INVALID_JSON: { status: 400, message: 'Request body is not valid JSON: details say where it breaks' },
   INVALID_ENCODING: { status: 400, message: 'Request body is not valid UTF-8: send JSON encoded in UTF-8' },
-  BAD_REQUEST: { status: 400, message: 'Bad request' },
+  BAD_REQUEST: {
+    status: 400,
+    message: 'Malformed request: send well-formed HTTP/1.1 with a percent-encoded UTF-8 path',
+  },
   INVALID_PRECONDITION: {
     status: 400,
     message: 'Malformed If-Match or If-None-Match: send * or the ETag exactly as it was given, quotes included',
   },
   AUTH_REQUIRED: { status: 401, message: 'Authentication required: send Authorization: Bearer <token>' },
-  INVALID_TOKEN: { status: 401, message: 'Invalid, expired or revoked token' },
-  INSUFFICIENT_SCOPE: { status: 403, message: 'This token may only read' },
+  INVALID_TOKEN: {
+    status: 401,
+    message:
+      'Invalid, expired or revoked token: send a current one (an administrator creates tokens with `token create`)',
+  },
+  INSUFFICIENT_SCOPE: { status: 403, message: 'This token may only read: writes need a token with the write scope' },
   SERVER_NOT_FOUND: { status: 404, message: 'Server not found' },
-  ROUTE_NOT_FOUND: { status: 404, message: 'Route not found' },
-  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
-  REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time; send it again without pauses' },
-  SERVER_CONFLICT: { status: 409, message: 'Conflicts with an existing server' },
-  PRECONDITION_FAILED: { status: 412, message: 'The server has changed since the ETag given in If-Match' },
-  PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body is too large' },
-  URI_TOO_LONG: { status: 414, message: 'Request URI is too long' },
+  ROUTE_NOT_FOUND: {
+    status: 404,
+    message: 'Route not found: the API is under /api/v1, its routes are listed at /docs',
+  },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed: the Allow header lists the methods of this route' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time: send it again without pauses' },
+  SERVER_CONFLICT: {
+    status: 409,
+    message: 'Conflicts with an existing server: the fields in details are taken; choose other values',
+  },
+  PRECONDITION_FAILED: {
+    status: 412,
+    message: 'The server has changed since the ETag given in If-Match: GET it again and retry with its current ETag',
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    message: 'Request body is too large: send at most 1 MiB, or split a batch into several requests',
+  },
+  URI_TOO_LONG: { status: 414, message: 'Request URI is too long: send fewer or shorter query values' },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     message:
       'Unsupported media type: send the body as JSON with Content-Type: application/json ' +
       '(PATCH also takes application/merge-patch+json)',
   },
-  TOO_MANY_AUTH_FAILURES: { status: 429, message: 'Too many failed authentications; retry later' },
-  RATE_LIMITED: { status: 429, message: 'Too many requests' },
-  HEADERS_TOO_LARGE: { status: 431, message: 'Request headers are too large' },
+  TOO_MANY_AUTH_FAILURES: {
+    status: 429,
+    message: 'Too many failed authentications: check the token, then retry after the seconds in Retry-After',
+  },
+  RATE_LIMITED: { status: 429, message: 'Too many requests: retry after the seconds in Retry-After' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'Request headers are too large: send at most 16 KiB of headers' },
   INTERNAL_ERROR: { status: 500, message: 'Internal server error' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'Service unavailable' },
   DATABASE_UNAVAILABLE: { status: 503, message: 'The database is unavailable; retry later' },

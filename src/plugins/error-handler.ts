@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES as REASON_PHRASES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -152,11 +152,11 @@ function answerClientError(socket: HttpSocket, code: ErrorCode): void {
     socket.destroy();
     return;
   }
-  const { status, message } = errorRegistry[code];
+  const { status } = errorRegistry[code];
   const body = JSON.stringify(errorBody(code));
   // Closed once written: the rest of a timed-out request would otherwise still be parsed as requests.
   socket.end(
-    `HTTP/1.1 ${status} ${message}\r\n` +
+    `HTTP/1.1 ${status} ${REASON_PHRASES[status] ?? 'Error'}\r\n` +
       'Content-Type: application/json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +

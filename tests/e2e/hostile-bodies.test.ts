@@ -191,7 +191,7 @@ describe('POST /api/v1/servers with hostile bodies under the size limit', () => 
     });
     expect(res.status).toBe(400);
     expect(await res.json()).toStrictEqual({
-      error: 'Request validation failed',
+      error: 'Request validation failed: fix the fields listed in details',
       code: 'VALIDATION_FAILED',
       details: [
         {

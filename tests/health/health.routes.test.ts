@@ -30,6 +30,9 @@ describe('GET /api/v1/health', () => {
     const res = await t.app.inject({ method: 'POST', url: '/api/v1/health' });
     expect(res.statusCode).toBe(405);
     expect(res.headers.allow).toBe('GET, HEAD');
-    expect(res.json()).toStrictEqual({ error: 'Method not allowed', code: 'METHOD_NOT_ALLOWED' });
+    expect(res.json()).toStrictEqual({
+      error: 'Method not allowed: the Allow header lists the methods of this route',
+      code: 'METHOD_NOT_ALLOWED',
+    });
   });
 });

@@ -57,7 +57,10 @@ describe('authentication of writes', () => {
     const res = await post({ authorization: `Bearer ${secret}` });
     expect(res.statusCode).toBe(403);
     expect(res.headers['www-authenticate']).toBe(`${REALM}, error="insufficient_scope", scope="write"`);
-    expect(res.json()).toStrictEqual({ error: 'This token may only read', code: 'INSUFFICIENT_SCOPE' });
+    expect(res.json()).toStrictEqual({
+      error: 'This token may only read: writes need a token with the write scope',
+      code: 'INSUFFICIENT_SCOPE',
+    });
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/servers' })).json<{ count: number }>().count).toBe(2);
   });
 
@@ -188,7 +191,7 @@ describe('the failed-authentication throttle', () => {
     const blocked = await post({ authorization: 'Bearer inv_guess10' }, '203.0.113.9');
     expect(blocked.statusCode).toBe(429);
     expect(blocked.json()).toStrictEqual({
-      error: 'Too many failed authentications; retry later',
+      error: 'Too many failed authentications: check the token, then retry after the seconds in Retry-After',
       code: 'TOO_MANY_AUTH_FAILURES',
     });
     const retryAfter = Number(blocked.headers['retry-after']);

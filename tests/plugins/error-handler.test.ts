@@ -47,7 +47,10 @@ describe('the error handler', () => {
       const res = await t.app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(404);
       expect(res.headers['content-type'], url).toBe('application/json; charset=utf-8');
-      expect(res.json(), url).toStrictEqual({ error: 'Route not found', code: 'ROUTE_NOT_FOUND' });
+      expect(res.json(), url).toStrictEqual({
+        error: 'Route not found: the API is under /api/v1, its routes are listed at /docs',
+        code: 'ROUTE_NOT_FOUND',
+      });
     }
   });
 
@@ -56,7 +59,7 @@ describe('the error handler', () => {
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(res.json()).toStrictEqual({
-      error: 'Bad request',
+      error: 'Malformed request: send well-formed HTTP/1.1 with a percent-encoded UTF-8 path',
       code: 'BAD_REQUEST',
       details: [{ field: 'path', message: 'must be percent-encoded UTF-8 (holds a malformed escape such as %FF)' }],
     });
@@ -89,7 +92,10 @@ describe('the error handler', () => {
     expect(res.statusCode).toBe(405);
     expect(res.headers.allow).toBe(allow);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(res.json()).toStrictEqual({ error: 'Method not allowed', code: 'METHOD_NOT_ALLOWED' });
+    expect(res.json()).toStrictEqual({
+      error: 'Method not allowed: the Allow header lists the methods of this route',
+      code: 'METHOD_NOT_ALLOWED',
+    });
   });
 
   it('turns a domain error into its registered status and body', async () => {
@@ -121,7 +127,7 @@ describe('the error handler', () => {
     });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toStrictEqual({
-      error: 'Request body is not valid JSON',
+      error: 'Request body is not valid JSON: details say where it breaks',
       code: 'INVALID_JSON',
       details: [{ field: 'body', message: "is not valid JSON: expected ',' or ']' at line 2, column 15, found \"2\"" }],
     });
@@ -149,7 +155,7 @@ describe('the error handler', () => {
     });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toStrictEqual({
-      error: 'Request body is not valid JSON',
+      error: 'Request body is not valid JSON: details say where it breaks',
       code: 'INVALID_JSON',
       details: [{ field: 'body', message: 'is empty: send a JSON value, such as an object' }],
     });
@@ -179,7 +185,10 @@ describe('the error handler', () => {
       payload: JSON.stringify({ name: 'x'.repeat(1024 * 1024) }),
     });
     expect(res.statusCode).toBe(413);
-    expect(res.json()).toStrictEqual({ error: 'Request body is too large', code: 'PAYLOAD_TOO_LARGE' });
+    expect(res.json()).toStrictEqual({
+      error: 'Request body is too large: send at most 1 MiB, or split a batch into several requests',
+      code: 'PAYLOAD_TOO_LARGE',
+    });
   });
 
   it('names every bad field of a body, with array indexes, in one 400', async () => {
@@ -324,7 +333,7 @@ describe('the error handler on malformed HTTP', () => {
     expect(response).toMatch(/^HTTP\/1\.1 400 /);
     expect(response).toMatch(/content-type: application\/json/i);
     expect(JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4))).toStrictEqual({
-      error: 'Bad request',
+      error: 'Malformed request: send well-formed HTTP/1.1 with a percent-encoded UTF-8 path',
       code: 'BAD_REQUEST',
     });
   });
@@ -333,7 +342,7 @@ describe('the error handler on malformed HTTP', () => {
     const response = await rawRequest(`GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(response).toMatch(/^HTTP\/1\.1 431 /);
     expect(JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4))).toStrictEqual({
-      error: 'Request headers are too large',
+      error: 'Request headers are too large: send at most 16 KiB of headers',
       code: 'HEADERS_TOO_LARGE',
     });
   });
@@ -352,7 +361,10 @@ describe('the error handler on malformed HTTP', () => {
     expect(JSON.parse(server?.body ?? '')).toMatchObject({ id: 1, hostname: 'web-prod-01' });
     expect(refused?.status).toBe(400);
     expect(refused?.headers.connection).toBe('close');
-    expect(JSON.parse(refused?.body ?? '')).toStrictEqual({ error: 'Bad request', code: 'BAD_REQUEST' });
+    expect(JSON.parse(refused?.body ?? '')).toStrictEqual({
+      error: 'Malformed request: send well-formed HTTP/1.1 with a percent-encoded UTF-8 path',
+      code: 'BAD_REQUEST',
+    });
     expect(others).toStrictEqual([]);
   });
 

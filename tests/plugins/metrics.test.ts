@@ -114,7 +114,10 @@ describe('GET /metrics with METRICS_ENABLED=false', () => {
     const { app } = await buildTestApp({ env: { METRICS_ENABLED: 'false' } });
     const res = await app.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toStrictEqual({ error: 'Route not found', code: 'ROUTE_NOT_FOUND' });
+    expect(res.json()).toStrictEqual({
+      error: 'Route not found: the API is under /api/v1, its routes are listed at /docs',
+      code: 'ROUTE_NOT_FOUND',
+    });
     // The API itself is unaffected.
     expect((await app.inject({ method: 'GET', url: '/api/v1/servers/1' })).statusCode).toBe(200);
     await app.close();

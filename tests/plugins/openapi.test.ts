@@ -178,7 +178,10 @@ describe('GET /docs', () => {
         expect(res.headers.allow, `${method} ${url}`).toBeUndefined();
       }
       const res = await t.app.inject({ method: 'GET', url });
-      expect(res.json(), url).toStrictEqual({ error: 'Route not found', code: 'ROUTE_NOT_FOUND' });
+      expect(res.json(), url).toStrictEqual({
+        error: 'Route not found: the API is under /api/v1, its routes are listed at /docs',
+        code: 'ROUTE_NOT_FOUND',
+      });
     }
   });
 

@@ -18,7 +18,7 @@ const REQUEST_TIMEOUT_MS = 2000;
 const LATENESS_MS = CONNECTIONS_CHECK_INTERVAL_MS + 1000;
 
 const TIMED_OUT = {
-  error: 'The request did not arrive in time; send it again without pauses',
+  error: 'The request did not arrive in time: send it again without pauses',
   code: 'REQUEST_TIMEOUT',
 };
 

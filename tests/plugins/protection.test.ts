@@ -161,7 +161,10 @@ describe('RATE_LIMIT_PER_MINUTE', () => {
     const limited = await app.inject({ method: 'GET', url: '/api/v1/servers' });
     expect(limited.statusCode).toBe(429);
     expect(limited.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(limited.json()).toStrictEqual({ error: 'Too many requests', code: 'RATE_LIMITED' });
+    expect(limited.json()).toStrictEqual({
+      error: 'Too many requests: retry after the seconds in Retry-After',
+      code: 'RATE_LIMITED',
+    });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
 
     // Another client has its own budget.

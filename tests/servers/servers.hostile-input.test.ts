@@ -27,7 +27,7 @@ describe('GET /api/v1/servers?cursor=', () => {
       const res = await t.app.inject({ method: 'GET', url: `/api/v1/servers?cursor=${b64(json)}` });
       expect(res.statusCode, json).toBe(400);
       expect(res.json(), json).toStrictEqual({
-        error: 'Request validation failed',
+        error: 'Request validation failed: fix the fields listed in details',
         code: 'VALIDATION_FAILED',
         details: [{ field: 'cursor', message: 'is not a cursor of this listing (same filters and sort)' }],
       });
@@ -238,7 +238,7 @@ describe('percent-encoding in the query string', () => {
       const res = await t.app.inject({ method: 'GET', url: `/api/v1/servers?${query}` });
       expect(res.statusCode, query).toBe(400);
       expect(res.json(), query).toStrictEqual({
-        error: 'Request validation failed',
+        error: 'Request validation failed: fix the fields listed in details',
         code: 'VALIDATION_FAILED',
         details: [{ field, message: 'must be percent-encoded UTF-8 (holds a malformed escape such as %FF)' }],
       });

@@ -73,7 +73,7 @@ describe('GET /api/v1/servers', () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers?stauts=up' });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toStrictEqual({
-      error: 'Request validation failed',
+      error: 'Request validation failed: fix the fields listed in details',
       code: 'VALIDATION_FAILED',
       details: [{ field: 'stauts', message: 'is not a known query parameter' }],
     });
@@ -186,7 +186,7 @@ describe('GET /api/v1/servers/:id', () => {
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(res.json()).toStrictEqual({
-      error: 'Request validation failed',
+      error: 'Request validation failed: fix the fields listed in details',
       code: 'VALIDATION_FAILED',
       details: [{ field: 'id', message: 'must be a positive integer no larger than 2147483647' }],
     });

@@ -141,7 +141,7 @@ describe('POST /api/v1/servers', () => {
     ]);
     expect(res.statusCode).toBe(409);
     expect(res.json<ErrorBody>()).toStrictEqual({
-      error: 'Conflicts with an existing server',
+      error: 'Conflicts with an existing server: the fields in details are taken; choose other values',
       code: 'SERVER_CONFLICT',
       details: [
         { field: '[3].hostname', message: 'repeats item 0' },
