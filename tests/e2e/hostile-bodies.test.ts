@@ -65,7 +65,7 @@ const CASES: { name: string; body: () => string; field: string; message: RegExp;
         ...Object.fromEntries(Array.from({ length: 70_000 }, (_, i) => [`k${i}`, 1])),
       }),
     field: 'k0',
-    message: /^is not a known field$/,
+    message: /^is not a known field; known fields are hostname, ip, status, /,
     truncated: true,
   },
   {
@@ -80,14 +80,14 @@ const CASES: { name: string; body: () => string; field: string; message: RegExp;
         })),
       ),
     field: '[0].u0',
-    message: /^is not a known field$/,
+    message: /^is not a known field; known fields are hostname, ip, status, /,
     truncated: true,
   },
   {
     name: '1000 servers with every field wrong',
     body: () => JSON.stringify(Array.from({ length: 1000 }, () => wrongServer)),
     field: '[0].unknown0',
-    message: /^is not a known field$/,
+    message: /^is not a known field; known fields are hostname, ip, status, /,
     truncated: true,
   },
 ];

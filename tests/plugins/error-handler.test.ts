@@ -203,8 +203,8 @@ describe('the error handler', () => {
     expect(body.details).toEqual(
       expect.arrayContaining([
         { field: 'name', message: 'is required' },
-        { field: 'extra', message: 'is not a known field' },
-        { field: 'items[1].colour', message: 'is not a known field' },
+        { field: 'extra', message: 'is not a known field; known fields are name, items' },
+        { field: 'items[1].colour', message: 'is not a known field; known fields are port' },
         { field: 'items[1].port', message: 'must be an integer' },
       ]),
     );

@@ -80,7 +80,9 @@ describe('a deeply nested body', () => {
       const payload = `{"hostname":"deep","ip":"10.9.9.9","x":${'['.repeat(depth)}${']'.repeat(depth)}}`;
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/servers', headers: JSON_HEADERS, payload });
       expect(res.statusCode, String(depth)).toBe(400);
-      expect(res.json<{ details: unknown }>().details).toStrictEqual([{ field: 'x', message: 'is not a known field' }]);
+      const { details } = res.json<{ details: { field: string; message: string }[] }>();
+      expect(details.map((d) => d.field)).toStrictEqual(['x']);
+      expect(details[0]?.message).toMatch(/^is not a known field; known fields are hostname, ip, /);
     }
   });
 });

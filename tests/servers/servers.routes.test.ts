@@ -75,7 +75,14 @@ describe('GET /api/v1/servers', () => {
     expect(res.json()).toStrictEqual({
       error: 'Request validation failed: fix the fields listed in details',
       code: 'VALIDATION_FAILED',
-      details: [{ field: 'stauts', message: 'is not a known query parameter' }],
+      details: [
+        {
+          field: 'stauts',
+          message:
+            'is not a known query parameter; this route takes status, environment, role, location, os, hostname, ' +
+            'ip, tag, cidr, q, updated_since, sort, limit, offset, cursor, format',
+        },
+      ],
     });
   });
 });
@@ -196,7 +203,7 @@ describe('GET /api/v1/servers/:id', () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers/1?verbose=1' });
     expect(res.statusCode).toBe(400);
     expect(res.json<{ details: unknown }>().details).toStrictEqual([
-      { field: 'verbose', message: 'is not a known query parameter' },
+      { field: 'verbose', message: 'is not a known query parameter: this route takes none' },
     ]);
   });
 });

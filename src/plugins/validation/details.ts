@@ -74,6 +74,32 @@ function typeNames(type: unknown): string {
   return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1) ?? ''}` : (names[0] ?? '');
 }
 
+/** The most names a message lists; a longer list is left to the API description. */
+const MAX_NAMES_LISTED = 30;
+
+/**
+ * "is not a known query parameter; this route takes status, role, ...": the names the object accepts,
+ * read-only ones (a schema that refuses every value) left out, so that a typo shows its fix.
+ */
+export function unknownPropertyMessage(schema: AnySchemaObject | undefined, part: Part): string {
+  const what = part === 'querystring' ? 'is not a known query parameter' : 'is not a known field';
+  const properties = (schema?.properties ?? {}) as Record<string, AnySchemaObject | boolean>;
+  const names = Object.entries(properties)
+    .filter(([, property]) => !(typeof property === 'object' && isEmptyObject(property.not)))
+    .map(([name]) => name);
+  if (names.length === 0) {
+    return part === 'querystring' ? `${what}: this route takes none` : `${what}: this object takes none`;
+  }
+  if (names.length > MAX_NAMES_LISTED) {
+    return what;
+  }
+  return `${what}; ${part === 'querystring' ? 'this route takes' : 'known fields are'} ${names.join(', ')}`;
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
+}
+
 const plural = (count: unknown, noun: string) => `${String(count)} ${noun}${count === 1 ? '' : 's'}`;
 
 /**
@@ -89,7 +115,7 @@ function messageOf(error: ErrorObject, part: Part, custom = customMessage(error)
     case 'required':
       return 'is required';
     case 'additionalProperties':
-      return part === 'querystring' ? 'is not a known query parameter' : 'is not a known field';
+      return unknownPropertyMessage(error.parentSchema, part);
     case 'type':
       return `must be ${typeNames(params.type)}`;
     case 'enum':

@@ -1,6 +1,6 @@
 import type { Ajv, AnySchemaObject, ValidateFunction } from 'ajv';
 import { type ErrorDetail, MAX_DETAILS } from '../../errors.js';
-import { fieldPath, schemaMessage } from './details.js';
+import { fieldPath, schemaMessage, unknownPropertyMessage } from './details.js';
 
 // Checks of a JSON body that run before Ajv, each linear in the body: what Ajv with allErrors would
 // spend time (or memory) in proportion to the faults on, and what JSON lets through but text cannot hold.
@@ -27,11 +27,13 @@ function countUnknown(schema: AnySchemaObject, value: object, segments: string[]
   if (schema.additionalProperties !== false || properties === undefined) {
     return;
   }
+  let message: string | undefined;
   for (const key of Object.keys(value)) {
     if (!Object.hasOwn(properties, key)) {
       unknown.total += 1;
       if (unknown.details.length < MAX_DETAILS) {
-        unknown.details.push({ field: fieldPath([...segments, key]), message: 'is not a known field' });
+        message ??= unknownPropertyMessage(schema, 'body');
+        unknown.details.push({ field: fieldPath([...segments, key]), message });
       }
     }
   }
