@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
 # The inventory API as a small image: Alpine's own Node.js package (shared ICU and OpenSSL, no npm)
-# and a bundled application. Build and run: see "Docker" in the README.
+# and a bundled application. Build and run: docs/deployment.md; what each stage does: docs/ci-cd.md.
 #
 # One Alpine release for both stages: the builder checks that the SQLite driver's prebuilt musl binary
 # loads under exactly the Node.js and musl the runtime stage installs.

@@ -1,23 +1,11 @@
 import { parseArgs } from 'node:util';
 import type { Kysely } from 'kysely';
+import { USAGE } from './cli.usage.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/connect.js';
 import { ensureSchema, migrateToLatest } from './db/migrator.js';
 import type { Database } from './db/types.js';
 import { TokenError, type TokenInfo, type TokenScope, createTokensService } from './tokens/tokens.service.js';
-
-const USAGE = `Usage: npm run cli -- <command>
-
-Commands:
-  migrate                         bring the database schema up to date, then exit
-  token create --name NAME --scope read|write [--expires-in-days N]
-                                  create an API token; its secret is the last line printed,
-                                  and is shown only this once
-  token list                      list the tokens (never their secrets)
-  token revoke NAME               revoke a token at once
-  help                            show this message
-
-Configuration comes from the same environment variables as the server (DATABASE_URL ...).`;
 
 class UsageError extends Error {}
 

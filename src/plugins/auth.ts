@@ -9,7 +9,7 @@ declare module 'fastify' {
     /**
      * What a route needs: 'write' always asks for a write token; 'read' asks for any token when
      * INVENTORY_AUTH_READS is true and for none otherwise. Routes without it are open: the health
-     * checks, the OpenAPI document and /docs (see the README's Tokens).
+     * checks, the OpenAPI document and /docs (see docs/api.md, Authentication).
      */
     scope?: TokenScope;
   }

@@ -3,7 +3,7 @@ import { codePointOf, mixedScripts } from './mixed-scripts.js';
 // Labels (environment, role, location, os) are grouped and filtered by exact value, so two values
 // that look the same must be the same value: one normal form (NFC), nothing invisible, no
 // compatibility forms (what NFKC would replace), and no look-alike letters from another script (UTS #39, Unicode Security Mechanisms, 5.2 "Highly
-// Restrictive"). The README's table of what a write accepts states the same rule.
+// Restrictive"). The table of what a write accepts in docs/api.md states the same rule.
 
 /** The longest label, in code points of its NFC form. */
 export const MAX_LABEL_LENGTH = 64;

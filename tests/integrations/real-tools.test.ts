@@ -25,7 +25,7 @@ async function has(command: string): Promise<boolean> {
     return false;
   }
 }
-// Locally they may be missing (the README says how to install them); in CI they must be there.
+// Locally they may be missing (CONTRIBUTING.md, Tests, says how to install them); in CI they must be there.
 const required = process.env.CI === 'true';
 const ansible =
   required || ((await has('ansible-inventory')) && (await has('ansible')) && (await has('ansible-playbook')));

@@ -55,7 +55,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
       }
     }
     // UTF-8 with a Unicode-aware ctype whatever the server's defaults (a bare machine's may be SQL_ASCII):
-    // the README asks the same of production databases.
+    // docs/operations.md asks the same of production databases.
     await admin.query(`create database ${name} template template0 encoding 'UTF8' locale 'C.UTF-8'`);
   });
   project.provide('postgresUrl', withDatabase(serverUrl, name));
