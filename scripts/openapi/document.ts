@@ -2,6 +2,7 @@
 // in-memory SQLite database, never listening. `tsx scripts/openapi/document.ts [file]` writes it
 // (to stdout without a file).
 import { writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -27,7 +28,8 @@ export async function openapiDocument(env: Record<string, string> = {}): Promise
   }
 }
 
-if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
+// Run as a script, not imported.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const text = `${JSON.stringify(await openapiDocument(), null, 2)}\n`;
   const file = process.argv[2];
   if (file === undefined) {
