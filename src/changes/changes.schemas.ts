@@ -16,11 +16,14 @@ export const Change = Type.Object(
       { description: 'Each changed field, with its value before and after' },
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'Change' },
 );
 export type Change = Static<typeof Change>;
 
-export const ChangeList = Type.Object({ changes: Type.Array(Change) }, { additionalProperties: false });
+export const ChangeList = Type.Object(
+  { changes: Type.Array(Change) },
+  { additionalProperties: false, title: 'ChangeList' },
+);
 export type ChangeList = Static<typeof ChangeList>;
 
 export const ChangesQuery = Type.Object(

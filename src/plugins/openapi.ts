@@ -7,9 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import Type from 'typebox';
-import { errorRegistry } from '../errors.js';
-import { ErrorResponse, errorResponses } from '../shared/schemas.js';
-import { PRESSURE_EXEMPT, RATE_LIMIT_EXEMPT } from './protection.js';
+import { errorResponses } from '../shared/schemas.js';
+import { BEARER, addLayerResponses, documentedRoute } from './openapi/operations.js';
+import { liftTitledSchemas, publishTypeSwitches, stripValidatorKeywords } from './openapi/schemas.js';
 
 /**
  * Where the documentation page's assets are: in the installed @fastify/swagger-ui package, or, in
@@ -27,37 +27,15 @@ function docsAssets(): string {
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 export const DOCS_PREFIX = '/docs';
 
-type Operation = OpenAPIV3_1.OperationObject;
-
-function errorResponse(description: string): OpenAPIV3_1.ResponseObject {
-  return {
-    description,
-    content: { 'application/json': { schema: JSON.parse(JSON.stringify(ErrorResponse)) as OpenAPIV3_1.SchemaObject } },
-  };
-}
-
 /**
- * Adds the answers that come from the HTTP layer rather than from a route: 429 from the rate limit,
- * 503 from overload protection or during shutdown. A route's own schema does not list them.
+ * The document as the tools that read it need it: the answers of the HTTP layer added, only
+ * OpenAPI's own keywords in the schemas, unions as unions, and each titled schema a named component.
  */
-function addLayerResponses(document: OpenAPIV3_1.Document): OpenAPIV3_1.Document {
-  for (const [path, item] of Object.entries(document.paths ?? {})) {
-    for (const operation of Object.values(item ?? {}) as (Operation | undefined)[]) {
-      if (operation?.responses === undefined) {
-        continue;
-      }
-      if (!RATE_LIMIT_EXEMPT.has(path)) {
-        operation.responses['429'] ??= errorResponse(
-          `${errorRegistry.RATE_LIMITED.message} (RATE_LIMITED): over RATE_LIMIT_PER_MINUTE; see Retry-After`,
-        );
-      }
-      operation.responses['503'] ??= errorResponse(
-        PRESSURE_EXEMPT.has(path)
-          ? 'The server is shutting down (SERVICE_UNAVAILABLE)'
-          : 'The server is overloaded (OVERLOADED, with Retry-After) or shutting down (SERVICE_UNAVAILABLE)',
-      );
-    }
-  }
+function finishDocument(document: OpenAPIV3_1.Document): OpenAPIV3_1.Document {
+  addLayerResponses(document);
+  stripValidatorKeywords(document);
+  publishTypeSwitches(document);
+  liftTitledSchemas(document);
   return document;
 }
 
@@ -77,7 +55,10 @@ export const openapi = fp(
           description:
             "The operations team's server inventory. Every response is JSON; every error is " +
             '`{"error", "code", "details"?}` with a stable `code`.',
+          license: { name: 'MIT', identifier: 'MIT' },
         },
+        // Relative to where the document is served: the API answers on the same host and port.
+        servers: [{ url: '/', description: 'The server that serves this document' }],
         tags: [
           { name: 'servers', description: 'The inventory of servers' },
           { name: 'health', description: 'Liveness and readiness' },
@@ -85,17 +66,21 @@ export const openapi = fp(
         ],
         components: {
           securitySchemes: {
-            bearerAuth: {
+            [BEARER]: {
               type: 'http',
               scheme: 'bearer',
-              description: 'An API token: `Authorization: Bearer <token>`',
+              description:
+                'An API token: `Authorization: Bearer <token>`. Writes need a token of write scope; reads ' +
+                'need a token (either scope) only when the server runs with INVENTORY_AUTH_READS=true, ' +
+                'and list it as optional. The probes and this document are open.',
             },
           },
         },
       },
+      transform: documentedRoute,
       transformObject: (documentObject) =>
         'openapiObject' in documentObject
-          ? addLayerResponses(documentObject.openapiObject as OpenAPIV3_1.Document)
+          ? finishDocument(documentObject.openapiObject as OpenAPIV3_1.Document)
           : documentObject.swaggerObject,
     });
 

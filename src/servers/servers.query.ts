@@ -18,11 +18,11 @@ import { HOSTNAME_PATTERN, LABEL_PATTERN, MAX_SERVER_ID, SERVER_STATUSES, TAG_PA
 // The list's query language: filters, sort and paging, parsed from the query string once,
 // checked strictly (a typo is a 400, never the whole inventory), and turned into SQL.
 
-const Values = (description: string) =>
+const Values = (description: string, match = 'any of them') =>
   Type.Optional(
     Type.Array(Type.String({ maxLength: 1024 }), {
       maxItems: 100,
-      description: `${description}. Repeat the parameter or separate values with commas to match any of them.`,
+      description: `${description}. Repeat the parameter or separate values with commas to match ${match}.`,
     }),
   );
 
@@ -35,7 +35,7 @@ export const filterParameters = {
   os: Values('Operating system, exactly'),
   hostname: Values('Host name, exactly (case does not matter)'),
   ip: Values('IP address, exactly (in any notation of the same address)'),
-  tag: Values('Tags the server must all have'),
+  tag: Values('Tags the server must have', 'only servers that have all of them'),
   cidr: Values('An IPv4 or IPv6 prefix such as 10.0.0.0/8 or fd00::/8: servers whose address lies inside it'),
   q: Type.Optional(
     Type.String({

@@ -14,6 +14,15 @@ import {
   ServerPatch,
 } from './servers.schemas.js';
 import { appError } from '../errors.js';
+import { MERGE_PATCH } from '../plugins/body-parsers.js';
+import {
+  createExamples,
+  createdExamples,
+  patchExamples,
+  patchedExamples,
+  replaceExamples,
+  replacedExamples,
+} from './servers.examples.js';
 import { CSV_TYPE, EXPORT_FORMATS, NDJSON_TYPE, exportStream, requestedFormat } from './servers.export.js';
 import { filterParameters, pagingParameters, parseListing } from './servers.query.js';
 import type { ServersService, VersionedServer, WriteContext } from './servers.service.js';
@@ -144,9 +153,10 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
           'A single server answers 201 with the server, its Location and its ETag. An array answers 201 ' +
           'with the array; it is created in one transaction, all or nothing, and errors name the index ' +
           'of each bad item (`[3].hostname`).',
-        security: [{ bearerAuth: [] }],
         querystring: NoQuery,
         body: CreateServersBody,
+        bodyExamples: createExamples,
+        responseExamples: { 201: createdExamples },
         response: {
           201: {
             ...Type.Union([Server, Type.Array(Server)]),
@@ -181,10 +191,11 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
         tags: ['servers'],
         summary: 'Replace a server',
         description: 'Omitted fields go back to their defaults. Honours If-Match (412 on a mismatch).',
-        security: [{ bearerAuth: [] }],
         params: ServerIdParams,
         querystring: NoQuery,
         body: ServerInput,
+        bodyExamples: replaceExamples,
+        responseExamples: { 200: replacedExamples },
         response: { 200: { ...Server, headers: ETAG_HEADER }, ...errorResponses(...WRITE_ERRORS) },
       },
     },
@@ -203,10 +214,13 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
         description:
           'RFC 7396, as application/merge-patch+json or application/json: absent fields stay as they are, ' +
           'null clears an optional field. Honours If-Match (412 on a mismatch).',
-        security: [{ bearerAuth: [] }],
         params: ServerIdParams,
         querystring: NoQuery,
+        // The body parser takes both; the first is what /docs sends.
+        consumes: [MERGE_PATCH, 'application/json'],
         body: ServerPatch,
+        bodyExamples: patchExamples,
+        responseExamples: { 200: patchedExamples },
         response: { 200: { ...Server, headers: ETAG_HEADER }, ...errorResponses(...WRITE_ERRORS) },
       },
     },
@@ -223,7 +237,6 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
         tags: ['servers'],
         summary: 'Delete a server',
         description: 'Its history stays. Honours If-Match (412 on a mismatch).',
-        security: [{ bearerAuth: [] }],
         params: ServerIdParams,
         querystring: NoQuery,
         response: {

@@ -37,7 +37,7 @@ export const Server = Type.Object(
     created_at: Timestamp,
     updated_at: Timestamp,
   },
-  { additionalProperties: false, description: 'A server of the inventory' },
+  { additionalProperties: false, title: 'Server', description: 'A server of the inventory' },
 );
 export type Server = Static<typeof Server>;
 
@@ -47,7 +47,7 @@ export const ServerList = Type.Object(
     count: Type.Integer({ minimum: 0, description: 'How many servers match the filters in all, not just this page' }),
     next: Nullable(Type.String({ description: 'Cursor of the next page, for `cursor=`; null on the last page' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'ServerList' },
 );
 export type ServerList = Static<typeof ServerList>;
 
@@ -224,7 +224,7 @@ export const ServerInput = Type.Object(
     tags: Type.Optional(Tags),
     notes: Type.Optional(Notes),
   },
-  { additionalProperties: false, description: 'A server; hostname and ip are required' },
+  { additionalProperties: false, title: 'ServerInput', description: 'A server; hostname and ip are required' },
 );
 export type ServerInput = Static<typeof ServerInput>;
 
@@ -251,7 +251,7 @@ export const ServerPatch = Type.Object(
     tags: Type.Optional(Nullable(Tags)),
     notes: Type.Optional(Notes),
   },
-  { additionalProperties: false, description: 'A JSON Merge Patch of a server (RFC 7396)' },
+  { additionalProperties: false, title: 'ServerPatch', description: 'A JSON Merge Patch of a server (RFC 7396)' },
 );
 export type ServerPatch = Static<typeof ServerPatch>;
 
@@ -270,6 +270,6 @@ export const Summary = Type.Object(
     by_role: Counts,
     by_location: Counts,
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'Summary' },
 );
 export type Summary = Static<typeof Summary>;

@@ -13,7 +13,7 @@ export const ErrorDetail = Type.Object(
     field: Type.String({ description: 'The field, parameter or body path at fault, such as `id`' }),
     message: Type.String(),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'ErrorDetail' },
 );
 
 export const ErrorResponse = Type.Object(
@@ -27,7 +27,7 @@ export const ErrorResponse = Type.Object(
       Type.Integer({ minimum: 1, description: 'How many more problems were found than `details` lists' }),
     ),
   },
-  { additionalProperties: false, description: 'The JSON error every failure answers with' },
+  { additionalProperties: false, title: 'Error', description: 'The JSON error every failure answers with' },
 );
 export type ErrorResponse = Static<typeof ErrorResponse>;
 

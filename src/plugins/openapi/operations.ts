@@ -1,0 +1,111 @@
+import type { SwaggerTransform } from '@fastify/swagger';
+import type { FastifySchema } from 'fastify';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import { errorRegistry } from '../../errors.js';
+import { ErrorResponse } from '../../shared/schemas.js';
+import type { TokenScope } from '../../tokens/tokens.service.js';
+import { PRESSURE_EXEMPT, RATE_LIMIT_EXEMPT } from '../protection.js';
+
+/** Named examples of a body, as OpenAPI's Example Objects. /docs pre-fills "Try it out" with the first. */
+export type BodyExamples = Readonly<Record<string, { summary: string; value: unknown }>>;
+
+declare module 'fastify' {
+  interface FastifySchema {
+    /** Examples of the request body, published in the OpenAPI document only. */
+    bodyExamples?: BodyExamples;
+    /** Examples of response bodies by status, published in the OpenAPI document only. */
+    responseExamples?: Readonly<Partial<Record<number, BodyExamples>>>;
+  }
+}
+
+/** The name of the security scheme in the document. */
+export const BEARER = 'bearerAuth';
+
+/**
+ * What the document says a route needs, from the scope the auth plugin enforces: a write token for
+ * writes; for reads a token or none (`{}`), since only INVENTORY_AUTH_READS=true asks for one there,
+ * and "Authorize" in /docs then sends it; nothing for the open routes (probes, this document).
+ */
+export function securityOf(scope: TokenScope | undefined): OpenAPIV3_1.SecurityRequirementObject[] {
+  switch (scope) {
+    case 'write':
+      return [{ [BEARER]: [] }];
+    case 'read':
+      return [{}, { [BEARER]: [] }];
+    case undefined:
+      return [];
+  }
+}
+
+/** A schema with its examples in the key from which @fastify/swagger makes the media type's `examples`. */
+function withExamples(schema: unknown, examples: BodyExamples): object {
+  return { ...(schema as object), 'x-examples': examples };
+}
+
+/**
+ * The route schema the document is made from: its security from the route's scope, its body and
+ * response examples beside their schemas. The route's own schema, which validates, is not changed.
+ */
+export const documentedRoute: SwaggerTransform = ({ schema, url, route }) => {
+  // Routes without a schema are not documented (see the test of the document): nothing to add.
+  if ((schema as FastifySchema | undefined) === undefined) {
+    return { schema, url };
+  }
+  const { bodyExamples, responseExamples, ...documented }: FastifySchema = schema;
+  documented.security = securityOf(route.config?.scope);
+  if (bodyExamples !== undefined) {
+    if (documented.body === undefined) {
+      throw new Error(`${route.method.toString()} ${url} has body examples but no body`);
+    }
+    documented.body = withExamples(documented.body, bodyExamples);
+  }
+  if (responseExamples !== undefined) {
+    const responses = { ...(documented.response as Record<number, unknown> | undefined) };
+    for (const [status, examples] of Object.entries(responseExamples)) {
+      const response = responses[Number(status)];
+      if (response === undefined || examples === undefined) {
+        throw new Error(`${route.method.toString()} ${url} has examples of an undeclared ${status} response`);
+      }
+      responses[Number(status)] = withExamples(response, examples);
+    }
+    documented.response = responses;
+  }
+  return { schema: documented, url };
+};
+
+function errorResponse(description: string): OpenAPIV3_1.ResponseObject {
+  return {
+    description,
+    content: { 'application/json': { schema: JSON.parse(JSON.stringify(ErrorResponse)) as OpenAPIV3_1.SchemaObject } },
+  };
+}
+
+/**
+ * Adds the answers that come from the HTTP layer rather than from a route: 400 from the checks every
+ * request goes through (a malformed escape in the query, a malformed If-Match or If-None-Match), 429
+ * from the rate limit, 503 from overload protection or during shutdown. A route's own schema does
+ * not list them.
+ */
+export function addLayerResponses(document: OpenAPIV3_1.Document): void {
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const operation of Object.values(item ?? {}) as (OpenAPIV3_1.OperationObject | undefined)[]) {
+      if (operation?.responses === undefined) {
+        continue;
+      }
+      operation.responses['400'] ??= errorResponse(
+        'A query parameter holds a malformed percent-escape (VALIDATION_FAILED), or If-Match or ' +
+          'If-None-Match is malformed (INVALID_PRECONDITION)',
+      );
+      if (!RATE_LIMIT_EXEMPT.has(path)) {
+        operation.responses['429'] ??= errorResponse(
+          `${errorRegistry.RATE_LIMITED.message} (RATE_LIMITED): over RATE_LIMIT_PER_MINUTE; see Retry-After`,
+        );
+      }
+      operation.responses['503'] ??= errorResponse(
+        PRESSURE_EXEMPT.has(path)
+          ? 'The server is shutting down (SERVICE_UNAVAILABLE)'
+          : 'The server is overloaded (OVERLOADED, with Retry-After) or shutting down (SERVICE_UNAVAILABLE)',
+      );
+    }
+  }
+}
