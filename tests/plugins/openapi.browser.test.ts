@@ -6,7 +6,8 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerProcess, startServer } from '../helpers/server-process.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium by default; CHROMIUM_PATH names another Chromium-based browser (Google Chrome on GitHub's runners). */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Locally the browser may be missing (apt-get install chromium); in CI it must be there.
 const required = process.env.CI === 'true';
 const available = required || existsSync(CHROMIUM);
