@@ -11,18 +11,27 @@ export function findServerById(db: Kysely<Database>, id: number): Promise<Server
   return db.selectFrom('servers').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The query of one page of a listing (see listServers). */
+export function listServersQuery(
+  db: Kysely<Database>,
+  listing: Pick<Listing, 'filters' | 'sort' | 'after' | 'offset'>,
+  limit: number,
+) {
+  let query = applyFilters(db.selectFrom('servers').selectAll(), listing.filters);
+  if (listing.after !== undefined) {
+    query = applyAfter(query, listing.sort, listing.after);
+  }
+  query = applySort(query, listing.sort).limit(limit);
+  return listing.offset > 0 ? query.offset(listing.offset) : query;
+}
+
 /** One page of a listing: up to `limit` rows after the cursor (or the offset), in the listing's order. */
 export function listServers(
   db: Kysely<Database>,
   listing: Pick<Listing, 'filters' | 'sort' | 'after' | 'offset'>,
   limit: number,
 ): Promise<ServerRow[]> {
-  let query = applyFilters(db.selectFrom('servers').selectAll(), listing.filters);
-  if (listing.after !== undefined) {
-    query = applyAfter(query, listing.sort, listing.after);
-  }
-  query = applySort(query, listing.sort).limit(limit);
-  return (listing.offset > 0 ? query.offset(listing.offset) : query).execute();
+  return listServersQuery(db, listing, limit).execute();
 }
 
 /** The scope of the stored count of every server (see the server_counts table). */
@@ -44,13 +53,18 @@ async function adjustServerCount(db: Kysely<Database>, delta: number): Promise<v
     .execute();
 }
 
+/** The query of the stored number of servers. */
+export function storedCountQuery(db: Kysely<Database>) {
+  return db.selectFrom('server_counts').select('total').where('scope', '=', ALL);
+}
+
 /**
  * How many servers match. Without a filter it reads the stored count, which stays constant-time as
  * the inventory grows where `count(*)` walks the whole table.
  */
 export async function countServers(db: Kysely<Database>, filters: Filters = {}): Promise<number> {
   if (isUnfiltered(filters)) {
-    const stored = await db.selectFrom('server_counts').select('total').where('scope', '=', ALL).executeTakeFirst();
+    const stored = await storedCountQuery(db).executeTakeFirst();
     if (stored !== undefined) {
       return stored.total;
     }
