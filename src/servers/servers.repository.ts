@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database, ServerRow } from '../db/types.js';
 import { inChunks } from '../db/chunks.js';
 import { ipKey } from './ip-key.js';
-import { type Filters, type Listing, applyAfter, applyFilters, applySort, countMatching } from './servers.query.js';
+import type { Filters, Listing } from './query/params.js';
+import { applyAfter, applyFilters, applySort, countMatching } from './query/sql.js';
 
 // Repositories take `db` first and never open a transaction: a `Transaction<Database>` fits
 // wherever `db` does, so the service decides what runs atomically.

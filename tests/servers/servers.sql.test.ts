@@ -6,7 +6,10 @@ import { type Compilable, type KyselyPlugin, type RootOperationNode, createQuery
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/types.js';
 import { ipKey } from '../../src/servers/ip-key.js';
-import { type Listing, encodeCursor, parseListing, countMatching } from '../../src/servers/servers.query.js';
+import { encodeCursor } from '../../src/servers/query/cursor.js';
+import type { Listing } from '../../src/servers/query/params.js';
+import { parseListing } from '../../src/servers/query/parsing.js';
+import { countMatching } from '../../src/servers/query/sql.js';
 import { insertServers, listServersQuery, storedCountQuery } from '../../src/servers/servers.repository.js';
 import { EXPORT_CHUNK } from '../../src/servers/servers.service.js';
 import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
