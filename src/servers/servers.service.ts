@@ -11,14 +11,8 @@ import { etagOf, toServer } from './servers.mapper.js';
 import * as repository from './servers.repository.js';
 import { encodeCursor, sortValues } from './query/cursor.js';
 import type { Filters, Listing } from './query/params.js';
-import {
-  SERVER_STATUSES,
-  type Server,
-  type ServerInput,
-  type ServerList,
-  type ServerPatch,
-  type Summary,
-} from './servers.schemas.js';
+import { SERVER_STATUSES } from './server-fields.js';
+import type { Server, ServerInput, ServerList, ServerPatch, Summary } from './servers.schemas.js';
 import {
   type ServerValues,
   diff,

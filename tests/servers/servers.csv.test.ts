@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { csvCell, csvRecord, defuse } from '../../src/servers/servers.export.js';
 import type { Server } from '../../src/servers/servers.schemas.js';
-import { SERVER_STATUSES } from '../../src/servers/servers.schemas.js';
+import { SERVER_STATUSES } from '../../src/servers/server-fields.js';
 import { TRACKED_FIELDS } from '../../src/servers/servers.values.js';
 import { PYTHON_CSV_READER, hasPython, python } from '../helpers/python.js';
 import { AT } from '../helpers/servers.js';

@@ -31,7 +31,7 @@ function listing(url: string): Listing {
 /** What a page of the list runs: the page (one row more, to know whether there is a next) and the count. */
 function listStatements(db: Kysely<Database>, url: string): Compilable[] {
   const parsed = listing(url);
-  const unfiltered = Object.values(parsed.filters).every((value) => value === undefined);
+  const unfiltered = Object.values<unknown>(parsed.filters).every((value) => value === undefined);
   return [
     listServersQuery(db, parsed, parsed.limit + 1),
     unfiltered ? storedCountQuery(db) : countMatching(db, parsed.filters),

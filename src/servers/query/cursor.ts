@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { MAX_SERVER_ID } from '../servers.schemas.js';
-import type { Filters, Listing, SortField, SortKey } from './params.js';
+import { MAX_SERVER_ID } from '../server-fields.js';
+import { type Filters, type Listing, SORT_KINDS, type SortField, type SortKey } from './params.js';
 
 // The list's cursors: opaque to clients, bound to one listing (its filters and sort), carrying the
 // sort values of the last row served.
@@ -20,23 +20,20 @@ export function encodeCursor(listing: Listing, values: unknown[]): string {
 
 /** A cursor value back as its sort key's type, or undefined if it is not one (a tampered cursor). */
 function cursorValue(field: SortField, value: unknown): unknown {
-  switch (field) {
+  switch (SORT_KINDS[field]) {
     case 'id':
       // Within the column's range: PostgreSQL's integer refuses a larger value in a comparison.
       return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_SERVER_ID
         ? value
         : undefined;
-    case 'ip': {
+    case 'address': {
       const hex = (value as { b?: unknown } | null)?.b;
       return typeof hex === 'string' && /^(04[0-9a-f]{8}|06[0-9a-f]{32})$/.test(hex)
         ? Buffer.from(hex, 'hex')
         : undefined;
     }
-    case 'hostname':
-    case 'status':
-    case 'environment':
-    case 'created_at':
-    case 'updated_at':
+    case 'text':
+    case 'label':
       // No stored value holds a control character; PostgreSQL refuses a NUL in text outright.
       return typeof value === 'string' && value.length <= 253 && value.isWellFormed() && !/\p{Cc}/u.test(value)
         ? value
@@ -68,9 +65,14 @@ export function decodeCursor(cursor: string, filters: Filters, sort: SortKey[]):
 /** The values of the sort keys of a row, as the cursor stores them. */
 export function sortValues(row: Record<string, unknown>, sort: SortKey[]): unknown[] {
   return sort.map(({ field }) => {
-    if (field === 'ip') {
-      return row.ip_key;
+    switch (SORT_KINDS[field]) {
+      case 'address':
+        return row.ip_key;
+      case 'label':
+        return row[field] ?? '';
+      case 'id':
+      case 'text':
+        return row[field];
     }
-    return field === 'environment' ? (row.environment ?? '') : row[field];
   });
 }

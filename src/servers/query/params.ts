@@ -1,4 +1,13 @@
 import Type from 'typebox';
+import {
+  DECLARED,
+  type FieldName,
+  type FieldsWith,
+  type FilterKind,
+  type SortKind,
+  type SERVER_FIELDS,
+  fieldsWith,
+} from '../server-fields.js';
 
 // The list's parameters: as the query string carries them (the schemas every listing-like route
 // declares) and as parsing leaves them (Filters, SortKey, Listing).
@@ -11,16 +20,49 @@ const Values = (description: string) =>
     }),
   );
 
+/** The query parameter of a field's filter: the field's name unless its declaration names another. */
+type FilterParameterOf<N extends FieldName> = (typeof SERVER_FIELDS)[N] extends {
+  filter: { parameter: infer P extends string };
+}
+  ? P
+  : N extends FieldsWith<'filter'>
+    ? N
+    : never;
+export type FieldFilterParameter = { [N in FieldName]: FilterParameterOf<N> }[FieldName];
+
+export interface FieldFilter {
+  field: FieldName;
+  parameter: FieldFilterParameter;
+  kind: FilterKind;
+  description: string;
+}
+
+/** The order of the filters' parameters, by kind: the order in which the API has always listed them. */
+const KIND_ORDER: readonly FilterKind[] = ['status', 'label', 'hostname', 'ip', 'tag'];
+
+/** The filters of the declared fields (server-fields.ts), by kind in KIND_ORDER, then as declared. */
+export const FIELD_FILTERS: readonly FieldFilter[] = KIND_ORDER.flatMap((kind) =>
+  fieldsWith('filter').flatMap((field) => {
+    const filter = DECLARED[field].filter;
+    return filter?.kind === kind
+      ? [
+          {
+            field,
+            parameter: (filter.parameter ?? field) as FieldFilterParameter,
+            kind,
+            description: filter.description,
+          },
+        ]
+      : [];
+  }),
+);
+
 /** The filters every listing-like route accepts (list, exports, summary, feeds). */
 export const filterParameters = {
-  status: Values('Status: up, down, maintenance or decommissioned'),
-  environment: Values('Environment, exactly'),
-  role: Values('Role, exactly'),
-  location: Values('Location, exactly'),
-  os: Values('Operating system, exactly'),
-  hostname: Values('Host name, exactly (case does not matter)'),
-  ip: Values('IP address, exactly (in any notation of the same address)'),
-  tag: Values('Tags the server must all have'),
+  ...(Object.fromEntries(FIELD_FILTERS.map((filter) => [filter.parameter, Values(filter.description)])) as Record<
+    FieldFilterParameter,
+    ReturnType<typeof Values>
+  >),
   cidr: Values('An IPv4 or IPv6 prefix such as 10.0.0.0/8 or fd00::/8: servers whose address lies inside it'),
   q: Type.Optional(
     Type.String({
@@ -36,8 +78,15 @@ export const filterParameters = {
   ),
 };
 
-export const SORT_FIELDS = ['id', 'hostname', 'ip', 'status', 'environment', 'created_at', 'updated_at'] as const;
-export type SortField = (typeof SORT_FIELDS)[number];
+/** The fields the list sorts by: those declared with a sort (server-fields.ts), in their order. */
+export type SortField = FieldsWith<'sort'>;
+export const SORT_FIELDS = fieldsWith('sort') as readonly SortField[];
+
+/** How the list sorts by each of them (see SortKind). */
+export const SORT_KINDS = Object.fromEntries(SORT_FIELDS.map((field) => [field, DECLARED[field].sort])) as Record<
+  SortField,
+  SortKind
+>;
 
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 100;
@@ -61,19 +110,12 @@ export const pagingParameters = {
   ),
 };
 
-export interface Filters {
-  status?: string[];
-  environment?: string[];
-  role?: string[];
-  location?: string[];
-  os?: string[];
-  hostname?: string[];
-  ip?: string[];
-  tag?: string[];
+/** The values of each field's filter, then the filters of no one field. */
+export type Filters = Partial<Record<FieldFilterParameter, string[]>> & {
   cidr?: { from: Buffer; to: Buffer }[];
   q?: string;
   updatedSince?: string;
-}
+};
 
 export interface SortKey {
   field: SortField;

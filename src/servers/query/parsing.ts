@@ -2,10 +2,12 @@ import { type ErrorDetail, appError } from '../../errors.js';
 import { canonicalIp } from '../ip-address.js';
 import { cidrKeyRange } from '../ip-key.js';
 import { MAX_LABEL_LENGTH, codePointCount } from '../labels.js';
-import { HOSTNAME_PATTERN, LABEL_PATTERN, SERVER_STATUSES, TAG_PATTERN } from '../servers.schemas.js';
+import { HOSTNAME_PATTERN } from '../hostnames.js';
+import { type FilterKind, LABEL_PATTERN, SERVER_STATUSES, TAG_PATTERN } from '../server-fields.js';
 import { decodeCursor } from './cursor.js';
 import {
   DEFAULT_LIMIT,
+  FIELD_FILTERS,
   type Filters,
   type Listing,
   type RawQuery,
@@ -31,6 +33,18 @@ function labelFilter(value: string): string | null {
   return LABEL.test(normal) && codePointCount(normal) <= MAX_LABEL_LENGTH ? normal : null;
 }
 const TAG = new RegExp(TAG_PATTERN);
+
+/** For each kind of filter, the value to filter by (null if it is not one) and what to say of a bad one. */
+const FILTER_VALUES: Record<FilterKind, { check: (value: string) => string | null; message: string }> = {
+  status: {
+    check: (v) => ((SERVER_STATUSES as readonly string[]).includes(v) ? v : null),
+    message: `must be one of ${SERVER_STATUSES.join(', ')}`,
+  },
+  label: { check: labelFilter, message: 'must be 1 to 64 printable characters, without commas' },
+  hostname: { check: (v) => (HOSTNAME.test(v) ? v.toLowerCase() : null), message: 'must be a host name' },
+  ip: { check: canonicalIp, message: 'must be an IPv4 or IPv6 address' },
+  tag: { check: (v) => (TAG.test(v) ? v : null), message: 'must be a tag ([a-z0-9][a-z0-9._-]{0,62})' },
+};
 
 function split(values: string[] | undefined): string[] | undefined {
   if (values === undefined) {
@@ -65,31 +79,11 @@ function collectFilters(query: RawQuery, details: ErrorDetail[]): Filters {
     return [...new Set(out)];
   };
 
-  const status = each(
-    'status',
-    (v) => ((SERVER_STATUSES as readonly string[]).includes(v) ? v : null),
-    `must be one of ${SERVER_STATUSES.join(', ')}`,
-  );
-  if (status !== undefined) {
-    filters.status = status;
-  }
-  for (const name of ['environment', 'role', 'location', 'os'] as const) {
-    const values = each(name, labelFilter, 'must be 1 to 64 printable characters, without commas');
+  for (const { parameter, kind } of FIELD_FILTERS) {
+    const values = each(parameter, FILTER_VALUES[kind].check, FILTER_VALUES[kind].message);
     if (values !== undefined) {
-      filters[name] = values;
+      filters[parameter] = values;
     }
-  }
-  const hostname = each('hostname', (v) => (HOSTNAME.test(v) ? v.toLowerCase() : null), 'must be a host name');
-  if (hostname !== undefined) {
-    filters.hostname = hostname;
-  }
-  const ip = each('ip', canonicalIp, 'must be an IPv4 or IPv6 address');
-  if (ip !== undefined) {
-    filters.ip = ip;
-  }
-  const tag = each('tag', (v) => (TAG.test(v) ? v : null), 'must be a tag ([a-z0-9][a-z0-9._-]{0,62})');
-  if (tag !== undefined) {
-    filters.tag = tag;
   }
   const cidr = each('cidr', (v) => (cidrKeyRange(v) === null ? null : v), 'must be a prefix such as 10.0.0.0/8');
   if (cidr !== undefined) {

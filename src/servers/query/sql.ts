@@ -7,7 +7,7 @@ import {
   sql,
 } from 'kysely';
 import type { Database } from '../../db/types.js';
-import type { Filters, SortField, SortKey } from './params.js';
+import { FIELD_FILTERS, type Filters, SORT_KINDS, type SortField, type SortKey } from './params.js';
 
 // A parsed listing as SQL: its filters, its order, and the rows after a cursor.
 
@@ -15,38 +15,45 @@ type ServersQuery<O> = SelectQueryBuilder<Database, 'servers', O>;
 
 /** The column or expression a sort key orders by. Null labels sort as '', before every value. */
 export function sortExpression(eb: ExpressionBuilder<Database, 'servers'>, field: SortField): Expression<unknown> {
-  switch (field) {
-    case 'ip':
+  switch (SORT_KINDS[field]) {
+    case 'address':
       return eb.ref('ip_key');
-    case 'environment':
-      return eb.fn.coalesce('environment', sql.lit(''));
+    case 'label':
+      return eb.fn.coalesce(field, sql.lit(''));
     case 'id':
-    case 'hostname':
-    case 'status':
-    case 'created_at':
-    case 'updated_at':
+    case 'text':
       return eb.ref(field);
   }
 }
 
 export function applyFilters<O>(query: ServersQuery<O>, filters: Filters): ServersQuery<O> {
   let q = query;
-  for (const name of ['status', 'environment', 'role', 'location', 'os', 'hostname', 'ip'] as const) {
-    const values = filters[name];
-    if (values !== undefined) {
-      q = q.where(name, 'in', values);
+  for (const { field, parameter, kind } of FIELD_FILTERS) {
+    const values = filters[parameter];
+    if (values === undefined) {
+      continue;
     }
-  }
-  if (filters.tag !== undefined && filters.tag.length > 0) {
-    const tags = filters.tag;
-    q = q.where('servers.id', 'in', (eb) =>
-      eb
-        .selectFrom('server_tags')
-        .select('server_id')
-        .where('tag', 'in', tags)
-        .groupBy('server_id')
-        .having((h) => h.fn.countAll(), '=', tags.length),
-    );
+    switch (kind) {
+      case 'status':
+      case 'label':
+      case 'hostname':
+      case 'ip':
+        q = q.where(field, 'in', values);
+        break;
+      case 'tag':
+        // Every tag given, from the tag rows (server_tags) that the repository keeps in step.
+        if (values.length > 0) {
+          q = q.where('servers.id', 'in', (eb) =>
+            eb
+              .selectFrom('server_tags')
+              .select('server_id')
+              .where('tag', 'in', values)
+              .groupBy('server_id')
+              .having((h) => h.fn.countAll(), '=', values.length),
+          );
+        }
+        break;
+    }
   }
   const cidr = filters.cidr;
   if (cidr !== undefined) {

@@ -1,6 +1,6 @@
 -- GET /api/v1/servers?format=csv&status=up&sort=hostname
 
-select *
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "created_at", "updated_at", "version", "ip_key"
 from "servers"
 where "status" in (?)
 order by "hostname" asc, "id" asc

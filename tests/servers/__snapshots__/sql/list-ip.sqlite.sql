@@ -1,6 +1,6 @@
 -- GET /api/v1/servers?ip=2001:DB8::1
 
-select *
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "created_at", "updated_at", "version", "ip_key"
 from "servers"
 where "ip" in (?)
 order by "id" asc

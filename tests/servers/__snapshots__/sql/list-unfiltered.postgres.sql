@@ -1,6 +1,6 @@
 -- GET /api/v1/servers
 
-select *
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "created_at", "updated_at", "version", "ip_key"
 from "servers"
 order by "id" asc
 limit $1;
