@@ -211,8 +211,6 @@ describe('the declaration of a server’s fields', () => {
       'ansible_host',
       ...variables.map((name) => `server_${name}`),
     ]);
-    const groups = FIELD_NAMES.flatMap((name) => DECLARED[name].ansible?.group ?? []);
-    expect(groups.sort()).toStrictEqual(['env', 'location', 'role', 'status', 'tag']);
     expect(ansible.all.children).toStrictEqual([
       'ungrouped',
       'env_production',
