@@ -1,99 +1,26 @@
 import Type, { type Static, type TSchema, type TUnsafe } from 'typebox';
 import { Nullable } from '../shared/schemas.js';
-import { HOSTNAME_PATTERN, RESERVED_HOSTNAMES, RESERVED_HOSTNAME_PATTERN } from './hostnames.js';
 import { canonicalIp } from './ip-address.js';
-import { MAX_LABEL_LENGTH, MAX_RAW_LABEL_LENGTH, checkLabel } from './labels.js';
+import { checkLabel } from './labels.js';
+import {
+  Hostname,
+  IpAddress,
+  Label,
+  MAX_SERVER_ID,
+  Notes,
+  ServerStatus,
+  StatusInput,
+  Tags,
+  Timestamp,
+} from './server-fields.schemas.js';
 
-// A server's fields, declared once. The API's schemas (servers.schemas.ts), the columns and the row
-// mapping (servers.mapper.ts), the values a write stores (servers.values.ts), the list's filters and
-// sort keys (query/), the CSV columns (servers.export.ts) and the feeds (src/integrations/) are all
-// derived from SERVER_FIELDS. A plain label-like field is one entry here and a migration; what no
-// entry can say is written as code where it belongs, and the entry points at it.
-
-export const SERVER_STATUSES = ['up', 'down', 'maintenance', 'decommissioned'] as const;
-
-/** The largest id the store hands out: ids are 32-bit on every supported database. */
-export const MAX_SERVER_ID = 2_147_483_647;
-
-export const ServerStatus = Type.Enum(SERVER_STATUSES, {
-  description: 'up, down, maintenance or decommissioned',
-});
-export type ServerStatus = Static<typeof ServerStatus>;
-
-export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339, UTC' });
-
-const Hostname = Type.String({
-  maxLength: 253,
-  pattern: HOSTNAME_PATTERN,
-  // `type` inside `not`, or a number would fail `not` (a pattern ignores non-strings) as well as `type`.
-  not: { type: 'string', pattern: RESERVED_HOSTNAME_PATTERN },
-  description:
-    'An RFC 1123 host name, stored in lowercase; unique regardless of case. Names that Ansible or the ' +
-    `controller's resolver treat specially are refused: ${RESERVED_HOSTNAMES.join(', ')}`,
-  examples: ['web-prod-01'],
-  errorMessage: {
-    not: `is reserved by Ansible or names the local machine (${RESERVED_HOSTNAMES.join(', ')}): choose another host name`,
-    _:
-      'must be an RFC 1123 host name of at most 253 characters: dot-separated labels of 1 to 63 letters, ' +
-      'digits and hyphens, neither starting nor ending with a hyphen, the last one not all digits',
-  },
-});
-
-const IpAddress = Type.String({
-  maxLength: 45,
-  format: 'ip-address',
-  description:
-    'An IPv4 address in dotted decimal or an IPv6 address, stored in canonical form (RFC 5952); unique. ' +
-    'Leading zeros in IPv4 octets, zone ids and IPv4-mapped IPv6 addresses are refused.',
-  examples: ['10.0.0.1', '2001:db8::1'],
-  errorMessage: 'must be an IPv4 address without leading zeros or an IPv6 address without a zone id',
-});
-
-/**
- * A label (environment, role, location, os): starts with a letter or a digit, ends without a space,
- * holds no comma (the list's filters separate values with commas) and no control character. Its length
- * and the rest of its rules apply to its NFC form, in ./labels.ts.
- */
-export const LABEL_PATTERN = '^[\\p{L}\\p{N}](?:[^\\p{C},]*[^\\p{C}\\s,])?$';
-
-/** A label's write schema; nullable, as every label is. */
-const Label = Type.String({
-  minLength: 1,
-  maxLength: MAX_RAW_LABEL_LENGTH,
-  pattern: LABEL_PATTERN,
-  description:
-    `Stored in NFC, at most ${MAX_LABEL_LENGTH} characters in that form; no invisible character, no white space ` +
-    'but single spaces between words, letters of one script (UTS #39 Highly Restrictive)',
-  errorMessage:
-    'must be 1 to 64 printable characters, starting with a letter or a digit, without commas or a trailing space, or null',
-});
-
-/** A tag: 1 to 63 lowercase letters, digits, dots, underscores or hyphens, starting with a letter or digit. */
-export const TAG_PATTERN = '^[a-z0-9][a-z0-9._-]{0,62}$';
-
-const Tags = Type.Array(
-  Type.String({
-    pattern: TAG_PATTERN,
-    errorMessage:
-      'must be 1 to 63 lowercase letters, digits, dots, underscores or hyphens, starting with a letter or digit',
-  }),
-  {
-    maxItems: 32,
-    uniqueItems: true,
-    description: 'At most 32 distinct tags',
-    errorMessage: { maxItems: 'must have at most 32 tags', uniqueItems: 'must not repeat a tag' },
-  },
-);
-
-/**
- * Free text; of the control characters only tab and line breaks. PostgreSQL's text cannot hold a NUL
- * at all, and the others garble the terminals, logs and exports the notes end up in.
- */
-const Notes = Type.String({
-  maxLength: 4096,
-  pattern: '^[\\t\\n\\r\\P{Cc}]*$',
-  errorMessage: 'must be at most 4096 characters, with no control character but tab and line breaks, or null',
-});
+// A server's fields, declared once; the schemas of their values are in server-fields.schemas.ts.
+// Derived from SERVER_FIELDS: the API's schemas (servers.schemas.ts), the table's type (src/db/types.ts),
+// the columns a read selects and a write stores (servers.repository.ts, servers.mapper.ts), the values
+// a write stores and the history's fields (servers.values.ts), the list's filters and sort keys
+// (query/), the CSV columns (servers.export.ts) and the feeds (src/integrations/). Only toServer is
+// written out, for speed, and the compiler holds it to the declaration. What no entry can say is code
+// where it belongs, and the entry points at it. docs/adding-a-field.md has the steps.
 
 /** What a write makes of a value its schema let through: the value to store, or what is wrong with it. */
 export type Normalised<T> = { ok: true; value: T } | { ok: false; problem: string };
@@ -194,7 +121,7 @@ export const SERVER_FIELDS = {
   },
   status: {
     read: ServerStatus,
-    write: Type.Enum(SERVER_STATUSES, { errorMessage: 'must be one of up, down, maintenance, decommissioned' }),
+    write: StatusInput,
     default: 'up',
     column: { type: 'varchar(16)' },
     filter: { kind: 'status', description: 'Status: up, down, maintenance or decommissioned' },

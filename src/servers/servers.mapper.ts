@@ -1,5 +1,6 @@
 import type { ServerRow } from '../db/types.js';
-import { DECLARED, type ServerStatus, WRITABLE_FIELDS, type WritableValues } from './server-fields.js';
+import { DECLARED, WRITABLE_FIELDS, type WritableValues } from './server-fields.js';
+import type { ServerStatus } from './server-fields.schemas.js';
 import type { Server } from './servers.schemas.js';
 
 /**

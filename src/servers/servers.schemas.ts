@@ -5,7 +5,6 @@ import {
   FIELD_NAMES,
   type FieldName,
   type SERVER_FIELDS as DECLARED_FIELDS,
-  MAX_SERVER_ID,
   type ReadSchema,
   type RequiredField,
   WRITABLE_FIELDS,
@@ -13,6 +12,7 @@ import {
   type WriteSchema,
   orNull,
 } from './server-fields.js';
+import { MAX_SERVER_ID } from './server-fields.schemas.js';
 
 /**
  * 1 to 2147483647 in plain decimal. Ids arrive as path strings and are matched exactly rather than

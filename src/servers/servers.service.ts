@@ -11,7 +11,7 @@ import { etagOf, toServer } from './servers.mapper.js';
 import * as repository from './servers.repository.js';
 import { encodeCursor, sortValues } from './query/cursor.js';
 import type { Filters, Listing } from './query/params.js';
-import { SERVER_STATUSES } from './server-fields.js';
+import { SERVER_STATUSES } from './server-fields.schemas.js';
 import type { Server, ServerInput, ServerList, ServerPatch, Summary } from './servers.schemas.js';
 import {
   type ServerValues,

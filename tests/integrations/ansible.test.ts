@@ -8,7 +8,8 @@ import {
   groupName,
   groupNames,
 } from '../../src/integrations/ansible.js';
-import { SERVER_STATUSES, defaultValues } from '../../src/servers/server-fields.js';
+import { defaultValues } from '../../src/servers/server-fields.js';
+import { SERVER_STATUSES } from '../../src/servers/server-fields.schemas.js';
 import type { Server } from '../../src/servers/servers.schemas.js';
 import { AT } from '../helpers/servers.js';
 

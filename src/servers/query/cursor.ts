@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MAX_SERVER_ID } from '../server-fields.js';
+import { MAX_SERVER_ID } from '../server-fields.schemas.js';
 import { type Filters, type Listing, SORT_KINDS, type SortField, type SortKey } from './params.js';
 
 // The list's cursors: opaque to clients, bound to one listing (its filters and sort), carrying the

@@ -3,7 +3,8 @@ import { canonicalIp } from '../ip-address.js';
 import { cidrKeyRange } from '../ip-key.js';
 import { MAX_LABEL_LENGTH, codePointCount } from '../labels.js';
 import { HOSTNAME_PATTERN } from '../hostnames.js';
-import { type FilterKind, LABEL_PATTERN, SERVER_STATUSES, TAG_PATTERN } from '../server-fields.js';
+import type { FilterKind } from '../server-fields.js';
+import { LABEL_PATTERN, SERVER_STATUSES, TAG_PATTERN } from '../server-fields.schemas.js';
 import { decodeCursor } from './cursor.js';
 import {
   DEFAULT_LIMIT,
