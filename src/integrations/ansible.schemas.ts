@@ -1,5 +1,5 @@
 import Type, { type Static, type TArray, type TInteger, type TSchema, type TUnsafe } from 'typebox';
-import { DECLARED, FIELD_NAMES, type FieldName, type SERVER_FIELDS } from '../servers/server-fields.js';
+import { DECLARED, type Declarations, FIELD_NAMES, type FieldName } from '../servers/server-fields.js';
 import { Nullable } from '../shared/schemas.js';
 
 /**
@@ -13,22 +13,20 @@ export const UnsafeString = Type.Object(
 );
 export type UnsafeString = Static<typeof UnsafeString>;
 
-type Fields = typeof SERVER_FIELDS;
-
 /** The fields that are host variables, `server_<name>` (`ansible.variable` in src/servers/server-fields.ts). */
 export type VariableField = {
-  [N in FieldName]: Fields[N] extends { ansible: { variable: true } } ? N : never;
+  [N in FieldName]: Declarations[N] extends { ansible: { variable: true } } ? N : never;
 }[FieldName];
 export const VARIABLE_FIELDS = FIELD_NAMES.filter(
   (name) => DECLARED[name].ansible?.variable === true,
 ) as VariableField[];
 
 /** A host variable's schema: the field's value, with each string an unsafe string. */
-type VariableSchema<N extends FieldName> = Fields[N]['read'] extends TInteger
+type VariableSchema<N extends FieldName> = Declarations[N]['read'] extends TInteger
   ? TInteger
-  : Fields[N]['read'] extends TArray
+  : Declarations[N]['read'] extends TArray
     ? TArray<typeof UnsafeString>
-    : Fields[N] extends { nullable: true }
+    : Declarations[N] extends { nullable: true }
       ? TUnsafe<UnsafeString | null>
       : typeof UnsafeString;
 

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { isReservedHostname } from '../servers/hostnames.js';
-import { DECLARED, FIELD_NAMES, type FieldName, type SERVER_FIELDS } from '../servers/server-fields.js';
+import { DECLARED, type Declarations, FIELD_NAMES, type FieldName } from '../servers/server-fields.js';
 import type { Server } from '../servers/servers.schemas.js';
 import { type AnsibleHostVars, type AnsibleInventory, type UnsafeString, VARIABLE_FIELDS } from './ansible.schemas.js';
 
 /** The kinds of group, by prefix (`ansible.group` in src/servers/server-fields.ts). */
 export type GroupKind = {
-  [N in FieldName]: (typeof SERVER_FIELDS)[N] extends { ansible: { group: infer G extends string } } ? G : never;
+  [N in FieldName]: Declarations[N] extends { ansible: { group: infer G extends string } } ? G : never;
 }[FieldName];
 
 /** The field each kind of group groups by, in the order of the declaration. */

@@ -218,8 +218,9 @@ export const SERVER_FIELDS = {
   },
 } as const satisfies Record<string, FieldDeclaration>;
 
-type Fields = typeof SERVER_FIELDS;
-export type FieldName = keyof Fields;
+/** Each field's declaration as written, for the types derived from it. */
+export type Declarations = typeof SERVER_FIELDS;
+export type FieldName = keyof Declarations;
 
 /** Every field's declaration, each seen through the interface every declaration meets. */
 export const DECLARED: Readonly<Record<FieldName, FieldDeclaration>> = SERVER_FIELDS;
@@ -234,7 +235,7 @@ export function fieldsWith(key: keyof FieldDeclaration): FieldName[] {
 
 /** The names of the fields whose declaration has a property `key` of type `V`. */
 export type FieldsWith<K extends PropertyKey, V = unknown> = {
-  [N in FieldName]: Fields[N] extends Record<K, V> ? N : never;
+  [N in FieldName]: Declarations[N] extends Record<K, V> ? N : never;
 }[FieldName];
 
 /** A client writes these (and they make a server's history): the fields with a write schema. */
@@ -246,14 +247,14 @@ export type RequiredField = FieldsWith<'required', true>;
 export type TNullable<T extends TSchema> = TUnsafe<Static<T> | null>;
 
 /** A field's schema in a server as read. */
-export type ReadSchema<N extends FieldName> = Fields[N] extends { nullable: true }
-  ? TNullable<Fields[N]['read']>
-  : Fields[N]['read'];
+export type ReadSchema<N extends FieldName> = Declarations[N] extends { nullable: true }
+  ? TNullable<Declarations[N]['read']>
+  : Declarations[N]['read'];
 
 /** A writable field's schema in a body. */
-export type WriteSchema<N extends WritableField> = Fields[N] extends { nullable: true }
-  ? TNullable<Fields[N]['write']>
-  : Fields[N]['write'];
+export type WriteSchema<N extends WritableField> = Declarations[N] extends { nullable: true }
+  ? TNullable<Declarations[N]['write']>
+  : Declarations[N]['write'];
 
 /** `schema`, or null besides where the field is nullable. */
 export function orNull(name: FieldName, schema: TSchema): TSchema {
@@ -268,7 +269,7 @@ type Widen<T> = T extends string ? string : T;
 
 /** A server's fields as their columns hold them: the JSON ones as text. */
 export type ServerColumns = {
-  [N in FieldName]: Fields[N]['column'] extends { json: true } ? string : Widen<FieldValue<N>>;
+  [N in FieldName]: Declarations[N]['column'] extends { json: true } ? string : Widen<FieldValue<N>>;
 };
 
 /** The values a client writes, as the API has them. */

@@ -4,7 +4,7 @@ import {
   DECLARED,
   FIELD_NAMES,
   type FieldName,
-  type SERVER_FIELDS as DECLARED_FIELDS,
+  type Declarations,
   type ReadSchema,
   type RequiredField,
   WRITABLE_FIELDS,
@@ -36,7 +36,7 @@ function readProperties(): { [N in FieldName]: ReadSchema<N> } {
 const ReadOnly = Type.Optional(Type.Unsafe<never>({ not: {}, errorMessage: 'is read-only' }));
 
 /** A field's schema in PATCH's body: null too where null resets it. */
-type PatchSchema<N extends WritableField> = (typeof DECLARED_FIELDS)[N] extends { nullResetsInPatch: true }
+type PatchSchema<N extends WritableField> = Declarations[N] extends { nullResetsInPatch: true }
   ? TUnsafe<Static<WriteSchema<N>> | null>
   : WriteSchema<N>;
 

@@ -5,7 +5,7 @@ import {
   type FieldsWith,
   type FilterKind,
   type SortKind,
-  type SERVER_FIELDS,
+  type Declarations,
   fieldsWith,
 } from '../server-fields.js';
 
@@ -21,7 +21,7 @@ const Values = (description: string) =>
   );
 
 /** The query parameter of a field's filter: the field's name unless its declaration names another. */
-type FilterParameterOf<N extends FieldName> = (typeof SERVER_FIELDS)[N] extends {
+type FilterParameterOf<N extends FieldName> = Declarations[N] extends {
   filter: { parameter: infer P extends string };
 }
   ? P
