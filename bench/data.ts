@@ -1,6 +1,7 @@
 // The benchmark's inventory: deterministic, varied like a real one (environments, roles, locations,
 // tags, IPv4 and IPv6), so that filters and sorts meet realistic selectivity.
 
+import { defaultValues } from '../src/servers/server-fields.js';
 import type { ServerFields } from '../src/servers/servers.repository.js';
 
 /** What POST /api/v1/servers accepts for one server: every field a write can set. */
@@ -82,6 +83,8 @@ export function serverAt(i: number): ServerInput {
   const tags = [...new Set(Array.from({ length: tagCount }, () => pick(rand, TAGS)))].sort();
   const env = environment === null ? 'x' : environment.slice(0, 4);
   return {
+    // Fields the benchmark leaves to their defaults, such as a field added after it was written.
+    ...defaultValues(),
     hostname: `${role}-${env}-${i.toString(36).padStart(5, '0')}.bench.example.com`,
     ip,
     status: weighted(rand, STATUSES),

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { Timestamp } from '../servers/servers.schemas.js';
+import { Timestamp } from '../servers/server-fields.schemas.js';
 
 export const CHANGE_ACTIONS = ['create', 'update', 'delete'] as const;
 

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { insertChanges } from '../changes/changes.repository.js';
+import { defaultValues } from '../servers/server-fields.js';
 import { type ServerFields, insertServers } from '../servers/servers.repository.js';
 import { toServer } from '../servers/servers.mapper.js';
 import { diff, valuesOf } from '../servers/servers.values.js';
@@ -8,27 +9,14 @@ import type { Database } from './types.js';
 
 /** The specification's two sample servers. */
 export const SAMPLE_SERVERS: readonly ServerFields[] = [
+  { ...defaultValues(), hostname: 'web-prod-01', ip: '10.0.0.1', status: 'up', environment: 'production', role: 'web' },
   {
-    hostname: 'web-prod-01',
-    ip: '10.0.0.1',
-    status: 'up',
-    environment: 'production',
-    role: 'web',
-    location: null,
-    os: null,
-    tags: [],
-    notes: null,
-  },
-  {
+    ...defaultValues(),
     hostname: 'db-prod-01',
     ip: '10.0.0.2',
     status: 'down',
     environment: 'production',
     role: 'database',
-    location: null,
-    os: null,
-    tags: [],
-    notes: null,
   },
 ];
 

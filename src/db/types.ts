@@ -1,20 +1,13 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ServerColumns } from '../servers/server-fields.js';
 
-/** The `servers` table. Timestamps are RFC 3339 UTC strings of fixed width, so they sort as text. */
-export interface ServersTable {
+/**
+ * The `servers` table: a column per field of a server, as src/servers/server-fields.ts declares them
+ * (timestamps are RFC 3339 UTC strings of fixed width, so they sort as text; tags a JSON array), and
+ * the columns the store keeps for itself.
+ */
+export interface ServersTable extends Omit<ServerColumns, 'id'> {
   id: Generated<number>;
-  hostname: string;
-  ip: string;
-  status: string;
-  environment: string | null;
-  role: string | null;
-  location: string | null;
-  os: string | null;
-  /** A JSON array of strings. */
-  tags: string;
-  notes: string | null;
-  created_at: string;
-  updated_at: string;
   /** Starts at 1 and grows by one with every change: the ETag and the compare-and-swap of writes. */
   version: Generated<number>;
   /** The address as bytes that sort like it (see src/servers/ip-key.ts); set on every write. */

@@ -1,5 +1,5 @@
-import Type, { type Static } from 'typebox';
-import { MAX_SERVER_ID } from '../servers/servers.schemas.js';
+import Type, { type Static, type TArray, type TInteger, type TSchema, type TUnsafe } from 'typebox';
+import { DECLARED, type Declarations, FIELD_NAMES, type FieldName } from '../servers/server-fields.js';
 import { Nullable } from '../shared/schemas.js';
 
 /**
@@ -13,18 +13,42 @@ export const UnsafeString = Type.Object(
 );
 export type UnsafeString = Static<typeof UnsafeString>;
 
+/** The fields that are host variables, `server_<name>` (`ansible.variable` in src/servers/server-fields.ts). */
+export type VariableField = {
+  [N in FieldName]: Declarations[N] extends { ansible: { variable: true } } ? N : never;
+}[FieldName];
+export const VARIABLE_FIELDS = FIELD_NAMES.filter(
+  (name) => DECLARED[name].ansible?.variable === true,
+) as VariableField[];
+
+/** A host variable's schema: the field's value, with each string an unsafe string. */
+type VariableSchema<N extends FieldName> = Declarations[N]['read'] extends TInteger
+  ? TInteger
+  : Declarations[N]['read'] extends TArray
+    ? TArray<typeof UnsafeString>
+    : Declarations[N] extends { nullable: true }
+      ? TUnsafe<UnsafeString | null>
+      : typeof UnsafeString;
+
+function variableSchema(name: FieldName): TSchema {
+  const { read, nullable } = DECLARED[name] as { read: { type?: unknown; minimum?: number; maximum?: number } } & {
+    nullable?: true;
+  };
+  if (read.type === 'integer') {
+    return Type.Integer({ minimum: read.minimum, maximum: read.maximum });
+  }
+  if (read.type === 'array') {
+    return Type.Array(UnsafeString);
+  }
+  return nullable === true ? Nullable(UnsafeString) : UnsafeString;
+}
+
 export const AnsibleHostVars = Type.Object(
   {
     ansible_host: UnsafeString,
-    server_id: Type.Integer({ minimum: 1, maximum: MAX_SERVER_ID }),
-    server_ip: UnsafeString,
-    server_status: UnsafeString,
-    server_environment: Nullable(UnsafeString),
-    server_role: Nullable(UnsafeString),
-    server_location: Nullable(UnsafeString),
-    server_os: Nullable(UnsafeString),
-    server_tags: Type.Array(UnsafeString),
-    server_notes: Nullable(UnsafeString),
+    ...(Object.fromEntries(VARIABLE_FIELDS.map((name) => [`server_${name}`, variableSchema(name)])) as {
+      [N in VariableField as `server_${N}`]: VariableSchema<N>;
+    }),
   },
   { additionalProperties: false, description: "A host's variables; every string is an unsafe string" },
 );

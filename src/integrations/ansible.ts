@@ -1,17 +1,31 @@
 import { createHash } from 'node:crypto';
-import { type Server, isReservedHostname } from '../servers/servers.schemas.js';
-import type { AnsibleHostVars, AnsibleInventory, UnsafeString } from './ansible.schemas.js';
+import { isReservedHostname } from '../servers/hostnames.js';
+import { DECLARED, type Declarations, FIELD_NAMES, type FieldName } from '../servers/server-fields.js';
+import type { Server } from '../servers/servers.schemas.js';
+import { type AnsibleHostVars, type AnsibleInventory, type UnsafeString, VARIABLE_FIELDS } from './ansible.schemas.js';
 
-/** The kinds of group, by prefix, and the values of a server each one groups by. */
-const GROUP_KINDS = {
-  status: (server: Server) => [server.status],
-  env: (server: Server) => (server.environment === null ? [] : [server.environment]),
-  role: (server: Server) => (server.role === null ? [] : [server.role]),
-  location: (server: Server) => (server.location === null ? [] : [server.location]),
-  tag: (server: Server) => server.tags,
-} satisfies Record<string, (server: Server) => readonly string[]>;
-export type GroupKind = keyof typeof GROUP_KINDS;
-export const GROUP_KIND_NAMES = Object.keys(GROUP_KINDS) as GroupKind[];
+/** The kinds of group, by prefix (`ansible.group` in src/servers/server-fields.ts). */
+export type GroupKind = {
+  [N in FieldName]: Declarations[N] extends { ansible: { group: infer G extends string } } ? G : never;
+}[FieldName];
+
+/** The field each kind of group groups by, in the order of the declaration. */
+const GROUP_FIELDS = Object.fromEntries(
+  FIELD_NAMES.flatMap((name) => {
+    const group = DECLARED[name].ansible?.group;
+    return group === undefined ? [] : [[group, name]];
+  }),
+) as Record<GroupKind, FieldName>;
+export const GROUP_KIND_NAMES = Object.keys(GROUP_FIELDS) as GroupKind[];
+
+/** The values of a server a kind of group groups by: none for null, each item of a list. */
+function groupValues(server: Server, kind: GroupKind): readonly string[] {
+  const value = server[GROUP_FIELDS[kind]];
+  if (value === null) {
+    return [];
+  }
+  return Array.isArray(value) ? value : [String(value)];
+}
 
 function byKind<T>(make: (kind: GroupKind) => T): Record<GroupKind, T> {
   return Object.fromEntries(GROUP_KIND_NAMES.map((kind) => [kind, make(kind)])) as Record<GroupKind, T>;
@@ -80,24 +94,24 @@ function unsafe(value: string): UnsafeString {
   return { __ansible_unsafe: value };
 }
 
-function unsafeOrNull(value: string | null): UnsafeString | null {
-  return value === null ? null : unsafe(value);
+/** A value as a host variable: every string unsafe, in a list too; numbers and null as they are. */
+function variable(value: Server[FieldName]): UnsafeString | UnsafeString[] | number | null {
+  if (value === null || typeof value === 'number') {
+    return value;
+  }
+  return Array.isArray(value) ? value.map(unsafe) : unsafe(value);
 }
 
-/** The variables of one host: every string from the inventory is unsafe; the id and nulls stay. */
+/** Each variable field with its variable's name, made once. */
+const VARIABLES = VARIABLE_FIELDS.map((name) => [name, `server_${name}`] as const);
+
+/** The variables of one host: ansible_host, then `server_<field>` for each variable field. */
 function hostVars(server: Server): AnsibleHostVars {
-  return {
-    ansible_host: unsafe(server.ip),
-    server_id: server.id,
-    server_ip: unsafe(server.ip),
-    server_status: unsafe(server.status),
-    server_environment: unsafeOrNull(server.environment),
-    server_role: unsafeOrNull(server.role),
-    server_location: unsafeOrNull(server.location),
-    server_os: unsafeOrNull(server.os),
-    server_tags: server.tags.map(unsafe),
-    server_notes: unsafeOrNull(server.notes),
-  };
+  const vars: Record<string, unknown> = { ansible_host: unsafe(server.ip) };
+  for (const [name, variableName] of VARIABLES) {
+    vars[variableName] = variable(server[name]);
+  }
+  return vars as AnsibleHostVars;
 }
 
 export interface AnsibleFeed {
@@ -124,7 +138,7 @@ export function ansibleInventory(servers: Server[]): AnsibleFeed {
   for (const server of hosts) {
     hostvars[server.hostname] = hostVars(server);
     for (const kind of GROUP_KIND_NAMES) {
-      for (const value of GROUP_KINDS[kind](server)) {
+      for (const value of groupValues(server, kind)) {
         const list = members[kind].get(value);
         if (list === undefined) {
           members[kind].set(value, [server.hostname]);

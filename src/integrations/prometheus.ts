@@ -1,8 +1,23 @@
+import { type FieldName, fieldsWith } from '../servers/server-fields.js';
 import type { Server } from '../servers/servers.schemas.js';
 
 export interface TargetGroup {
   targets: string[];
   labels: Record<string, string>;
+}
+
+/** The fields every target carries, with their label `__meta_inventory_<name>` (`prometheus` in src/servers/server-fields.ts). */
+const LABELS = fieldsWith('prometheus').map((name) => [name, `__meta_inventory_${name}`] as const);
+
+/** A value as a label: text; null as ''; a list Consul-style, `,a,b,` ('' when empty). */
+function labelValue(value: Server[FieldName]): string {
+  if (value === null) {
+    return '';
+  }
+  if (Array.isArray(value)) {
+    return value.length === 0 ? '' : `,${value.join(',')},`;
+  }
+  return String(value);
 }
 
 /**
@@ -11,17 +26,12 @@ export interface TargetGroup {
  * joined Consul-style, `,a,b,`, so that a regex like `.*,pci,.*` matches one.
  */
 export function prometheusTargets(servers: Server[], port: number): TargetGroup[] {
-  return servers.map((server) => ({
-    targets: [`${server.ip.includes(':') ? `[${server.ip}]` : server.ip}:${port}`],
-    labels: {
-      __meta_inventory_id: String(server.id),
-      __meta_inventory_hostname: server.hostname,
-      __meta_inventory_status: server.status,
-      __meta_inventory_environment: server.environment ?? '',
-      __meta_inventory_role: server.role ?? '',
-      __meta_inventory_location: server.location ?? '',
-      __meta_inventory_os: server.os ?? '',
-      __meta_inventory_tags: server.tags.length === 0 ? '' : `,${server.tags.join(',')},`,
-    },
-  }));
+  return servers.map((server) => {
+    const labels: Record<string, string> = {};
+    // The names are made once, above: a name made per row costs more than the rest of the row.
+    for (const [name, label] of LABELS) {
+      labels[label] = labelValue(server[name]);
+    }
+    return { targets: [`${server.ip.includes(':') ? `[${server.ip}]` : server.ip}:${port}`], labels };
+  });
 }

@@ -4,7 +4,7 @@ import type { Kysely, KyselyPlugin, QueryResult, RootOperationNode, UnknownRow }
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import Type from 'typebox';
 import type { Database } from '../db/types.js';
-import { SERVER_STATUSES } from '../servers/servers.schemas.js';
+import { SERVER_STATUSES } from '../servers/server-fields.schemas.js';
 import { countServersByEnvironment, countServersByStatus } from '../servers/servers.stats.js';
 import { errorResponses } from '../shared/schemas.js';
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { filterParameters, parseFilters } from '../servers/servers.query.js';
+import { filterParameters } from '../servers/query/params.js';
+import { parseFilters } from '../servers/query/parsing.js';
 import { Summary } from '../servers/servers.schemas.js';
 import type { ServersService } from '../servers/servers.service.js';
 import { errorResponses } from '../shared/schemas.js';

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { type FieldsWith, fieldsWith } from './server-fields.js';
 import type { Server } from './servers.schemas.js';
-import { TRACKED_FIELDS } from './servers.values.js';
 
 export const EXPORT_FORMATS = ['json', 'csv', 'ndjson'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -9,9 +9,9 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const CSV_TYPE = 'text/csv; charset=utf-8; header=present';
 export const NDJSON_TYPE = 'application/x-ndjson; charset=utf-8';
 
-/** The columns after `id`, in order. */
-const CSV_FIELDS = [...TRACKED_FIELDS, 'created_at', 'updated_at'] as const;
-const CSV_HEADER = `${['id', ...CSV_FIELDS].join(',')}\r\n`;
+/** The CSV's columns: the fields declared with `csv` (server-fields.ts), named after them, in their order. */
+export const CSV_COLUMNS = fieldsWith('csv') as FieldsWith<'csv'>[];
+const CSV_HEADER = `${CSV_COLUMNS.join(',')}\r\n`;
 
 /**
  * The first character a spreadsheet may look at for a formula: not white space (U+00A0 and U+3000
@@ -72,14 +72,24 @@ export function csvCell(value: string | null): string {
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+/** A field's value as the text of its cell: a list's items separated by spaces, null as an empty cell. */
+function cellText(value: Server[keyof Server]): string | null {
+  if (typeof value === 'number') {
+    // Not String(id): V8 keeps the strings of the numbers it converts that way in a cache, which
+    // kept every id's string alive across young-generation GCs, so each 100,000-row export moved
+    // 2 to 3 MB of them into the old generation. toFixed(0) gives the same digits for an integer.
+    return value.toFixed(0);
+  }
+  return Array.isArray(value) ? value.join(' ') : value;
+}
+
 /** One server as a CSV record, CRLF included; tags in one cell separated by spaces. */
 export function csvRecord(server: Server): string {
-  // Not String(id): V8 keeps the strings of the numbers it converts that way in a cache, which
-  // kept every id's string alive across young-generation GCs, so each 100,000-row export moved
-  // 2 to 3 MB of them into the old generation. toFixed(0) gives the same digits for an integer.
-  let record = csvCell(server.id.toFixed(0));
-  for (const field of CSV_FIELDS) {
-    record += `,${csvCell(field === 'tags' ? server.tags.join(' ') : server[field])}`;
+  let record = '';
+  let separator = '';
+  for (const field of CSV_COLUMNS) {
+    record += `${separator}${csvCell(cellText(server[field]))}`;
+    separator = ',';
   }
   return `${record}\r\n`;
 }

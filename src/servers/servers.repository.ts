@@ -2,13 +2,36 @@ import type { Kysely } from 'kysely';
 import type { Database, ServerRow } from '../db/types.js';
 import { inChunks } from '../db/chunks.js';
 import { ipKey } from './ip-key.js';
-import { type Filters, type Listing, applyAfter, applyFilters, applySort, countMatching } from './servers.query.js';
+import { FIELD_NAMES, type WritableValues } from './server-fields.js';
+import { toColumns } from './servers.mapper.js';
+import type { Filters, Listing } from './query/params.js';
+import { applyAfter, applyFilters, applySort, countMatching } from './query/sql.js';
 
 // Repositories take `db` first and never open a transaction: a `Transaction<Database>` fits
 // wherever `db` does, so the service decides what runs atomically.
 
+/**
+ * The columns a server is read from: one per declared field (server-fields.ts), the version (the
+ * ETag) and the address key (the sort value of an ip sort, for cursors).
+ */
+const SERVER_COLUMNS: readonly (keyof ServerRow)[] = [...FIELD_NAMES, 'version', 'ip_key'];
+
 export function findServerById(db: Kysely<Database>, id: number): Promise<ServerRow | undefined> {
-  return db.selectFrom('servers').selectAll().where('id', '=', id).executeTakeFirst();
+  return db.selectFrom('servers').select(SERVER_COLUMNS).where('id', '=', id).executeTakeFirst();
+}
+
+/** The query of one page of a listing (see listServers). */
+export function listServersQuery(
+  db: Kysely<Database>,
+  listing: Pick<Listing, 'filters' | 'sort' | 'after' | 'offset'>,
+  limit: number,
+) {
+  let query = applyFilters(db.selectFrom('servers').select(SERVER_COLUMNS), listing.filters);
+  if (listing.after !== undefined) {
+    query = applyAfter(query, listing.sort, listing.after);
+  }
+  query = applySort(query, listing.sort).limit(limit);
+  return listing.offset > 0 ? query.offset(listing.offset) : query;
 }
 
 /** One page of a listing: up to `limit` rows after the cursor (or the offset), in the listing's order. */
@@ -17,19 +40,14 @@ export function listServers(
   listing: Pick<Listing, 'filters' | 'sort' | 'after' | 'offset'>,
   limit: number,
 ): Promise<ServerRow[]> {
-  let query = applyFilters(db.selectFrom('servers').selectAll(), listing.filters);
-  if (listing.after !== undefined) {
-    query = applyAfter(query, listing.sort, listing.after);
-  }
-  query = applySort(query, listing.sort).limit(limit);
-  return (listing.offset > 0 ? query.offset(listing.offset) : query).execute();
+  return listServersQuery(db, listing, limit).execute();
 }
 
 /** The scope of the stored count of every server (see the server_counts table). */
 const ALL = 'all';
 
 function isUnfiltered(filters: Filters): boolean {
-  return Object.values(filters).every((value) => value === undefined);
+  return Object.values<unknown>(filters).every((value) => value === undefined);
 }
 
 /**
@@ -44,13 +62,18 @@ async function adjustServerCount(db: Kysely<Database>, delta: number): Promise<v
     .execute();
 }
 
+/** The query of the stored number of servers. */
+export function storedCountQuery(db: Kysely<Database>) {
+  return db.selectFrom('server_counts').select('total').where('scope', '=', ALL);
+}
+
 /**
  * How many servers match. Without a filter it reads the stored count, which stays constant-time as
  * the inventory grows where `count(*)` walks the whole table.
  */
 export async function countServers(db: Kysely<Database>, filters: Filters = {}): Promise<number> {
   if (isUnfiltered(filters)) {
-    const stored = await db.selectFrom('server_counts').select('total').where('scope', '=', ALL).executeTakeFirst();
+    const stored = await storedCountQuery(db).executeTakeFirst();
     if (stored !== undefined) {
       return stored.total;
     }
@@ -60,22 +83,15 @@ export async function countServers(db: Kysely<Database>, filters: Filters = {}):
   return Number(count);
 }
 
-/** What a write stores; the repository derives the rest (the address key, the tag rows). */
-export interface ServerFields {
-  hostname: string;
-  /** In canonical form (see canonicalIp). */
-  ip: string;
-  status: string;
-  environment: string | null;
-  role: string | null;
-  location: string | null;
-  os: string | null;
-  tags: string[];
-  notes: string | null;
-}
+/**
+ * What a write stores, in the form it is stored in (the ip canonical: see canonicalIp); the
+ * repository derives the rest: the address key and the tag rows.
+ */
+export type ServerFields = WritableValues;
 
-function columns(fields: ServerFields) {
-  return { ...fields, tags: JSON.stringify(fields.tags), ip_key: ipKey(fields.ip) };
+/** The columns of a write: the fields' and, after the given timestamps, the address key. */
+function columns<T extends object>(fields: ServerFields, timestamps: T) {
+  return { ...toColumns(fields), ...timestamps, ip_key: ipKey(fields.ip) };
 }
 
 async function insertTags(db: Kysely<Database>, rows: { id: number; tags: string[] }[]): Promise<void> {
@@ -100,8 +116,8 @@ export async function insertServers(
   const inserted = await inChunks(rows, 100, (chunk) =>
     db
       .insertInto('servers')
-      .values(chunk.map((row) => ({ ...row, ...columns(row) })))
-      .returningAll()
+      .values(chunk.map((row) => columns(row, { created_at: row.created_at, updated_at: row.updated_at })))
+      .returning(SERVER_COLUMNS)
       .execute(),
   );
   await adjustServerCount(db, inserted.length);
@@ -137,10 +153,10 @@ export async function updateServer(
 ): Promise<ServerRow | undefined> {
   const updated = await db
     .updateTable('servers')
-    .set((eb) => ({ ...values, ...columns(values), version: eb('version', '+', 1) }))
+    .set((eb) => ({ ...columns(values, { updated_at: values.updated_at }), version: eb('version', '+', 1) }))
     .where('id', '=', id)
     .where('version', '=', version)
-    .returningAll()
+    .returning(SERVER_COLUMNS)
     .executeTakeFirst();
   if (updated !== undefined) {
     await db.deleteFrom('server_tags').where('server_id', '=', id).execute();
@@ -161,7 +177,7 @@ export async function deleteServer(db: Kysely<Database>, id: number, version: nu
 
 /** Every server matching the filters, in id order, in one query (the feeds). */
 export function listAllServers(db: Kysely<Database>, filters: Filters): Promise<ServerRow[]> {
-  return applyFilters(db.selectFrom('servers').selectAll(), filters).orderBy('id').execute();
+  return applyFilters(db.selectFrom('servers').select(SERVER_COLUMNS), filters).orderBy('id').execute();
 }
 
 /** How many matching servers have each value of a column (null for none). */

@@ -24,7 +24,8 @@ import {
   replacedExamples,
 } from './servers.examples.js';
 import { CSV_TYPE, EXPORT_FORMATS, NDJSON_TYPE, exportStream, requestedFormat } from './servers.export.js';
-import { filterParameters, pagingParameters, parseListing } from './servers.query.js';
+import { filterParameters, pagingParameters } from './query/params.js';
+import { parseListing } from './query/parsing.js';
 import type { ServersService, VersionedServer, WriteContext } from './servers.service.js';
 import Type from 'typebox';
 

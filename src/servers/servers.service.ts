@@ -9,15 +9,10 @@ import { type ErrorDetail, appError } from '../errors.js';
 import { ifMatchAllows } from '../shared/etag.js';
 import { etagOf, toServer } from './servers.mapper.js';
 import * as repository from './servers.repository.js';
-import { type Filters, type Listing, encodeCursor, sortValues } from './servers.query.js';
-import {
-  SERVER_STATUSES,
-  type Server,
-  type ServerInput,
-  type ServerList,
-  type ServerPatch,
-  type Summary,
-} from './servers.schemas.js';
+import { encodeCursor, sortValues } from './query/cursor.js';
+import type { Filters, Listing } from './query/params.js';
+import { SERVER_STATUSES } from './server-fields.schemas.js';
+import type { Server, ServerInput, ServerList, ServerPatch, Summary } from './servers.schemas.js';
 import {
   type ServerValues,
   diff,

@@ -1,43 +1,25 @@
-import type { ErrorDetail } from '../errors.js';
-import { canonicalIp } from './ip-address.js';
-import { checkLabel } from './labels.js';
 import type { Change } from '../changes/changes.schemas.js';
+import type { ErrorDetail } from '../errors.js';
+import { DECLARED, type Normalised, WRITABLE_FIELDS, type WritableField, defaultValue } from './server-fields.js';
 import type { Server, ServerInput, ServerPatch } from './servers.schemas.js';
 
 /** The fields a client writes, in the order the history lists them. */
-export const TRACKED_FIELDS = [
-  'hostname',
-  'ip',
-  'status',
-  'environment',
-  'role',
-  'location',
-  'os',
-  'tags',
-  'notes',
-] as const;
-export type TrackedField = (typeof TRACKED_FIELDS)[number];
-/** The fields that hold a label: checked and normalised by ./labels.ts. */
-export const LABEL_FIELDS = ['environment', 'role', 'location', 'os'] as const;
+export const TRACKED_FIELDS = WRITABLE_FIELDS;
+export type TrackedField = WritableField;
 export type ServerValues = Pick<Server, TrackedField>;
 
-function ip(value: string, field: string, details: ErrorDetail[]): string {
-  const canonical = canonicalIp(value);
-  if (canonical === null) {
-    // The schema's format check lets nothing else through; this guards the service's own callers.
-    details.push({ field, message: 'must be an IPv4 or IPv6 address' });
+/**
+ * A value its schema let through, in the form it is stored in (the field's `normalise`), or as it is
+ * with a detail added if the field's own rules refuse it. null stays null.
+ */
+function normalised(name: TrackedField, value: unknown, path: string, details: ErrorDetail[]): unknown {
+  const normalise = DECLARED[name].normalise as ((value: unknown) => Normalised<unknown>) | undefined;
+  if (value === null || normalise === undefined) {
     return value;
   }
-  return canonical;
-}
-
-function label(value: string | null, field: string, details: ErrorDetail[]): string | null {
-  if (value === null) {
-    return null;
-  }
-  const checked = checkLabel(value);
+  const checked = normalise(value);
   if (!checked.ok) {
-    details.push({ field, message: checked.problem });
+    details.push({ field: path, message: checked.problem });
     return value;
   }
   return checked.value;
@@ -48,45 +30,29 @@ function label(value: string | null, field: string, details: ErrorDetail[]): str
  * defaults. Every problem is added to `details`, named `${prefix}${field}` (`[3].ip` in a batch).
  */
 export function valuesFromInput(input: ServerInput, details: ErrorDetail[], prefix = ''): ServerValues {
-  return {
-    hostname: input.hostname.toLowerCase(),
-    ip: ip(input.ip, `${prefix}ip`, details),
-    status: input.status ?? 'up',
-    environment: label(input.environment ?? null, `${prefix}environment`, details),
-    role: label(input.role ?? null, `${prefix}role`, details),
-    location: label(input.location ?? null, `${prefix}location`, details),
-    os: label(input.os ?? null, `${prefix}os`, details),
-    tags: input.tags ?? [],
-    notes: input.notes ?? null,
-  };
+  const values: Record<string, unknown> = {};
+  for (const name of TRACKED_FIELDS) {
+    const given: unknown = input[name];
+    values[name] = given === undefined ? defaultValue(name) : normalised(name, given, `${prefix}${name}`, details);
+  }
+  return values as ServerValues;
 }
 
 /**
  * The values a JSON Merge Patch (RFC 7396) sets, in the form they are stored in: absent fields are
- * absent, null clears. Every problem is added to `details`.
+ * absent, null clears (a field that cannot be null goes back to its default). Every problem is added
+ * to `details`.
  */
 export function valuesFromPatch(patch: ServerPatch, details: ErrorDetail[]): Partial<ServerValues> {
-  const values: Partial<ServerValues> = {};
-  if (patch.hostname !== undefined) {
-    values.hostname = patch.hostname.toLowerCase();
-  }
-  if (patch.ip !== undefined) {
-    values.ip = ip(patch.ip, 'ip', details);
-  }
-  if (patch.status !== undefined) {
-    values.status = patch.status;
-  }
-  for (const field of LABEL_FIELDS) {
-    const value = patch[field];
-    if (value !== undefined) {
-      values[field] = label(value, field, details);
+  const values: Record<string, unknown> = {};
+  for (const name of TRACKED_FIELDS) {
+    const given: unknown = patch[name];
+    if (given !== undefined) {
+      values[name] =
+        given === null && DECLARED[name].nullable !== true
+          ? defaultValue(name)
+          : normalised(name, given, name, details);
     }
-  }
-  if (patch.notes !== undefined) {
-    values.notes = patch.notes;
-  }
-  if (patch.tags !== undefined) {
-    values.tags = patch.tags ?? [];
   }
   return values;
 }
@@ -97,17 +63,11 @@ export function valuesWithPatch(current: ServerValues, patch: Partial<ServerValu
 }
 
 export function valuesOf(server: Server): ServerValues {
-  return {
-    hostname: server.hostname,
-    ip: server.ip,
-    status: server.status,
-    environment: server.environment,
-    role: server.role,
-    location: server.location,
-    os: server.os,
-    tags: server.tags,
-    notes: server.notes,
-  };
+  const values: Record<string, unknown> = {};
+  for (const name of TRACKED_FIELDS) {
+    values[name] = server[name];
+  }
+  return values as ServerValues;
 }
 
 /** `{ field: { from, to } }` for every field that differs. */

@@ -8,7 +8,9 @@ import {
   groupName,
   groupNames,
 } from '../../src/integrations/ansible.js';
-import { SERVER_STATUSES, type Server } from '../../src/servers/servers.schemas.js';
+import { defaultValues } from '../../src/servers/server-fields.js';
+import { SERVER_STATUSES } from '../../src/servers/server-fields.schemas.js';
+import type { Server } from '../../src/servers/servers.schemas.js';
 import { AT } from '../helpers/servers.js';
 
 function server(id: number, fields: Partial<Server> = {}): Server {
@@ -16,13 +18,7 @@ function server(id: number, fields: Partial<Server> = {}): Server {
     id,
     hostname: `host-${id}`,
     ip: `10.0.0.${id}`,
-    status: 'up',
-    environment: null,
-    role: null,
-    location: null,
-    os: null,
-    tags: [],
-    notes: null,
+    ...defaultValues(),
     created_at: AT,
     updated_at: AT,
     ...fields,
@@ -50,7 +46,8 @@ function bareStrings(value: unknown, path = ''): string[] {
   return [];
 }
 
-const noValues = (): Record<GroupKind, string[]> => ({ status: [], env: [], role: [], location: [], tag: [] });
+const noValues = () =>
+  Object.fromEntries(GROUP_KIND_NAMES.map((kind): [GroupKind, string[]] => [kind, []])) as Record<GroupKind, string[]>;
 
 describe('ansibleInventory', () => {
   it('marks every string of the host variables unsafe, and keeps the id and nulls as they are', () => {

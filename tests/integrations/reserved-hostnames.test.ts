@@ -2,7 +2,7 @@
 // every write: the Ansible feed would otherwise hand a server the controller's place.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertServers } from '../../src/servers/servers.repository.js';
-import { RESERVED_HOSTNAMES } from '../../src/servers/servers.schemas.js';
+import { RESERVED_HOSTNAMES } from '../../src/servers/hostnames.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
 import { serverRow } from '../helpers/servers.js';
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_LABEL_LENGTH, MAX_RAW_LABEL_LENGTH, checkLabel } from '../../src/servers/labels.js';
 import { mixedScripts } from '../../src/servers/mixed-scripts.js';
-import { LABEL_PATTERN } from '../../src/servers/servers.schemas.js';
+import { LABEL_PATTERN } from '../../src/servers/server-fields.schemas.js';
 import { UNICODE_SCRIPTS } from '../../src/servers/unicode-scripts.js';
 
 const NFD_CAFE = 'cafe\u0301';

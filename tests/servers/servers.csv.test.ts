@@ -3,9 +3,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { csvCell, csvRecord, defuse } from '../../src/servers/servers.export.js';
 import type { Server } from '../../src/servers/servers.schemas.js';
-import { SERVER_STATUSES } from '../../src/servers/servers.schemas.js';
+import { DECLARED, FIELD_NAMES, type FieldName } from '../../src/servers/server-fields.js';
+import { MAX_SERVER_ID } from '../../src/servers/server-fields.schemas.js';
 import { TRACKED_FIELDS } from '../../src/servers/servers.values.js';
 import { PYTHON_CSV_READER, hasPython, python } from '../helpers/python.js';
+import type { JsonSchema } from '../helpers/schema-arbitrary.js';
 import { AT } from '../helpers/servers.js';
 
 // The export's CSV was csv-stringify's until its cost per cell showed in the export's memory
@@ -73,20 +75,25 @@ const text = fc.string({
   maxLength: 12,
 });
 
-const server: fc.Arbitrary<Server> = fc.record({
-  id: fc.integer({ min: 1, max: 2147483647 }),
-  hostname: text,
-  ip: text,
-  status: fc.constantFrom(...SERVER_STATUSES),
-  environment: fc.option(text),
-  role: fc.option(text),
-  location: fc.option(text),
-  os: fc.option(text),
-  tags: fc.array(text, { maxLength: 3 }),
-  notes: fc.option(text),
-  created_at: fc.constant(AT),
-  updated_at: fc.constant(AT),
-});
+/** Any value of a field, by its shape: text as hostile as it gets, whatever the field's own rules. */
+function anyValue(name: FieldName): fc.Arbitrary<unknown> {
+  const { read, nullable } = DECLARED[name] as { read: JsonSchema; nullable?: true };
+  const value =
+    read.type === 'integer'
+      ? fc.integer({ min: read.minimum ?? 0, max: read.maximum ?? MAX_SERVER_ID })
+      : read.type === 'array'
+        ? fc.array(text, { maxLength: 3 })
+        : read.enum !== undefined
+          ? fc.constantFrom(...read.enum)
+          : read.format === 'date-time'
+            ? fc.constant(AT)
+            : text;
+  return nullable === true ? fc.option(value) : value;
+}
+
+const server = fc.record(
+  Object.fromEntries(FIELD_NAMES.map((name) => [name, anyValue(name)])) as Record<FieldName, fc.Arbitrary<unknown>>,
+) as fc.Arbitrary<Server>;
 
 describe('the CSV of an export', () => {
   it('gives the bytes csv-stringify gave, for any server', () => {

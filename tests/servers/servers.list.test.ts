@@ -1,7 +1,7 @@
 import { type Compilable, sql } from 'kysely';
 import type { LightMyRequestResponse as LightResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyAfter, applyFilters, applySort } from '../../src/servers/servers.query.js';
+import { applyAfter, applyFilters, applySort } from '../../src/servers/query/sql.js';
 import { type ServerFields, insertServers } from '../../src/servers/servers.repository.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
 import { dialect } from '../helpers/database.js';

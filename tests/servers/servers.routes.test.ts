@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertServers } from '../../src/servers/servers.repository.js';
 import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { DEFAULT_FIELDS } from '../helpers/servers.js';
 
 const SERVER_KEYS = [
   'created_at',
@@ -104,7 +105,7 @@ describe('GET /api/v1/servers with stored data', () => {
 
   it('returns every stored field, tags as an array, and counts every server', async () => {
     const at = '2026-01-02T03:04:05.678Z';
-    const common = { created_at: at, updated_at: at, role: null, location: null, os: null, notes: null };
+    const common = { ...DEFAULT_FIELDS, created_at: at, updated_at: at };
     await insertServers(t.db, [
       { ...common, hostname: 'zeta', ip: '192.0.2.9', status: 'maintenance', environment: null, tags: [] },
       {

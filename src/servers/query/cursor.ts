@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { MAX_SERVER_ID } from '../server-fields.schemas.js';
+import { type Filters, type Listing, SORT_KINDS, type SortField, type SortKey } from './params.js';
+
+// The list's cursors: opaque to clients, bound to one listing (its filters and sort), carrying the
+// sort values of the last row served.
+
+function fingerprint(filters: Filters, sort: SortKey[]): string {
+  const normal = JSON.stringify({ filters, sort }, (_key, value: unknown) =>
+    Buffer.isBuffer(value) ? value.toString('hex') : value,
+  );
+  return createHash('sha256').update(normal).digest('base64url').slice(0, 16);
+}
+
+/** An opaque cursor: the listing it belongs to and the sort values of the last row served. */
+export function encodeCursor(listing: Listing, values: unknown[]): string {
+  const k = values.map((v) => (Buffer.isBuffer(v) ? { b: v.toString('hex') } : v));
+  return Buffer.from(JSON.stringify({ f: fingerprint(listing.filters, listing.sort), k })).toString('base64url');
+}
+
+/** A cursor value back as its sort key's type, or undefined if it is not one (a tampered cursor). */
+function cursorValue(field: SortField, value: unknown): unknown {
+  switch (SORT_KINDS[field]) {
+    case 'id':
+      // Within the column's range: PostgreSQL's integer refuses a larger value in a comparison.
+      return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_SERVER_ID
+        ? value
+        : undefined;
+    case 'address': {
+      const hex = (value as { b?: unknown } | null)?.b;
+      return typeof hex === 'string' && /^(04[0-9a-f]{8}|06[0-9a-f]{32})$/.test(hex)
+        ? Buffer.from(hex, 'hex')
+        : undefined;
+    }
+    case 'text':
+    case 'label':
+      // No stored value holds a control character; PostgreSQL refuses a NUL in text outright.
+      return typeof value === 'string' && value.length <= 253 && value.isWellFormed() && !/\p{Cc}/u.test(value)
+        ? value
+        : undefined;
+  }
+}
+
+/** The sort values a cursor carries, or null if it is not a cursor of this listing. */
+export function decodeCursor(cursor: string, filters: Filters, sort: SortKey[]): unknown[] | null {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  // Anyone can send any JSON: null, a number, an array ... not only what encodeCursor wrote.
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
+    return null;
+  }
+  const { f, k } = decoded as { f?: unknown; k?: unknown };
+  if (f !== fingerprint(filters, sort) || !Array.isArray(k) || k.length !== sort.length) {
+    return null;
+  }
+  const keys: unknown[] = k;
+  const values = sort.map((key, i) => cursorValue(key.field, keys[i]));
+  return values.includes(undefined) ? null : values;
+}
+
+/** The values of the sort keys of a row, as the cursor stores them. */
+export function sortValues(row: Record<string, unknown>, sort: SortKey[]): unknown[] {
+  return sort.map(({ field }) => {
+    switch (SORT_KINDS[field]) {
+      case 'address':
+        return row.ip_key;
+      case 'label':
+        return row[field] ?? '';
+      case 'id':
+      case 'text':
+        return row[field];
+    }
+  });
+}

@@ -1,0 +1,165 @@
+import { type ErrorDetail, appError } from '../../errors.js';
+import { canonicalIp } from '../ip-address.js';
+import { cidrKeyRange } from '../ip-key.js';
+import { MAX_LABEL_LENGTH, codePointCount } from '../labels.js';
+import { HOSTNAME_PATTERN } from '../hostnames.js';
+import type { FilterKind } from '../server-fields.js';
+import { LABEL_PATTERN, SERVER_STATUSES, TAG_PATTERN } from '../server-fields.schemas.js';
+import { decodeCursor } from './cursor.js';
+import {
+  DEFAULT_LIMIT,
+  FIELD_FILTERS,
+  type Filters,
+  type Listing,
+  type RawQuery,
+  SORT_FIELDS,
+  type SortField,
+  type SortKey,
+  type filterParameters,
+} from './params.js';
+
+// Parsing of the list's query string, once and strictly: a typo is a 400 naming it, never the whole
+// inventory.
+
+const HOSTNAME = new RegExp(HOSTNAME_PATTERN, 'u');
+const LABEL = new RegExp(LABEL_PATTERN, 'u');
+
+/**
+ * A label filter's value in NFC, as labels are stored, so that any form of the same text finds them.
+ * Only the shape is checked, not the look-alike rules of writes (./labels.ts): a label stored before
+ * those rules must stay findable, to be corrected.
+ */
+function labelFilter(value: string): string | null {
+  const normal = value.normalize('NFC');
+  return LABEL.test(normal) && codePointCount(normal) <= MAX_LABEL_LENGTH ? normal : null;
+}
+const TAG = new RegExp(TAG_PATTERN);
+
+/** For each kind of filter, the value to filter by (null if it is not one) and what to say of a bad one. */
+const FILTER_VALUES: Record<FilterKind, { check: (value: string) => string | null; message: string }> = {
+  status: {
+    check: (v) => ((SERVER_STATUSES as readonly string[]).includes(v) ? v : null),
+    message: `must be one of ${SERVER_STATUSES.join(', ')}`,
+  },
+  label: { check: labelFilter, message: 'must be 1 to 64 printable characters, without commas' },
+  hostname: { check: (v) => (HOSTNAME.test(v) ? v.toLowerCase() : null), message: 'must be a host name' },
+  ip: { check: canonicalIp, message: 'must be an IPv4 or IPv6 address' },
+  tag: { check: (v) => (TAG.test(v) ? v : null), message: 'must be a tag ([a-z0-9][a-z0-9._-]{0,62})' },
+};
+
+function split(values: string[] | undefined): string[] | undefined {
+  if (values === undefined) {
+    return undefined;
+  }
+  return values.flatMap((value) => value.split(',')).map((value) => value.trim());
+}
+
+/** Parses and checks the filters, adding a detail for every bad value. */
+function collectFilters(query: RawQuery, details: ErrorDetail[]): Filters {
+  const filters: Filters = {};
+  const each = (
+    name: keyof typeof filterParameters,
+    // The value to filter by, or null if it is not one.
+    check: (value: string) => string | null,
+    message: string,
+  ): string[] | undefined => {
+    const raw = query[name];
+    const values = split(typeof raw === 'string' ? [raw] : raw);
+    if (values === undefined) {
+      return undefined;
+    }
+    const out: string[] = [];
+    for (const value of values) {
+      const checked = value === '' ? null : check(value);
+      if (checked === null) {
+        details.push({ field: name, message: `${message} (got ${JSON.stringify(value)})` });
+      } else {
+        out.push(checked);
+      }
+    }
+    return [...new Set(out)];
+  };
+
+  for (const { parameter, kind } of FIELD_FILTERS) {
+    const values = each(parameter, FILTER_VALUES[kind].check, FILTER_VALUES[kind].message);
+    if (values !== undefined) {
+      filters[parameter] = values;
+    }
+  }
+  const cidr = each('cidr', (v) => (cidrKeyRange(v) === null ? null : v), 'must be a prefix such as 10.0.0.0/8');
+  if (cidr !== undefined) {
+    filters.cidr = cidr.map((v) => cidrKeyRange(v)).filter((range) => range !== null);
+  }
+  if (typeof query.q === 'string') {
+    filters.q = query.q;
+  }
+  if (typeof query.updated_since === 'string') {
+    // The schema checked RFC 3339; a leap second (:60) or a time past year 9999 has no stored
+    // equivalent, and would compare wrongly as text.
+    const since = new Date(query.updated_since);
+    if (Number.isNaN(since.getTime()) || since.getUTCFullYear() > 9999) {
+      details.push({
+        field: 'updated_since',
+        message: 'must be an RFC 3339 time between the years 0 and 9999, without a leap second',
+      });
+    } else {
+      filters.updatedSince = since.toISOString();
+    }
+  }
+  return filters;
+}
+
+/** Parses the filters alone (reports and feeds take no sort or paging). Throws one 400 naming every problem. */
+export function parseFilters(query: RawQuery): Filters {
+  const details: ErrorDetail[] = [];
+  const filters = collectFilters(query, details);
+  if (details.length > 0) {
+    throw appError('VALIDATION_FAILED', details);
+  }
+  return filters;
+}
+
+function parseSort(value: string | undefined, details: ErrorDetail[]): SortKey[] {
+  const keys: SortKey[] = [];
+  for (const part of (value ?? 'id').split(',').map((p) => p.trim())) {
+    const descending = part.startsWith('-');
+    const field = descending ? part.slice(1) : part;
+    if (!(SORT_FIELDS as readonly string[]).includes(field)) {
+      details.push({
+        field: 'sort',
+        message: `must name keys among ${SORT_FIELDS.join(', ')} (got ${JSON.stringify(part)})`,
+      });
+    } else if (keys.some((key) => key.field === field)) {
+      details.push({ field: 'sort', message: `names ${field} twice` });
+    } else {
+      keys.push({ field: field as SortField, descending });
+    }
+  }
+  if (!keys.some((key) => key.field === 'id')) {
+    keys.push({ field: 'id', descending: false });
+  }
+  return keys;
+}
+
+/** Parses the whole list query: filters, sort and paging. Throws one 400 naming every problem. */
+export function parseListing(query: RawQuery): Listing {
+  const details: ErrorDetail[] = [];
+  const filters = collectFilters(query, details);
+  const sort = parseSort(query.sort, details);
+  const listing: Listing = { filters, sort, limit: query.limit ?? DEFAULT_LIMIT, offset: query.offset ?? 0 };
+  if (query.cursor !== undefined) {
+    if (query.offset !== undefined) {
+      details.push({ field: 'cursor', message: 'cannot be combined with offset' });
+    }
+    const after = decodeCursor(query.cursor, filters, sort);
+    if (after === null) {
+      details.push({ field: 'cursor', message: 'is not a cursor of this listing (same filters and sort)' });
+    } else {
+      listing.after = after;
+    }
+  }
+  if (details.length > 0) {
+    throw appError('VALIDATION_FAILED', details);
+  }
+  return listing;
+}

@@ -1,0 +1,9 @@
+-- GET /api/v1/servers?format=csv&status=up&sort=hostname
+
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "created_at", "updated_at", "version", "ip_key"
+from "servers"
+where "status" in ($1)
+order by "hostname" asc, "id" asc
+limit $2;
+-- 1: 'up'
+-- 2: 500

@@ -1,0 +1,14 @@
+-- GET /api/v1/servers?hostname=WEB-1
+
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "created_at", "updated_at", "version", "ip_key"
+from "servers"
+where "hostname" in (?)
+order by "id" asc
+limit ?;
+-- 1: 'web-1'
+-- 2: 101
+
+select count(*) as "count"
+from "servers"
+where "hostname" in (?);
+-- 1: 'web-1'

@@ -1,0 +1,14 @@
+-- GET /api/v1/servers?ip=2001:DB8::1
+
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "created_at", "updated_at", "version", "ip_key"
+from "servers"
+where "ip" in ($1)
+order by "id" asc
+limit $2;
+-- 1: '2001:db8::1'
+-- 2: 101
+
+select count(*) as "count"
+from "servers"
+where "ip" in ($1);
+-- 1: '2001:db8::1'

@@ -1,0 +1,14 @@
+-- GET /api/v1/servers?limit=2&offset=3
+
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "created_at", "updated_at", "version", "ip_key"
+from "servers"
+order by "id" asc
+limit $1
+offset $2;
+-- 1: 3
+-- 2: 3
+
+select "total"
+from "server_counts"
+where "scope" = $1;
+-- 1: 'all'

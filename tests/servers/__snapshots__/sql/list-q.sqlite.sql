@@ -1,0 +1,16 @@
+-- GET /api/v1/servers?q=50%25_full
+
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "created_at", "updated_at", "version", "ip_key"
+from "servers"
+where (lower("hostname") like lower(?) escape '\' or lower(coalesce("notes", '')) like lower(?) escape '\')
+order by "id" asc
+limit ?;
+-- 1: '%50\%\_full%'
+-- 2: '%50\%\_full%'
+-- 3: 101
+
+select count(*) as "count"
+from "servers"
+where (lower("hostname") like lower(?) escape '\' or lower(coalesce("notes", '')) like lower(?) escape '\');
+-- 1: '%50\%\_full%'
+-- 2: '%50\%\_full%'

@@ -1,0 +1,16 @@
+-- GET /api/v1/servers?status=down,maintenance
+
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "created_at", "updated_at", "version", "ip_key"
+from "servers"
+where "status" in ($1, $2)
+order by "id" asc
+limit $3;
+-- 1: 'down'
+-- 2: 'maintenance'
+-- 3: 101
+
+select count(*) as "count"
+from "servers"
+where "status" in ($1, $2);
+-- 1: 'down'
+-- 2: 'maintenance'

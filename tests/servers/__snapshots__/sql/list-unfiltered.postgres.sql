@@ -1,0 +1,12 @@
+-- GET /api/v1/servers
+
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "created_at", "updated_at", "version", "ip_key"
+from "servers"
+order by "id" asc
+limit $1;
+-- 1: 101
+
+select "total"
+from "server_counts"
+where "scope" = $1;
+-- 1: 'all'

@@ -1,0 +1,155 @@
+// The SQL of the list and the export, compiled for SQLite and for PostgreSQL whatever database the run
+// has, and kept in files (tests/servers/__snapshots__/sql/<case>.<database>.sql) so that a change to
+// a query shows in review. Each file is also held against what the API runs: the request is sent to
+// the app on the run's own database and must run exactly those statements there.
+import { type Compilable, type KyselyPlugin, type RootOperationNode, createQueryId, type Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/types.js';
+import { ipKey } from '../../src/servers/ip-key.js';
+import { encodeCursor } from '../../src/servers/query/cursor.js';
+import type { Listing } from '../../src/servers/query/params.js';
+import { parseListing } from '../../src/servers/query/parsing.js';
+import { countMatching } from '../../src/servers/query/sql.js';
+import { insertServers, listServersQuery, storedCountQuery } from '../../src/servers/servers.repository.js';
+import { EXPORT_CHUNK } from '../../src/servers/servers.service.js';
+import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { dialect } from '../helpers/database.js';
+import { serverRow } from '../helpers/servers.js';
+import { compilers, renderQuery } from '../helpers/sql.js';
+
+/** The list's query string as the route hands it to parseListing (after its schema's coercion). */
+function listing(url: string): Listing {
+  const raw: Record<string, string | number> = {};
+  for (const [name, value] of new URL(url, 'http://localhost').searchParams) {
+    if (name !== 'format') {
+      raw[name] = name === 'limit' || name === 'offset' ? Number(value) : value;
+    }
+  }
+  return parseListing(raw);
+}
+
+/** What a page of the list runs: the page (one row more, to know whether there is a next) and the count. */
+function listStatements(db: Kysely<Database>, url: string): Compilable[] {
+  const parsed = listing(url);
+  const unfiltered = Object.values<unknown>(parsed.filters).every((value) => value === undefined);
+  return [
+    listServersQuery(db, parsed, parsed.limit + 1),
+    unfiltered ? storedCountQuery(db) : countMatching(db, parsed.filters),
+  ];
+}
+
+/** What an export runs for its first chunk of rows. */
+function exportStatements(db: Kysely<Database>, url: string): Compilable[] {
+  const { filters, sort } = listing(url);
+  return [listServersQuery(db, { filters, sort, offset: 0 }, EXPORT_CHUNK)];
+}
+
+/** `url` with the cursor of a page ending on a row with these sort values. */
+function withCursor(url: string, values: unknown[]): string {
+  return `${url}&cursor=${encodeCursor(listing(url), values)}`;
+}
+
+interface SqlCase {
+  name: string;
+  /** The request; null for statements no request of a small inventory reaches (they run directly). */
+  url: string | null;
+  /** What runs them, for the file's first line. */
+  title: string;
+  statements: (db: Kysely<Database>) => Compilable[];
+}
+
+const list = (name: string, url: string): SqlCase => ({
+  name,
+  url,
+  title: `GET ${url}`,
+  statements: (db) => listStatements(db, url),
+});
+
+const CURSOR_PAGE = withCursor('/api/v1/servers?sort=-ip,hostname&limit=2', [ipKey('10.0.0.9'), 'web-2', 2]);
+const EXPORT = '/api/v1/servers?format=csv&status=up&sort=hostname';
+
+const CASES: SqlCase[] = [
+  list('list-unfiltered', '/api/v1/servers'),
+  list('list-status', '/api/v1/servers?status=down,maintenance'),
+  list('list-labels', '/api/v1/servers?environment=production&role=web&location=par-1&os=debian-12'),
+  list('list-hostname', '/api/v1/servers?hostname=WEB-1'),
+  list('list-ip', '/api/v1/servers?ip=2001:DB8::1'),
+  list('list-tag-two-values', '/api/v1/servers?tag=pci,edge'),
+  list('list-cidr-v4', '/api/v1/servers?cidr=10.0.0.0/8'),
+  list('list-cidr-v6', '/api/v1/servers?cidr=2001:db8::/32'),
+  list('list-q', '/api/v1/servers?q=50%25_full'),
+  list('list-updated-since', '/api/v1/servers?updated_since=2026-01-01T00:05:00Z'),
+  list('list-sort-several-keys', '/api/v1/servers?sort=-status,environment,-ip'),
+  list('list-cursor-page-2', CURSOR_PAGE),
+  list('list-limit-offset', '/api/v1/servers?limit=2&offset=3'),
+  { name: 'export-csv', url: EXPORT, title: `GET ${EXPORT}`, statements: (db) => exportStatements(db, EXPORT) },
+  {
+    name: 'export-csv-next-chunk',
+    url: null,
+    title: `GET ${EXPORT}, its chunks after the first (here after host name web-2, id 2)`,
+    statements: (db) => {
+      const { filters, sort } = listing(EXPORT);
+      return [listServersQuery(db, { filters, sort, offset: 0, after: ['web-2', 2] }, EXPORT_CHUNK)];
+    },
+  },
+];
+
+function rendered(statements: Compilable[]): string {
+  return statements.map((statement) => renderQuery(statement.compile())).join('\n');
+}
+
+describe('the SQL of GET /api/v1/servers (list and export)', () => {
+  let t: TestApp;
+  /** The statements the app ran, as Kysely's tree: compiled afterwards by the run's database. */
+  let ran: RootOperationNode[] = [];
+  const recorder: KyselyPlugin = {
+    transformQuery: ({ node }) => {
+      ran.push(node);
+      return node;
+    },
+    transformResult: ({ result }) => Promise.resolve(result),
+  };
+
+  beforeAll(async () => {
+    t = await buildTestApp({ seed: false, wrapDb: (db) => db.withPlugin(recorder) });
+    await insertServers(t.db, [
+      serverRow({ hostname: 'web-1', ip: '10.0.0.10', environment: 'production', role: 'web', tags: ['pci', 'edge'] }),
+      serverRow({ hostname: 'web-2', ip: '10.0.0.9', environment: 'production', role: 'web', tags: ['edge'] }),
+      serverRow({ hostname: 'db-1', ip: '2001:db8::1', status: 'down', location: 'par-1', os: 'debian-12' }),
+      serverRow({ hostname: 'cache-1', ip: '192.168.1.7', notes: 'Rack 4: 50%_full' }),
+    ]);
+  });
+  afterAll(async () => {
+    await t.app.close();
+  });
+
+  it.each(CASES)(
+    '$name: compiles as its snapshot says on SQLite and on PostgreSQL',
+    async ({ name, title, statements }) => {
+      for (const [database, db] of Object.entries(compilers)) {
+        await expect(`-- ${title}\n\n${rendered(statements(db))}`).toMatchFileSnapshot(
+          `./__snapshots__/sql/${name}.${database}.sql`,
+        );
+      }
+    },
+  );
+
+  it.each(CASES)(`$name: is what the API runs on the run's database (${dialect})`, async ({ url, statements }) => {
+    const expected = statements(t.db).map((statement) => renderQuery(statement.compile()));
+    if (url === null) {
+      for (const statement of statements(t.db)) {
+        await t.db.executeQuery(statement.compile());
+      }
+      return;
+    }
+    ran = [];
+    const res = await t.app.inject({ method: 'GET', url });
+    expect(res.statusCode, res.body).toBe(200);
+    const executor = t.db.getExecutor();
+    const actual = ran
+      .map((node) => renderQuery(executor.compileQuery(node, createQueryId())))
+      // Authentication's look-up of the token, when there is one, is not the listing's.
+      .filter((text) => !text.includes('"api_tokens"'));
+    expect(actual).toStrictEqual(expected);
+  });
+});
