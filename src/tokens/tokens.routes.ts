@@ -33,6 +33,11 @@ function logChange(request: FastifyRequest, token: string, action: 'create' | 'r
   request.log.info({ tokenChange: { token, action, actor } }, 'token changed');
 }
 
+/** A rotation's body is optional: no body is `{}` (every field has a default). */
+async function noBodyIsEmpty(request: FastifyRequest): Promise<void> {
+  request.body ??= {};
+}
+
 const SECRET_NOTE =
   'The answer holds the secret: the only time the API shows it. It is never logged and cannot be shown again.';
 
@@ -104,6 +109,7 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<TokensRoutesOptions> = asyn
     '/tokens/self/rotate',
     {
       config: { scope: 'read', tokenRequired: true },
+      preValidation: noBodyIsEmpty,
       schema: {
         operationId: 'rotateOwnToken',
         tags: ['tokens'],
@@ -149,6 +155,7 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<TokensRoutesOptions> = asyn
     '/tokens/:name/rotate',
     {
       config: { scope: 'admin' },
+      preValidation: noBodyIsEmpty,
       schema: {
         operationId: 'rotateToken',
         tags: ['tokens'],
