@@ -15,21 +15,29 @@ let t: TestApp | undefined;
 let proxy: Server | undefined;
 afterEach(async () => {
   proxy?.closeAllConnections();
-  await new Promise((resolve) => (proxy === undefined ? resolve(undefined) : proxy.close(resolve)));
+  await new Promise<void>((resolve) => {
+    if (proxy === undefined) {
+      resolve();
+    } else {
+      proxy.close(() => {
+        resolve();
+      });
+    }
+  });
   await t?.app.close();
   proxy = undefined;
   t = undefined;
 });
 
 /** Starts the app on 127.0.0.1 and the proxy in front of it; returns both base URLs. */
-async function start(env: Record<string, string>): Promise<{ app: string; proxy: string }> {
-  t = await buildTestApp({ env });
-  const appUrl = await t.app.listen({ host: '127.0.0.1', port: 0 });
+async function start(env: Record<string, string>): Promise<{ app: string; proxy: string; db: TestApp['db'] }> {
+  const built = await buildTestApp({ env });
+  t = built;
+  const appUrl = await built.app.listen({ host: '127.0.0.1', port: 0 });
   const target = new URL(appUrl);
   proxy = createServer((incoming, outgoing) => {
-    const headers = { ...incoming.headers };
-    const peer = String(headers[SIMULATED_PEER] ?? incoming.socket.remoteAddress);
-    delete headers[SIMULATED_PEER];
+    const { [SIMULATED_PEER]: simulated, ...headers } = incoming.headers;
+    const peer = String(simulated ?? incoming.socket.remoteAddress);
     const existing = headers['x-forwarded-for'];
     headers['x-forwarded-for'] = existing === undefined ? peer : `${String(existing)}, ${peer}`;
     const upstream = forward(
@@ -43,7 +51,7 @@ async function start(env: Record<string, string>): Promise<{ app: string; proxy:
     incoming.pipe(upstream);
   });
   await new Promise<void>((resolve) => proxy?.listen(0, '127.0.0.1', resolve));
-  return { app: appUrl, proxy: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` };
+  return { app: appUrl, proxy: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, db: built.db };
 }
 
 /** A request from `peer` (as the proxy sees it), with a token or none, and any other headers. */
@@ -73,7 +81,7 @@ function loggedClient(requestId: string): unknown {
 describe('TRUST_PROXY naming the proxy', () => {
   it('throttles failed authentications per forwarded client; a valid token and other clients pass', async () => {
     const urls = await start({ TRUST_PROXY: '127.0.0.1' });
-    const { secret } = await createTokensService(t?.db as TestApp['db']).create({ name: 'team', scope: 'read' });
+    const { secret } = await createTokensService(urls.db).create({ name: 'team', scope: 'read' });
     const alice = '198.51.100.7';
     const bob = '198.51.100.8';
 
@@ -130,7 +138,7 @@ describe.each([
 ])('TRUST_PROXY %s', (_name, env: Record<string, string>) => {
   it('ignores X-Forwarded-For: every client behind the proxy is the proxy, valid tokens still pass', async () => {
     const urls = await start(env);
-    const { secret } = await createTokensService(t?.db as TestApp['db']).create({ name: 'team', scope: 'read' });
+    const { secret } = await createTokensService(urls.db).create({ name: 'team', scope: 'read' });
     for (let i = 0; i < 10; i++) {
       await get(urls.proxy, '/api/v1/servers/1', { peer: '198.51.100.7', token: GUESS(i) });
     }

@@ -55,10 +55,10 @@ describe(`migration ${THIS}`, () => {
 
     await migrateToLatest(db);
     const rows = await db.selectFrom('api_tokens').selectAll().orderBy('name').execute();
-    expect(rows.map(({ id: _id, ...rest }) => rest)).toStrictEqual([
-      { ...oldToken('old-reader', 'read', SECRET(1)), previous_token_hash: null, previous_expires_at: null },
-      { ...oldToken('old-revoked', 'write', SECRET(3)), previous_token_hash: null, previous_expires_at: null },
-      { ...oldToken('old-writer', 'write', SECRET(2)), previous_token_hash: null, previous_expires_at: null },
+    expect(rows.map((r) => ({ ...r, id: 0 }))).toStrictEqual([
+      { id: 0, ...oldToken('old-reader', 'read', SECRET(1)), previous_token_hash: null, previous_expires_at: null },
+      { id: 0, ...oldToken('old-revoked', 'write', SECRET(3)), previous_token_hash: null, previous_expires_at: null },
+      { id: 0, ...oldToken('old-writer', 'write', SECRET(2)), previous_token_hash: null, previous_expires_at: null },
     ]);
     const tokens = createTokensService(db);
     expect(await tokens.authenticate(SECRET(1))).toStrictEqual({ name: 'old-reader', scope: 'read' });

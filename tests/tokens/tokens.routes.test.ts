@@ -34,7 +34,13 @@ afterEach(async () => {
 });
 
 type Method = 'GET' | 'POST' | 'DELETE';
-async function call(method: Method, url: string, headers: Record<string, string> = AS_BOOTSTRAP, payload?: unknown) {
+type Payload = Record<string, unknown>;
+async function call(
+  method: Method,
+  url: string,
+  headers: Record<string, string> = AS_BOOTSTRAP,
+  payload?: Payload,
+): Promise<LightMyRequestResponse> {
   const res = await t.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
   others.push(res);
   return res;
@@ -42,13 +48,13 @@ async function call(method: Method, url: string, headers: Record<string, string>
 const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
 
 /** Creates a token over the API; its answer is not among `others`. */
-async function create(body: Record<string, unknown>, headers = AS_BOOTSTRAP): Promise<WithSecret> {
+async function create(body: Payload, headers: Record<string, string> = AS_BOOTSTRAP): Promise<WithSecret> {
   const res = await t.app.inject({ method: 'POST', url: '/api/v1/tokens', headers, payload: body });
   expect(res.statusCode, res.body).toBe(201);
   return res.json<WithSecret>();
 }
 
-async function rotate(url: string, headers: Record<string, string>, body?: unknown): Promise<WithSecret> {
+async function rotate(url: string, headers: Record<string, string>, body?: Payload): Promise<WithSecret> {
   const res = await t.app.inject({ method: 'POST', url, headers, ...(body === undefined ? {} : { payload: body }) });
   expect(res.statusCode, res.body).toBe(200);
   expect(res.headers['cache-control']).toBe('no-store');
@@ -332,7 +338,7 @@ describe('GET /api/v1/tokens/events', () => {
     const { events } = res.json<{ events: { seq: number }[] }>();
     expect(events).toStrictEqual([
       {
-        seq: expect.any(Number),
+        seq: expect.any(Number) as number,
         at: '2026-06-01T10:00:00.000Z',
         token: 'reader',
         action: 'create',
@@ -341,7 +347,7 @@ describe('GET /api/v1/tokens/events', () => {
         expires_at: null,
       },
       {
-        seq: expect.any(Number),
+        seq: expect.any(Number) as number,
         at: '2026-06-01T11:00:00.000Z',
         token: 'reader',
         action: 'rotate',
@@ -349,7 +355,7 @@ describe('GET /api/v1/tokens/events', () => {
         grace_until: '2026-06-01T11:00:10.000Z',
       },
       {
-        seq: expect.any(Number),
+        seq: expect.any(Number) as number,
         at: '2026-06-01T12:00:00.000Z',
         token: 'reader',
         action: 'revoke',

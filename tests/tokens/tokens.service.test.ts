@@ -232,7 +232,7 @@ describe('the token history', () => {
     const events = await service.events(0, 100);
     expect(events).toStrictEqual([
       {
-        seq: expect.any(Number),
+        seq: expect.any(Number) as number,
         at: '2026-05-01T08:00:00.000Z',
         token: 'bot',
         action: 'create',
@@ -241,14 +241,20 @@ describe('the token history', () => {
         expires_at: '2026-05-03T08:00:00.000Z',
       },
       {
-        seq: expect.any(Number),
+        seq: expect.any(Number) as number,
         at: '2026-05-01T09:00:00.000Z',
         token: 'bot',
         action: 'rotate',
         actor: 'bot',
         grace_until: '2026-05-01T09:01:00.000Z',
       },
-      { seq: expect.any(Number), at: '2026-05-01T10:00:00.000Z', token: 'bot', action: 'revoke', actor: '(cli)' },
+      {
+        seq: expect.any(Number) as number,
+        at: '2026-05-01T10:00:00.000Z',
+        token: 'bot',
+        action: 'revoke',
+        actor: '(cli)',
+      },
     ]);
     const [first, second, third] = events.map((e) => e.seq);
     expect(first).toBeLessThan(second ?? 0);
