@@ -135,6 +135,7 @@ describe('npm run cli', () => {
     [['token', 'create', '--name', 'bad name', '--scope', 'read'], 1, 'name: a token name is'],
     [['token', 'create', '--name', 'bootstrap', '--scope', 'read'], 1, 'name: the name "bootstrap" is reserved'],
     [['token', 'revoke', 'nobody'], 1, 'Token not found: '],
+    [['token', 'revoke', 'nobody'], 1, '  name: no token is named "nobody"'],
     [['token', 'revoke'], 2, 'token revoke needs the NAME'],
     [['token', 'rotate'], 2, 'token rotate needs the NAME'],
     [['token', 'rotate', 'nobody'], 1, 'Token not found: '],

@@ -80,6 +80,22 @@ function invalidName(message: string) {
   return appError('VALIDATION_FAILED', [{ field: 'name', message }]);
 }
 
+/** A token error, with the name at fault in its details. */
+function tokenError(
+  code: 'TOKEN_NOT_FOUND' | 'TOKEN_CONFLICT' | 'TOKEN_INACTIVE' | 'BOOTSTRAP_TOKEN_FIXED',
+  message: string,
+  cause?: unknown,
+) {
+  return appError(code, { details: [{ field: 'name', message }], cause });
+}
+
+function inactiveError(row: ApiTokenRow) {
+  return tokenError(
+    'TOKEN_INACTIVE',
+    row.revoked_at === null ? `expired at ${row.expires_at ?? ''}` : `revoked at ${row.revoked_at}`,
+  );
+}
+
 export interface CreateTokenInput {
   name: string;
   scope: TokenScope;
@@ -170,11 +186,11 @@ export function createTokensService(db: Kysely<Database>, options: TokensService
   /** The stored token of this name, refusing the bootstrap token's name (which no stored token has). */
   async function storedToken(trx: Kysely<Database>, name: string): Promise<ApiTokenRow> {
     if (name === BOOTSTRAP_TOKEN_NAME && hasBootstrap) {
-      throw appError('BOOTSTRAP_TOKEN_FIXED');
+      throw tokenError('BOOTSTRAP_TOKEN_FIXED', 'is the bootstrap token, set by the environment');
     }
     const row = await repository.findTokenByName(trx, name);
     if (row === undefined) {
-      throw appError('TOKEN_NOT_FOUND');
+      throw tokenError('TOKEN_NOT_FOUND', `no token is named "${name}"`);
     }
     return row;
   }
@@ -212,7 +228,7 @@ export function createTokensService(db: Kysely<Database>, options: TokensService
       try {
         const row = await writeTransaction(db, async (trx) => {
           if ((await repository.findTokenByName(trx, name)) !== undefined) {
-            throw appError('TOKEN_CONFLICT');
+            throw tokenError('TOKEN_CONFLICT', `"${name}" is taken`);
           }
           const inserted = await repository.insertToken(trx, {
             name,
@@ -232,7 +248,7 @@ export function createTokensService(db: Kysely<Database>, options: TokensService
       } catch (error) {
         // Another process (the CLI, another replica) took the name between the check and the insert.
         if (uniqueViolationColumn(error) !== null) {
-          throw appError('TOKEN_CONFLICT', { cause: error });
+          throw tokenError('TOKEN_CONFLICT', `"${name}" is taken`, error);
         }
         throw error;
       }
@@ -249,7 +265,7 @@ export function createTokensService(db: Kysely<Database>, options: TokensService
       }
       const row = await repository.findTokenByName(db, name);
       if (row === undefined) {
-        throw appError('TOKEN_NOT_FOUND');
+        throw tokenError('TOKEN_NOT_FOUND', `no token is named "${name}"`);
       }
       return info(row);
     },
@@ -258,7 +274,7 @@ export function createTokensService(db: Kysely<Database>, options: TokensService
       const row = await writeTransaction(db, async (trx) => {
         const current = await storedToken(trx, name);
         if (current.revoked_at !== null) {
-          throw appError('TOKEN_INACTIVE');
+          throw inactiveError(current);
         }
         const at = now().toISOString();
         const revoked = await repository.updateToken(trx, current.id, current.token_hash, {
@@ -286,7 +302,7 @@ export function createTokensService(db: Kysely<Database>, options: TokensService
         const current = await storedToken(trx, name);
         const at = now();
         if (statusOf(current, at) !== 'active') {
-          throw appError('TOKEN_INACTIVE');
+          throw inactiveError(current);
         }
         const graceEnd = graceSeconds === 0 ? null : new Date(at.getTime() + graceSeconds * 1000).toISOString();
         const rotated = await repository.updateToken(trx, current.id, current.token_hash, {

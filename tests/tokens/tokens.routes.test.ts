@@ -117,6 +117,7 @@ describe('POST /api/v1/tokens', () => {
     expect(res.json()).toStrictEqual({
       error: 'A token with this name exists: names are never reused, not even revoked ones; choose another name',
       code: 'TOKEN_CONFLICT',
+      details: [{ field: 'name', message: '"once" is taken' }],
     });
   });
 
@@ -205,6 +206,7 @@ describe('DELETE /api/v1/tokens/:name', () => {
         'The bootstrap token comes from the environment and cannot be revoked or rotated through the API: ' +
         'change or remove INVENTORY_BOOTSTRAP_TOKEN(_FILE) and restart',
       code: 'BOOTSTRAP_TOKEN_FIXED',
+      details: [{ field: 'name', message: 'is the bootstrap token, set by the environment' }],
     });
     expect(await works(BOOTSTRAP_TOKEN)).toBe(true);
   });
@@ -213,12 +215,18 @@ describe('DELETE /api/v1/tokens/:name', () => {
     await start();
     const unknown = await call('DELETE', '/api/v1/tokens/nobody');
     expect(unknown.statusCode).toBe(404);
-    expect(unknown.json<{ code: string }>().code).toBe('TOKEN_NOT_FOUND');
+    expect(unknown.json()).toMatchObject({
+      code: 'TOKEN_NOT_FOUND',
+      details: [{ field: 'name', message: 'no token is named "nobody"' }],
+    });
     await create({ name: 'twice', scope: 'read' });
     await call('DELETE', '/api/v1/tokens/twice');
     const again = await call('DELETE', '/api/v1/tokens/twice');
     expect(again.statusCode).toBe(409);
-    expect(again.json<{ code: string }>().code).toBe('TOKEN_INACTIVE');
+    expect(again.json()).toMatchObject({
+      code: 'TOKEN_INACTIVE',
+      details: [{ field: 'name', message: 'revoked at 2026-06-01T10:00:00.000Z' }],
+    });
     const malformed = await call('DELETE', '/api/v1/tokens/bad%20name');
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json()).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'name' }] });
