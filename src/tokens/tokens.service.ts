@@ -1,10 +1,10 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { uniqueViolationColumn } from '../db/errors.js';
 import { writeTransaction } from '../db/transaction.js';
 import type { ApiTokenRow, Database, TokenEventRow } from '../db/types.js';
 import { appError } from '../errors.js';
 import * as repository from './tokens.repository.js';
+import { hashToken, looksLikeSecret, newSecret, sameHash } from './tokens.secrets.js';
 import {
   MAX_GRACE_SECONDS,
   TOKEN_NAME_PATTERN,
@@ -18,6 +18,7 @@ import {
 } from './tokens.schemas.js';
 
 export type { TokenScope, TokenStatus } from './tokens.schemas.js';
+export { TOKEN_PREFIX, hashToken } from './tokens.secrets.js';
 export type TokenInfo = Token;
 
 /** Who a request acts as: the token's name (the actor in the change history) and what it may do. */
@@ -26,10 +27,6 @@ export interface Principal {
   scope: TokenScope;
 }
 
-/** Every secret starts with this, so that a leaked one is easy to recognise (and to scan for). */
-export const TOKEN_PREFIX = 'inv_';
-/** A secret as `create` makes it: the prefix and 256 random bits in base64url. */
-const SECRET_PATTERN = /^inv_[A-Za-z0-9_-]{43}$/;
 export const BOOTSTRAP_TOKEN_NAME = 'bootstrap';
 /** Names a token cannot take: the bootstrap token's, and `self`, which the API's paths use for the caller. */
 export const RESERVED_TOKEN_NAMES: readonly string[] = [BOOTSTRAP_TOKEN_NAME, 'self'];
@@ -44,20 +41,6 @@ const TOUCH_INTERVAL_MS = 60_000;
 /** Whether a token of scope `held` may do what needs `needed`: admin > write > read. */
 export function scopeAllows(held: TokenScope, needed: TokenScope): boolean {
   return TOKEN_SCOPES.indexOf(held) >= TOKEN_SCOPES.indexOf(needed);
-}
-
-export function hashToken(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
-}
-
-function sameHash(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'hex');
-  const right = Buffer.from(b, 'hex');
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
-function newSecret(): string {
-  return `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
 }
 
 function statusOf(row: ApiTokenRow, now: Date): TokenStatus {
@@ -329,7 +312,7 @@ export function createTokensService(db: Kysely<Database>, options: TokensService
         return { name: BOOTSTRAP_TOKEN_NAME, scope: 'admin' };
       }
       // Anything not shaped like a secret this service makes costs no query.
-      if (!SECRET_PATTERN.test(secret)) {
+      if (!looksLikeSecret(secret)) {
         return null;
       }
       // Found by the SHA-256 of the secret: the index lookup compares hashes, never the secret, so
