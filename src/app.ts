@@ -20,6 +20,7 @@ import { validation } from './plugins/validation.js';
 import { reportsRoutes } from './reports/reports.routes.js';
 import { serversRoutes } from './servers/servers.routes.js';
 import { createServersService } from './servers/servers.service.js';
+import { tokensRoutes } from './tokens/tokens.routes.js';
 import { createTokensService } from './tokens/tokens.service.js';
 
 export interface AppOptions {
@@ -30,15 +31,20 @@ export interface AppOptions {
   logger: FastifyBaseLogger;
   /** Shorter header and request timeouts than production's, for tests that wait for them. */
   timeouts?: Partial<RequestTimeouts>;
+  /** The clock of token expiries and grace periods (tests move it). */
+  now?: () => Date;
 }
 
 /** Assembles the API. It does not listen: `main.ts` does, tests use `app.inject()`. */
-export async function buildApp({ config, db, logger, timeouts }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, timeouts, now }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     ...requestLoggingOptions,
     ...protectionOptions(timeouts),
     routerOptions: { ignoreTrailingSlash: true },
+    // X-Forwarded-For is believed only from these addresses (TRUST_PROXY); then request.ip, which the
+    // request log, the failed-authentication throttle and the rate limit use, is the client's.
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     clientErrorHandler,
     frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -59,11 +65,12 @@ export async function buildApp({ config, db, logger, timeouts }: AppOptions): Pr
   await app.register(gracefulClose);
   await app.register(protection, { config });
   await app.register(bodyParsers);
-  await app.register(auth, {
-    tokens: createTokensService(dataDb, { bootstrapTokenHash: config.auth.bootstrapTokenHash }),
-    authReads: config.auth.reads,
+  const tokens = createTokensService(dataDb, {
+    bootstrapTokenHash: config.auth.bootstrapTokenHash,
+    ...(now === undefined ? {} : { now }),
   });
-  await app.register(openapi);
+  await app.register(auth, { tokens, authReads: config.auth.reads });
+  await app.register(openapi, { authReads: config.auth.reads });
   if (metrics !== undefined) {
     await app.register(metricsPlugin, { metrics });
   }
@@ -77,6 +84,7 @@ export async function buildApp({ config, db, logger, timeouts }: AppOptions): Pr
       await api.register(reportsRoutes, { service: servers });
       await api.register(integrationsRoutes, { service: servers });
       await api.register(changesRoutes, { service: changes });
+      await api.register(tokensRoutes, { service: tokens });
     },
     { prefix: '/api/v1' },
   );

@@ -5,9 +5,20 @@ import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/connect.js';
 import { ensureSchema, migrateToLatest } from './db/migrator.js';
 import type { Database } from './db/types.js';
-import { TokenError, type TokenInfo, type TokenScope, createTokensService } from './tokens/tokens.service.js';
+import { AppError } from './errors.js';
+import { MAX_GRACE_SECONDS, TOKEN_SCOPES, type TokenScope } from './tokens/tokens.schemas.js';
+import { CLI_ACTOR, type TokenInfo, createTokensService } from './tokens/tokens.service.js';
 
 class UsageError extends Error {}
+
+function isScope(value: string | undefined): value is TokenScope {
+  return TOKEN_SCOPES.includes(value as TokenScope);
+}
+
+/** A domain error as the CLI prints it: the message, then each detail on a line of its own. */
+function describeAppError(error: AppError): string {
+  return [error.message, ...(error.details ?? []).map((d) => `  ${d.field}: ${d.message}`)].join('\n');
+}
 
 /** node:util parseArgs's refusals (unknown option, missing value), which are the user's to fix. */
 function isParseArgsError(error: unknown): boolean {
@@ -48,7 +59,7 @@ function tokenTable(tokens: TokenInfo[]): string {
   }
   const rows = [
     ['NAME', 'SCOPE', 'STATUS', 'CREATED', 'EXPIRES', 'LAST USED'],
-    ...tokens.map((t) => [t.name, t.scope, t.status, t.created_at, t.expires_at ?? '-', t.last_used_at ?? '-']),
+    ...tokens.map((t) => [t.name, t.scope, t.status, t.created_at ?? '-', t.expires_at ?? '-', t.last_used_at ?? '-']),
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
   return (
@@ -72,6 +83,7 @@ async function token(args: string[]): Promise<void> {
       name: { type: 'string' },
       scope: { type: 'string' },
       'expires-in-days': { type: 'string' },
+      'grace-seconds': { type: 'string' },
     },
   });
   const [action, ...rest] = positionals;
@@ -81,13 +93,13 @@ async function token(args: string[]): Promise<void> {
       const problems = [
         ...(values.name === undefined ? ['token create needs --name NAME'] : []),
         ...(values.scope === undefined
-          ? ['token create needs --scope read|write']
-          : values.scope !== 'read' && values.scope !== 'write'
-            ? [`--scope must be read or write (got ${JSON.stringify(values.scope)})`]
+          ? ['token create needs --scope read|write|admin']
+          : !isScope(values.scope)
+            ? [`--scope must be read, write or admin (got ${JSON.stringify(values.scope)})`]
             : []),
         ...(rest.length > 0 ? [`token create takes no other argument (got ${JSON.stringify(rest.join(' '))})`] : []),
       ];
-      if (problems.length > 0 || values.name === undefined || (values.scope !== 'read' && values.scope !== 'write')) {
+      if (problems.length > 0 || values.name === undefined || !isScope(values.scope)) {
         throw new UsageError(problems.join('\n'));
       }
       const days = values['expires-in-days'];
@@ -97,7 +109,12 @@ async function token(args: string[]): Promise<void> {
       const scope: TokenScope = values.scope;
       const name = values.name;
       const { secret, token: created } = await withDatabase((db) =>
-        createTokensService(db).create({ name, scope, ...(days === undefined ? {} : { expiresInDays: Number(days) }) }),
+        createTokensService(db).create({
+          name,
+          scope,
+          actor: CLI_ACTOR,
+          ...(days === undefined ? {} : { expiresInDays: Number(days) }),
+        }),
       );
       process.stdout.write(
         `Created ${created.scope} token "${created.name}"` +
@@ -110,15 +127,34 @@ async function token(args: string[]): Promise<void> {
     case 'list':
       process.stdout.write(tokenTable(await withDatabase((db) => createTokensService(db).list())));
       return;
+    case 'rotate': {
+      const [name] = rest;
+      if (name === undefined || rest.length > 1) {
+        throw new UsageError('token rotate needs the NAME of the token');
+      }
+      const grace = values['grace-seconds'] ?? '0';
+      if (!/^(0|[1-9][0-9]{0,5})$/.test(grace) || Number(grace) > MAX_GRACE_SECONDS) {
+        throw new UsageError(`--grace-seconds must be a whole number of seconds from 0 to ${MAX_GRACE_SECONDS}`);
+      }
+      const { secret, token: rotated } = await withDatabase((db) =>
+        createTokensService(db).rotate(name, { graceSeconds: Number(grace), actor: CLI_ACTOR }),
+      );
+      process.stdout.write(
+        `Rotated token "${rotated.name}"` +
+          (rotated.grace_until === null
+            ? '; the previous secret no longer works'
+            : `; the previous secret works until ${rotated.grace_until}`) +
+          '.\nStore the new secret now: it is not kept and cannot be shown again.\n' +
+          `${secret}\n`,
+      );
+      return;
+    }
     case 'revoke': {
       const [name] = rest;
       if (name === undefined || rest.length > 1) {
         throw new UsageError('token revoke needs the NAME of the token');
       }
-      const revoked = await withDatabase((db) => createTokensService(db).revoke(name));
-      if (!revoked) {
-        throw new TokenError(`No active token is named "${name}"`);
-      }
+      await withDatabase((db) => createTokensService(db).revoke(name, CLI_ACTOR));
       process.stdout.write(`Revoked token "${name}".\n`);
       return;
     }
@@ -156,8 +192,14 @@ try {
     process.stderr.write(`${error.message}\n\n${USAGE}\n`);
     process.exitCode = 2;
   } else {
-    const known = error instanceof ConfigError || error instanceof TokenError || isParseArgsError(error);
-    process.stderr.write(`${known ? (error as Error).message : String(error)}\n`);
+    const known = error instanceof ConfigError || isParseArgsError(error);
+    const message =
+      error instanceof AppError && error.statusCode < 500
+        ? describeAppError(error)
+        : known
+          ? (error as Error).message
+          : String(error);
+    process.stderr.write(`${message}\n`);
     process.exitCode = 1;
   }
 }

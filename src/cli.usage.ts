@@ -13,10 +13,18 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
   { name: 'migrate', summary: ['bring the database schema up to date, then exit'] },
   {
     name: 'token create',
-    args: '--name NAME --scope read|write [--expires-in-days N]',
+    args: '--name NAME --scope read|write|admin [--expires-in-days N]',
     summary: ['create an API token; its secret is the last line printed,', 'and is shown only this once'],
   },
   { name: 'token list', summary: ['list the tokens (never their secrets)'] },
+  {
+    name: 'token rotate',
+    args: 'NAME [--grace-seconds N]',
+    summary: [
+      'give a token a new secret (the last line printed); the old',
+      'one keeps working N seconds more (0, the default, to 604800)',
+    ],
+  },
   { name: 'token revoke', args: 'NAME', summary: ['revoke a token at once'] },
   { name: 'help', summary: ['show this message'] },
 ];

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import Type, { type Static, type TSchema } from 'typebox';
 import Value from 'typebox/value';
 
@@ -29,6 +30,9 @@ const EXPECTED = {
   READINESS_TIMEOUT_MS: 'an integer number of milliseconds from 1 to 60000',
   MAX_EVENT_LOOP_DELAY_MS: 'an integer number of milliseconds from 0 (no check) to 60000',
   MAX_CONNECTIONS: 'an integer from 1 to 1000000',
+  TRUST_PROXY:
+    "a comma-separated list of the proxies' addresses and CIDRs, such as 10.0.0.0/8,fd00::/8 " +
+    '(or loopback, linklocal, uniquelocal); empty trusts no proxy',
 } as const;
 
 /** A positive decimal integer without sign, leading zero or exponent; ranges are checked after parsing. */
@@ -120,6 +124,7 @@ export const EnvSchema = Type.Object({
     default: '4096',
     description: EXPECTED.MAX_CONNECTIONS,
   }),
+  TRUST_PROXY: Type.String({ default: '', description: EXPECTED.TRUST_PROXY }),
 });
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -179,6 +184,11 @@ export interface Config {
   readonly maxEventLoopDelayMs: number;
   /** Open connections beyond which a new one is closed as soon as it is accepted. */
   readonly maxConnections: number;
+  /**
+   * The proxies whose X-Forwarded-For is believed (addresses, CIDRs, or proxy-addr's names loopback,
+   * linklocal and uniquelocal); empty: none, the client is the connection's peer.
+   */
+  readonly trustProxy: readonly string[];
 }
 
 /**
@@ -297,6 +307,47 @@ function parseOrigins(list: string): string[] | undefined {
   return origins.every((origin) => ORIGIN_PATTERN.test(origin)) ? origins : undefined;
 }
 
+/** proxy-addr's names for ranges of addresses, which Fastify's trustProxy accepts beside addresses. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, or an address and a prefix length within its family's bits. */
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) {
+    return false;
+  }
+  return prefix === undefined || (/^(0|[1-9][0-9]{0,2})$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+/** TRUST_PROXY as the list Fastify's trustProxy takes, or the problem with it. */
+function parseTrustProxy(value: string): string[] | { problem: string } {
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  // Fastify 5 ignores a hop count (a count cannot tell a proxy from a client that sends the header
+  // itself), and `true` would let every client choose its own address: neither may pass for a setting.
+  if (entries.length === 1 && /^[0-9]+$/.test(entries[0] ?? '')) {
+    return {
+      problem:
+        "TRUST_PROXY must list the proxies' addresses or CIDRs, not a hop count: a count cannot tell a proxy " +
+        'from a client that sends X-Forwarded-For itself',
+    };
+  }
+  if (entries.length === 1 && /^(true|\*)$/i.test(entries[0] ?? '')) {
+    return {
+      problem:
+        "TRUST_PROXY must list the proxies' addresses or CIDRs, not trust everyone (any client could then " +
+        'choose its own address); 0.0.0.0/0,::/0 says so explicitly if every peer really is a proxy',
+    };
+  }
+  if (!entries.every((entry) => PROXY_RANGE_NAMES.has(entry) || isAddressOrCidr(entry))) {
+    return { problem: `TRUST_PROXY must be ${EXPECTED.TRUST_PROXY}` };
+  }
+  return entries;
+}
+
 /**
  * Reads the configuration from an environment (process.env in production), once.
  * Unknown variables are ignored; known ones are validated together so that one run reports every mistake.
@@ -354,11 +405,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (typeof bootstrapToken === 'object') {
     problems.push(bootstrapToken.problem);
   }
+  const trustProxy = parseTrustProxy(env_.TRUST_PROXY);
+  if (!Array.isArray(trustProxy)) {
+    problems.push(trustProxy.problem);
+  }
   if (
     problems.length > 0 ||
     typeof database === 'string' ||
     typeof bootstrapToken === 'object' ||
-    corsOrigins === undefined
+    corsOrigins === undefined ||
+    !Array.isArray(trustProxy)
   ) {
     throw new ConfigError(problems);
   }
@@ -383,5 +439,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     readinessTimeoutMs,
     maxEventLoopDelayMs,
     maxConnections,
+    trustProxy: Object.freeze(trustProxy),
   });
 }

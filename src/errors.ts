@@ -16,22 +16,50 @@ export const errorRegistry = {
     message: 'Malformed If-Match or If-None-Match: send * or the ETag exactly as it was given, quotes included',
   },
   AUTH_REQUIRED: { status: 401, message: 'Authentication required: send Authorization: Bearer <token>' },
+  INVALID_AUTH_SCHEME: {
+    status: 401,
+    message:
+      'Unsupported Authorization header: send Authorization: Bearer <token>, the Bearer scheme and the token only',
+  },
   INVALID_TOKEN: {
     status: 401,
     message:
       'Invalid, expired or revoked token: send a current one (an administrator creates tokens with `token create`)',
   },
-  INSUFFICIENT_SCOPE: { status: 403, message: 'This token may only read: writes need a token with the write scope' },
+  INSUFFICIENT_SCOPE: {
+    status: 403,
+    message:
+      "The token's scope does not allow this: use a token with the scope named in WWW-Authenticate " +
+      '(write to change servers, admin to manage tokens)',
+  },
   SERVER_NOT_FOUND: { status: 404, message: 'Server not found' },
   ROUTE_NOT_FOUND: {
     status: 404,
     message: 'Route not found: the API is under /api/v1, its routes are listed at /docs',
+  },
+  TOKEN_NOT_FOUND: {
+    status: 404,
+    message: "Token not found: GET /api/v1/tokens (or the CLI's `token list`) names every token",
   },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed: the Allow header lists the methods of this route' },
   REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time: send it again without pauses' },
   SERVER_CONFLICT: {
     status: 409,
     message: 'Conflicts with an existing server: the fields in details are taken; choose other values',
+  },
+  TOKEN_CONFLICT: {
+    status: 409,
+    message: 'A token with this name exists: names are never reused, not even revoked ones; choose another name',
+  },
+  TOKEN_INACTIVE: {
+    status: 409,
+    message: 'The token is revoked or expired: it can no longer change; create a new token if one is needed',
+  },
+  BOOTSTRAP_TOKEN_FIXED: {
+    status: 409,
+    message:
+      'The bootstrap token comes from the environment and cannot be revoked or rotated through the API: ' +
+      'change or remove INVENTORY_BOOTSTRAP_TOKEN(_FILE) and restart',
   },
   PRECONDITION_FAILED: {
     status: 412,

@@ -84,19 +84,63 @@ describe('npm run cli', () => {
     expect(cli(['token', 'list'], env).stdout).toMatch(/^deploy-bot\s+write\s+revoked\s/m);
   });
 
+  it('creates an admin token, rotates a token with a grace period, and records who did it', async () => {
+    const file = join(dir, 'admin.db');
+    const env = { DATABASE_URL: `sqlite:${file}` };
+    const created = cli(['token', 'create', '--name', 'ops', '--scope', 'admin'], env);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain('Created admin token "ops"');
+    const first = created.stdout.trimEnd().split('\n').at(-1) ?? '';
+
+    const rotated = cli(['token', 'rotate', 'ops', '--grace-seconds', '3600'], env);
+    expect(rotated.stderr).toBe('');
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toMatch(/^Rotated token "ops"; the previous secret works until \d{4}-\d\d-\d\dT/);
+    const second = rotated.stdout.trimEnd().split('\n').at(-1) ?? '';
+    expect(second).toMatch(/^inv_[A-Za-z0-9_-]{43}$/);
+    expect(second).not.toBe(first);
+    expect(cli(['token', 'list'], env).stdout).toMatch(/^ops\s+admin\s+active\s/m);
+
+    const t = await buildTestApp({ env: { DATABASE_URL: `sqlite:${file}`, INVENTORY_SEED: 'false' } });
+    try {
+      for (const secret of [first, second]) {
+        const res = await t.app.inject({
+          method: 'GET',
+          url: '/api/v1/tokens/events',
+          headers: { authorization: `Bearer ${secret}` },
+        });
+        expect(res.statusCode).toBe(200);
+        expect(res.json<{ events: { action: string; actor: string }[] }>().events).toMatchObject([
+          { action: 'create', actor: '(cli)' },
+          { action: 'rotate', actor: '(cli)' },
+        ]);
+      }
+    } finally {
+      await t.app.close();
+    }
+    const again = cli(['token', 'rotate', 'ops'], env);
+    expect(again.stdout).toContain('the previous secret no longer works');
+  });
+
   it.each([
-    [['token', 'create', '--name', 'x', '--scope', 'admin'], 2, '--scope must be read or write (got "admin")'],
+    [['token', 'create', '--name', 'x', '--scope', 'owner'], 2, '--scope must be read, write or admin (got "owner")'],
     [['token', 'create', '--scope', 'read'], 2, 'token create needs --name NAME'],
-    [['token', 'create', '--name', 'x'], 2, 'token create needs --scope read|write'],
+    [['token', 'create', '--name', 'x'], 2, 'token create needs --scope read|write|admin'],
     [
       ['token', 'create', '--name', 'x', '--scope', 'read', 'extra'],
       2,
       'token create takes no other argument (got "extra")',
     ],
     [['token', 'create', '--name', 'x', '--scope', 'read', '--expires-in-days', '0'], 2, '--expires-in-days'],
-    [['token', 'create', '--name', 'bad name', '--scope', 'read'], 1, 'A token name is'],
-    [['token', 'revoke', 'nobody'], 1, 'No active token is named "nobody"'],
+    [['token', 'create', '--name', 'bad name', '--scope', 'read'], 1, 'name: a token name is'],
+    [['token', 'create', '--name', 'bootstrap', '--scope', 'read'], 1, 'name: the name "bootstrap" is reserved'],
+    [['token', 'revoke', 'nobody'], 1, 'Token not found: '],
+    [['token', 'revoke', 'nobody'], 1, '  name: no token is named "nobody"'],
     [['token', 'revoke'], 2, 'token revoke needs the NAME'],
+    [['token', 'rotate'], 2, 'token rotate needs the NAME'],
+    [['token', 'rotate', 'nobody'], 1, 'Token not found: '],
+    [['token', 'rotate', 'x', '--grace-seconds', '604801'], 2, '--grace-seconds must be a whole number'],
+    [['token', 'rotate', 'x', '--grace-seconds', '-1'], 1, "Option '--grace-seconds"],
     [['token', 'frob'], 2, 'Unknown token command: frob'],
   ])('token %j exits %i with a clear message', (args, code, message) => {
     const result = cli(args, { DATABASE_URL: `sqlite:${join(dir, 'errors.db')}` });

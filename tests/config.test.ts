@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       readinessTimeoutMs: 1000,
       maxEventLoopDelayMs: 1000,
       maxConnections: 4096,
+      trustProxy: [],
     });
   });
 
@@ -54,6 +55,7 @@ describe('loadConfig', () => {
         READINESS_TIMEOUT_MS: '250',
         MAX_EVENT_LOOP_DELAY_MS: '0',
         MAX_CONNECTIONS: '100',
+        TRUST_PROXY: '10.0.0.0/8, fd00::/8,192.0.2.1',
         UNRELATED: 'ignored',
       }),
     ).toStrictEqual({
@@ -72,7 +74,23 @@ describe('loadConfig', () => {
       readinessTimeoutMs: 250,
       maxEventLoopDelayMs: 0,
       maxConnections: 100,
+      trustProxy: ['10.0.0.0/8', 'fd00::/8', '192.0.2.1'],
     });
+  });
+
+  it.each([
+    ['', []],
+    [' , ', []],
+    ['loopback', ['loopback']],
+    ['loopback,linklocal,uniquelocal', ['loopback', 'linklocal', 'uniquelocal']],
+    ['127.0.0.1', ['127.0.0.1']],
+    ['::1,::ffff:10.1.2.3', ['::1', '::ffff:10.1.2.3']],
+    ['0.0.0.0/0,::/0', ['0.0.0.0/0', '::/0']],
+    ['10.0.0.0/32,2001:db8::/128', ['10.0.0.0/32', '2001:db8::/128']],
+  ])('reads TRUST_PROXY=%j as the proxies %j', (value, list) => {
+    const config = loadConfig({ TRUST_PROXY: value });
+    expect(config.trustProxy).toStrictEqual(list);
+    expect(Object.isFrozen(config.trustProxy)).toBe(true);
   });
 
   it('reads an empty CORS_ORIGINS as no origin: CORS stays off', () => {
@@ -174,6 +192,18 @@ describe('loadConfig', () => {
     ['MAX_CONNECTIONS', '1000001'],
     ['MAX_CONNECTIONS', 'many'],
     ['MAX_CONNECTIONS', ''],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', 'fd00::/129'],
+    ['TRUST_PROXY', '10.0.0.0/08'],
+    ['TRUST_PROXY', '10.0.0.0/8/1'],
+    ['TRUST_PROXY', '10.0.0'],
+    ['TRUST_PROXY', 'proxy.internal'],
+    ['TRUST_PROXY', '10.0.0.1,localhost'],
+    ['TRUST_PROXY', '10.0.0.1;10.0.0.2'],
+    ['TRUST_PROXY', '1'],
+    ['TRUST_PROXY', '2'],
+    ['TRUST_PROXY', 'true'],
+    ['TRUST_PROXY', '*'],
   ])('refuses %s=%j with a message naming the variable', (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
@@ -186,6 +216,23 @@ describe('loadConfig', () => {
       'PORT must be an integer from 0 to 65535 (0 picks a free port)',
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
       'INVENTORY_SEED must be true or false',
+    ]);
+  });
+
+  it('says why a hop count and trusting everyone are refused', () => {
+    expect(problemsOf({ TRUST_PROXY: '1' })).toStrictEqual([
+      "TRUST_PROXY must list the proxies' addresses or CIDRs, not a hop count: a count cannot tell a proxy " +
+        'from a client that sends X-Forwarded-For itself',
+    ]);
+    expect(problemsOf({ TRUST_PROXY: 'true' })[0]).toContain('0.0.0.0/0,::/0');
+  });
+
+  it('reports a bad TRUST_PROXY with the other mistakes', () => {
+    expect(problemsOf({ TRUST_PROXY: 'proxy', PORT: 'x', CORS_ORIGINS: '*' })).toStrictEqual([
+      'PORT must be an integer from 0 to 65535 (0 picks a free port)',
+      'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (scheme, host and optional port)',
+      "TRUST_PROXY must be a comma-separated list of the proxies' addresses and CIDRs, such as 10.0.0.0/8,fd00::/8 " +
+        '(or loopback, linklocal, uniquelocal); empty trusts no proxy',
     ]);
   });
 

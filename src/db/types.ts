@@ -23,13 +23,30 @@ export interface ServerTagsTable {
 export interface ApiTokensTable {
   id: Generated<number>;
   name: string;
-  scope: 'read' | 'write';
+  scope: 'read' | 'write' | 'admin';
   /** SHA-256 of the secret, hex. The secret itself is never stored. */
   token_hash: string;
   created_at: string;
   expires_at: string | null;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** SHA-256 of the secret before the last rotation, while its grace period lasts (else null). */
+  previous_token_hash: string | null;
+  /** When the previous secret stops working. */
+  previous_expires_at: string | null;
+}
+
+/** What happened to the tokens: one row per creation, rotation and revocation, never a secret. */
+export interface TokenEventsTable {
+  seq: Generated<number>;
+  at: string;
+  /** The token's name. */
+  token: string;
+  action: 'create' | 'rotate' | 'revoke';
+  /** The name of the token that made the change, or `(cli)` for the command line. */
+  actor: string;
+  /** JSON: what the action set (scope, expiry, end of the grace period). */
+  details: string;
 }
 
 export interface ServerChangesTable {
@@ -64,6 +81,7 @@ export interface Database {
   server_changes: ServerChangesTable;
   server_tags: ServerTagsTable;
   server_counts: ServerCountsTable;
+  token_events: TokenEventsTable;
 }
 
 export type ServerRow = Selectable<ServersTable>;
@@ -71,3 +89,4 @@ export type NewServerRow = Insertable<ServersTable>;
 export type ServerRowUpdate = Updateable<ServersTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type ServerChangeRow = Selectable<ServerChangesTable>;
+export type TokenEventRow = Selectable<TokenEventsTable>;

@@ -1,17 +1,21 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { LRUCache } from 'lru-cache';
 import { appError } from '../errors.js';
-import type { Principal, TokenScope, TokensService } from '../tokens/tokens.service.js';
+import { ErrorResponse } from '../shared/schemas.js';
+import { type Principal, type TokenScope, type TokensService, scopeAllows } from '../tokens/tokens.service.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /**
-     * What a route needs: 'write' always asks for a write token; 'read' asks for any token when
-     * INVENTORY_AUTH_READS is true and for none otherwise. Routes without it are open: the health
-     * checks, the OpenAPI document and /docs (see docs/api.md, Authentication).
+     * The scope a route needs, declared once: the auth check enforces it and the OpenAPI document shows
+     * it (`x-required-scope`). 'read' asks for a token only when INVENTORY_AUTH_READS is true (or the
+     * route sets `tokenRequired`); 'write' and 'admin' always do. Routes without it are open: the health
+     * checks, the OpenAPI document and /docs. A token that is sent is checked on every route.
      */
     scope?: TokenScope;
+    /** A token is needed even where reads are open: routes about the caller's own token. */
+    tokenRequired?: boolean;
   }
   interface FastifyRequest {
     /** The token the request authenticated with, if any. */
@@ -32,58 +36,101 @@ export interface AuthOptions {
 const REALM = 'Bearer realm="inventory-api"';
 /** How many client addresses the failure throttle remembers at once; the least recent are forgotten. */
 const THROTTLE_CAPACITY = 10_000;
+/** The operation's extension in the OpenAPI document that names the scope a route needs. */
+export const REQUIRED_SCOPE_EXTENSION = 'x-required-scope';
 
-function bearerToken(request: FastifyRequest): string | null | undefined {
-  const header = request.headers.authorization;
-  if (header === undefined) {
-    return undefined;
-  }
+/** The token of `Authorization: Bearer <token>`, or null for any other scheme or shape. */
+function bearerSecret(header: string): string | null {
   const match = /^Bearer +(\S+) *$/i.exec(header);
   return match?.[1] ?? null;
 }
 
+/** Whether a route with this declaration refuses a request without a token. */
+function needsToken(config: { scope?: TokenScope; tokenRequired?: boolean }, authReads: boolean): boolean {
+  return config.scope !== undefined && (config.scope !== 'read' || authReads || config.tokenRequired === true);
+}
+
 /**
- * Bearer-token authentication and scope checks, and a throttle on failed attempts: after
- * `maxFailures` bad tokens from one address within the window, that address gets 429 until the
- * window ends, whatever it sends. The throttle lives in this process's memory.
+ * Counts failed authentications per client address in fixed windows. In this process's memory.
+ * `fail` records one and says, past the limit, how many seconds the window has left.
+ */
+function failureThrottle(maxFailures: number, windowMs: number) {
+  const failures = new LRUCache<string, { count: number; until: number }>({ max: THROTTLE_CAPACITY });
+  return {
+    fail(address: string): number | undefined {
+      const now = Date.now();
+      const record = failures.get(address);
+      const current = record !== undefined && record.until > now ? record : { count: 0, until: now + windowMs };
+      failures.set(address, { count: current.count + 1, until: current.until });
+      return current.count + 1 > maxFailures ? Math.ceil((current.until - now) / 1000) : undefined;
+    },
+  };
+}
+
+/**
+ * Declares, in the route's schema (and so in the OpenAPI document), the scope it needs; the document's
+ * `security` is derived from the same declaration (src/plugins/openapi/operations.ts).
+ */
+function declareRequirement(route: RouteOptions): void {
+  const config = (route.config ?? {}) as { scope?: TokenScope; tokenRequired?: boolean };
+  const schema = route.schema as (Record<string, unknown> & { response?: Record<string, unknown> }) | undefined;
+  if (schema === undefined || schema.hide === true) {
+    return;
+  }
+  if (config.scope !== undefined) {
+    schema[REQUIRED_SCOPE_EXTENSION] = config.scope;
+  }
+  // Any route may answer these: a token that is sent is always checked.
+  if (schema.response !== undefined) {
+    schema.response[401] ??= ErrorResponse;
+    schema.response[429] ??= ErrorResponse;
+  }
+}
+
+/**
+ * Bearer-token authentication and scope checks. A token that is sent is checked on every route, open
+ * ones included: a client with a broken credential learns it on its first request. Another scheme is
+ * told to use Bearer and is not a guess. A throttle slows guessing: past `maxFailures` bad tokens from
+ * one client address within the window, bad tokens get 429 instead of 401 until the window ends; a
+ * valid token is never refused by it, so an attacker behind the same proxy (or NAT) locks nobody out.
  */
 export const auth = fp<AuthOptions>(
   (app: FastifyInstance, options) => {
-    const maxFailures = options.maxFailures ?? 10;
-    const windowMs = options.failureWindowMs ?? 60_000;
-    const failures = new LRUCache<string, { count: number; until: number }>({ max: THROTTLE_CAPACITY });
+    const throttle = failureThrottle(options.maxFailures ?? 10, options.failureWindowMs ?? 60_000);
 
     app.decorateRequest('principal', null);
 
-    app.addHook('onRequest', async (request) => {
-      const scope = request.routeOptions.config.scope;
-      if (scope === undefined || (scope === 'read' && !options.authReads)) {
+    app.addHook('onRoute', (route) => {
+      declareRequirement(route);
+    });
+
+    app.addHook('onRequest', async (request: FastifyRequest) => {
+      const config = request.routeOptions.config;
+      const header = request.headers.authorization;
+      if (header === undefined) {
+        if (needsToken(config, options.authReads)) {
+          throw appError('AUTH_REQUIRED', { headers: { 'www-authenticate': REALM } });
+        }
         return;
       }
-      const now = Date.now();
-      const record = failures.get(request.ip);
-      if (record !== undefined && record.until > now && record.count >= maxFailures) {
-        throw appError('TOO_MANY_AUTH_FAILURES', {
-          headers: { 'retry-after': String(Math.ceil((record.until - now) / 1000)) },
-        });
+      const secret = bearerSecret(header);
+      if (secret === null) {
+        throw appError('INVALID_AUTH_SCHEME', { headers: { 'www-authenticate': `${REALM}, error="invalid_request"` } });
       }
-
-      const secret = bearerToken(request);
-      if (secret === undefined) {
-        throw appError('AUTH_REQUIRED', { headers: { 'www-authenticate': REALM } });
-      }
-      const principal = secret === null ? null : await options.tokens.authenticate(secret);
+      const principal = await options.tokens.authenticate(secret);
       if (principal === null) {
-        const current = record !== undefined && record.until > now ? record : { count: 0, until: now + windowMs };
-        failures.set(request.ip, { count: current.count + 1, until: current.until });
+        const retryAfter = throttle.fail(request.ip);
+        if (retryAfter !== undefined) {
+          throw appError('TOO_MANY_AUTH_FAILURES', { headers: { 'retry-after': String(retryAfter) } });
+        }
         throw appError('INVALID_TOKEN', { headers: { 'www-authenticate': `${REALM}, error="invalid_token"` } });
       }
-      if (scope === 'write' && principal.scope !== 'write') {
+      request.principal = principal;
+      if (config.scope !== undefined && !scopeAllows(principal.scope, config.scope)) {
         throw appError('INSUFFICIENT_SCOPE', {
-          headers: { 'www-authenticate': `${REALM}, error="insufficient_scope", scope="write"` },
+          headers: { 'www-authenticate': `${REALM}, error="insufficient_scope", scope="${config.scope}"` },
         });
       }
-      request.principal = principal;
     });
   },
   { name: 'auth', fastify: '5.x', dependencies: ['error-handler'] },

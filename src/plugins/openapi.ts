@@ -44,8 +44,13 @@ function finishDocument(document: OpenAPIV3_1.Document): OpenAPIV3_1.Document {
  * it collects them as they are added), served at `GET /api/v1/openapi.json`, and the interactive
  * documentation at `/docs`, whose scripts and styles come from the installed package (no CDN).
  */
-export const openapi = fp(
-  async (app: FastifyInstance) => {
+export interface OpenApiOptions {
+  /** Whether reads need a token (INVENTORY_AUTH_READS): the document says so in their `security`. */
+  authReads: boolean;
+}
+
+export const openapi = fp<OpenApiOptions>(
+  async (app: FastifyInstance, options) => {
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',
@@ -62,6 +67,7 @@ export const openapi = fp(
         tags: [
           { name: 'servers', description: 'The inventory of servers' },
           { name: 'health', description: 'Liveness and readiness' },
+          { name: 'tokens', description: "API tokens: administration, and the caller's own token" },
           { name: 'operations', description: 'Metrics and this document' },
         ],
         components: {
@@ -70,14 +76,15 @@ export const openapi = fp(
               type: 'http',
               scheme: 'bearer',
               description:
-                'An API token: `Authorization: Bearer <token>`. Writes need a token of write scope; reads ' +
-                'need a token (either scope) only when the server runs with INVENTORY_AUTH_READS=true, ' +
-                'and list it as optional. The probes and this document are open.',
+                'An API token: `Authorization: Bearer <token>`. Scopes: read < write < admin; each operation ' +
+                'names the one it needs in `x-required-scope`. Reads need a token only when the server runs ' +
+                'with INVENTORY_AUTH_READS=true, and list it as optional otherwise. The probes and this ' +
+                'document are open; a token that is sent is checked everywhere.',
             },
           },
         },
       },
-      transform: documentedRoute,
+      transform: documentedRoute(options.authReads),
       transformObject: (documentObject) =>
         'openapiObject' in documentObject
           ? finishDocument(documentObject.openapiObject as OpenAPIV3_1.Document)

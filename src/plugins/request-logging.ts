@@ -37,7 +37,8 @@ function tokenNameOf(request: FastifyRequest): string | undefined {
 /**
  * One JSON line per request, when its response is sent: request id, method, route template (never
  * the raw URL, whose query could hold a secret), status, duration and, for an authenticated request,
- * the token's name (never the token, never a header). The id is echoed in `X-Request-Id`.
+ * the token's name (never the token, never a header), and the client's address (behind a proxy listed in
+ * TRUST_PROXY, the one it forwarded). The id is echoed in `X-Request-Id`.
  */
 export const requestLogging = fp(
   (app: FastifyInstance) => {
@@ -52,6 +53,7 @@ export const requestLogging = fp(
           route: request.routeOptions.url ?? null,
           status: reply.statusCode,
           durationMs: Math.round(reply.elapsedTime * 1000) / 1000,
+          client: request.ip,
           ...(token === undefined ? {} : { token }),
         },
         'request completed',

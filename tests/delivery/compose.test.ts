@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { POSTGRES_CONNECTIONS_FOR_APPS, environmentProblems, imageFacts } from '../helpers/deployment.js';
+import { loadConfig } from '../../src/config.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 const TEXT = read('docker-compose.yml');
@@ -102,6 +103,13 @@ describe('docker-compose.yml', () => {
       });
       expect(api.environment?.INVENTORY_MIGRATE).toBe('false');
       expect(api.restart).toBe('unless-stopped');
+    }
+  });
+
+  it('believes X-Forwarded-For from nobody: the clients reach the published ports directly', () => {
+    for (const [, api] of replicas) {
+      expect(api.environment?.TRUST_PROXY).toBe('');
+      expect(loadConfig({ TRUST_PROXY: api.environment?.TRUST_PROXY }).trustProxy).toStrictEqual([]);
     }
   });
 

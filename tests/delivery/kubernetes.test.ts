@@ -343,6 +343,8 @@ describe('deploy/kubernetes: configuration and secrets', () => {
       INVENTORY_MIGRATE: 'false',
       INVENTORY_SEED: 'false',
       METRICS_ENABLED: 'true',
+      // The ingress controller's pods forward the clients: their pod network is trusted, nothing else.
+      TRUST_PROXY: '10.0.0.0/8',
     });
     expect(Object.keys(configData)).toEqual(
       expect.arrayContaining(['LOG_LEVEL', 'DATABASE_POOL_MAX', 'DATABASE_STATEMENT_TIMEOUT_MS']),

@@ -8,7 +8,7 @@ import type { Database } from '../../src/db/types.js';
 import { freshDatabaseUrl, migratedDatabase } from './database.js';
 import { type LogCapture, captureLogs } from './logs.js';
 
-/** The bootstrap token every test app accepts: a write token named "bootstrap". */
+/** The bootstrap token every test app accepts: an admin token named "bootstrap". */
 export const BOOTSTRAP_TOKEN = 'test-bootstrap-token-0123456789abcdef-do-not-use';
 /** Headers that authenticate as the bootstrap token. */
 export const AS_BOOTSTRAP = { authorization: `Bearer ${BOOTSTRAP_TOKEN}` } as const;
@@ -30,6 +30,8 @@ export interface TestAppOptions {
   extend?: (app: FastifyInstance) => void;
   /** Shorter header and request timeouts, for tests that wait for them. */
   timeouts?: AppOptions['timeouts'];
+  /** The clock of token expiries and grace periods. */
+  now?: AppOptions['now'];
 }
 
 /** A migrated, throwaway database and an app on it, built the way `main.ts` builds them. */
@@ -50,6 +52,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     db: options.wrapDb?.(db) ?? db,
     logger: createLogger(config, logs.stream),
     timeouts: options.timeouts,
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   options.extend?.(app);
   await app.ready();

@@ -164,11 +164,13 @@ describe('the API against its OpenAPI document', () => {
   it('covers every operation of the document', () => {
     expect(operations.map((o) => o.spec.operationId).sort()).toStrictEqual([
       'createServers',
+      'createToken',
       'deleteServer',
       'getAnsibleInventory',
       'getHealth',
       'getMetrics',
       'getOpenApiDocument',
+      'getOwnToken',
       'getPrometheusTargets',
       'getReadiness',
       'getServer',
@@ -176,8 +178,13 @@ describe('the API against its OpenAPI document', () => {
       'getSummary',
       'listChanges',
       'listServers',
+      'listTokenEvents',
+      'listTokens',
       'patchServer',
       'replaceServer',
+      'revokeToken',
+      'rotateOwnToken',
+      'rotateToken',
     ]);
   });
 

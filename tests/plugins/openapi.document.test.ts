@@ -111,7 +111,14 @@ describe('the schemas of the OpenAPI document', () => {
 });
 
 describe('the examples of the OpenAPI document', () => {
-  const bodyOperations = ['createServers', 'replaceServer', 'patchServer'];
+  const bodyOperations = [
+    'createServers',
+    'replaceServer',
+    'patchServer',
+    'createToken',
+    'rotateToken',
+    'rotateOwnToken',
+  ];
 
   it('are on every operation that takes a body, for its request and its success response', () => {
     const taking = operationsOf(document).filter(({ operation: op }) => op.requestBody !== undefined);

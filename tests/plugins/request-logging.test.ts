@@ -17,8 +17,13 @@ describe('request logging', () => {
     return t.logs.entries().filter((entry) => entry.reqId === reqId && entry.msg === 'request completed');
   }
 
-  it('writes one JSON line per request: id, method, route template, status and duration', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers/2', headers: { 'x-request-id': 'req-one' } });
+  it('writes one JSON line per request: id, method, route template, status, duration and client address', async () => {
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/servers/2',
+      headers: { 'x-request-id': 'req-one' },
+      remoteAddress: '192.0.2.55',
+    });
     expect(res.statusCode).toBe(200);
     const lines = linesFor('req-one');
     expect(lines).toHaveLength(1);
@@ -28,6 +33,7 @@ describe('request logging', () => {
       method: 'GET',
       route: '/api/v1/servers/:id',
       status: 200,
+      client: '192.0.2.55',
     });
     expect(typeof lines[0]?.durationMs).toBe('number');
     expect(lines[0]).not.toHaveProperty('token');

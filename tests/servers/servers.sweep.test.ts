@@ -162,7 +162,9 @@ describe('hostile values in every field of every operation', () => {
   }, 120_000);
 
   it('answers no 5xx to a hostile value in any body field, and stores what it accepts alike', async () => {
-    const writes = operations.filter((o) => o.bodyFields.length > 0);
+    // The servers' writes: what they accept is read back. The token routes' bodies are fuzzed by the
+    // contract test (tests/plugins/openapi.contract.test.ts).
+    const writes = operations.filter((o) => o.bodyFields.length > 0 && o.path.startsWith('/api/v1/servers'));
     expect(writes.map((o) => `${o.method} ${o.path}`).sort()).toStrictEqual([
       'PATCH /api/v1/servers/{id}',
       'POST /api/v1/servers',

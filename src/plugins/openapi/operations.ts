@@ -22,16 +22,21 @@ declare module 'fastify' {
 export const BEARER = 'bearerAuth';
 
 /**
- * What the document says a route needs, from the scope the auth plugin enforces: a write token for
- * writes; for reads a token or none (`{}`), since only INVENTORY_AUTH_READS=true asks for one there,
- * and "Authorize" in /docs then sends it; nothing for the open routes (probes, this document).
+ * What the document says a route needs, from the scope the auth plugin enforces: a token for writes,
+ * administration and the routes about the caller's own token; for reads a token only when the server
+ * asks for one there (INVENTORY_AUTH_READS=true), otherwise a token or none (`{}`), so that
+ * "Authorize" in /docs sends it either way; nothing for the open routes (probes, this document).
  */
-export function securityOf(scope: TokenScope | undefined): OpenAPIV3_1.SecurityRequirementObject[] {
-  switch (scope) {
+export function securityOf(
+  config: { scope?: TokenScope; tokenRequired?: boolean } | undefined,
+  authReads: boolean,
+): OpenAPIV3_1.SecurityRequirementObject[] {
+  switch (config?.scope) {
     case 'write':
+    case 'admin':
       return [{ [BEARER]: [] }];
     case 'read':
-      return [{}, { [BEARER]: [] }];
+      return authReads || config.tokenRequired === true ? [{ [BEARER]: [] }] : [{}, { [BEARER]: [] }];
     case undefined:
       return [];
   }
@@ -46,32 +51,34 @@ function withExamples(schema: unknown, examples: BodyExamples): object {
  * The route schema the document is made from: its security from the route's scope, its body and
  * response examples beside their schemas. The route's own schema, which validates, is not changed.
  */
-export const documentedRoute: SwaggerTransform = ({ schema, url, route }) => {
-  // Routes without a schema are not documented (see the test of the document): nothing to add.
-  if ((schema as FastifySchema | undefined) === undefined) {
-    return { schema, url };
-  }
-  const { bodyExamples, responseExamples, ...documented }: FastifySchema = schema;
-  documented.security = securityOf(route.config?.scope);
-  if (bodyExamples !== undefined) {
-    if (documented.body === undefined) {
-      throw new Error(`${route.method.toString()} ${url} has body examples but no body`);
+export const documentedRoute =
+  (authReads: boolean): SwaggerTransform =>
+  ({ schema, url, route }) => {
+    // Routes without a schema are not documented (see the test of the document): nothing to add.
+    if ((schema as FastifySchema | undefined) === undefined) {
+      return { schema, url };
     }
-    documented.body = withExamples(documented.body, bodyExamples);
-  }
-  if (responseExamples !== undefined) {
-    const responses = { ...(documented.response as Record<number, unknown> | undefined) };
-    for (const [status, examples] of Object.entries(responseExamples)) {
-      const response = responses[Number(status)];
-      if (response === undefined || examples === undefined) {
-        throw new Error(`${route.method.toString()} ${url} has examples of an undeclared ${status} response`);
+    const { bodyExamples, responseExamples, ...documented }: FastifySchema = schema;
+    documented.security = securityOf(route.config, authReads);
+    if (bodyExamples !== undefined) {
+      if (documented.body === undefined) {
+        throw new Error(`${route.method.toString()} ${url} has body examples but no body`);
       }
-      responses[Number(status)] = withExamples(response, examples);
+      documented.body = withExamples(documented.body, bodyExamples);
     }
-    documented.response = responses;
-  }
-  return { schema: documented, url };
-};
+    if (responseExamples !== undefined) {
+      const responses = { ...(documented.response as Record<number, unknown> | undefined) };
+      for (const [status, examples] of Object.entries(responseExamples)) {
+        const response = responses[Number(status)];
+        if (response === undefined || examples === undefined) {
+          throw new Error(`${route.method.toString()} ${url} has examples of an undeclared ${status} response`);
+        }
+        responses[Number(status)] = withExamples(response, examples);
+      }
+      documented.response = responses;
+    }
+    return { schema: documented, url };
+  };
 
 function errorResponse(description: string): OpenAPIV3_1.ResponseObject {
   return {
