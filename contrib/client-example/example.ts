@@ -2,7 +2,7 @@
 // OpenAPI document (`npm run client:types` writes ./openapi.d.ts). It lists the production web
 // servers, creates a server, and puts it in maintenance with a JSON Merge Patch:
 //
-//   INVENTORY_URL=http://127.0.0.1:3000 INVENTORY_TOKEN=... npx tsx contrib/client-example/example.ts web-test-01 192.0.2.10
+//   INVENTORY_URL=http://127.0.0.1:5000 INVENTORY_TOKEN=... npx tsx contrib/client-example/example.ts web-test-01 192.0.2.10
 //
 // Every request and answer is checked against the document by tsc: a path, a parameter or a field
 // that the API no longer has is a compile error here.
@@ -12,7 +12,7 @@ import type { components, paths } from './openapi.js';
 type Server = components['schemas']['Server'];
 type ApiError = components['schemas']['Error'];
 
-const baseUrl = process.env.INVENTORY_URL ?? 'http://127.0.0.1:3000';
+const baseUrl = process.env.INVENTORY_URL ?? 'http://127.0.0.1:5000';
 const token = process.env.INVENTORY_TOKEN;
 const [hostname = 'web-test-01', ip = '192.0.2.10'] = process.argv.slice(2);
 

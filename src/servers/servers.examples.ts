@@ -3,14 +3,15 @@ import type { Server, ServerInput, ServerPatch } from './servers.schemas.js';
 
 // Examples of the bodies of the servers routes, published in the OpenAPI document: "Try it out" in
 // /docs pre-fills the first of each, and each succeeds on a fresh inventory (the seeded servers are
-// web-prod-01 at 10.0.0.1, id 1, and db-prod-01 at 10.0.0.2). A test validates them all.
+// web-prod-01 at 10.0.0.1, id 1, and db-prod-01 at 10.0.0.2), also after the README's quick start, whose
+// server takes 10.0.0.3: the examples use documentation addresses (RFC 5737, RFC 3849). A test validates them all.
 
 const CREATED_AT = '2026-03-02T09:30:00.000Z';
 const UPDATED_AT = '2026-03-02T14:05:00.000Z';
 
 const NEW_SERVER = {
   hostname: 'web-prod-02',
-  ip: '10.0.0.3',
+  ip: '192.0.2.3',
   status: 'up',
   environment: 'production',
   role: 'web',
@@ -21,7 +22,7 @@ const NEW_SERVER = {
 } satisfies ServerInput;
 
 const NEW_SERVERS = [
-  { hostname: 'web-prod-03', ip: '10.0.0.4', environment: 'production', role: 'web', tags: ['frontend'] },
+  { hostname: 'web-prod-03', ip: '192.0.2.4', environment: 'production', role: 'web', tags: ['frontend'] },
   { hostname: 'cache-prod-01', ip: '2001:db8::10', environment: 'production', role: 'cache' },
 ] satisfies ServerInput[];
 

@@ -37,8 +37,9 @@ describe.runIf(available)('GET /docs in a browser: "Try it out"', () => {
     // The server compiles its sources on start: seconds, more on a busy machine.
   }, 45_000);
   afterAll(async () => {
-    await browser.close();
-    await server.stop();
+    // Either may be missing when the start failed: what did start is still stopped.
+    await (browser as Browser | undefined)?.close();
+    await (server as ServerProcess | undefined)?.stop();
   });
 
   /** What the API answers to a GET with the token. */

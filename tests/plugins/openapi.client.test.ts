@@ -138,5 +138,5 @@ describe('contrib/client-example, typed from the OpenAPI document', () => {
     );
     expect(again?.code).toBe(1);
     expect(again?.stderr).toMatch(/creating failed: SERVER_CONFLICT/);
-  });
+  }, 90_000);
 });
