@@ -113,7 +113,7 @@ describe('the quick start of README.md', () => {
       return outputs[index] ?? '';
     };
 
-    expect(JSON.parse(outputOf('curl -fsS --retry'))).toStrictEqual({ status: 'OK', version: '1.0' });
+    expect(JSON.parse(outputOf('curl -fs --retry'))).toStrictEqual({ status: 'OK', version: '1.0' });
     const token = outputOf('echo "$TOKEN"').trim();
     expect(token).toMatch(/^inv_[A-Za-z0-9_-]{40,}$/);
 
