@@ -3,7 +3,7 @@
 // are not seeded: Prometheus scrapes what it discovers, and nothing may leave this machine.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -312,14 +312,6 @@ describe.runIf(prometheus)('the Prometheus feed with Prometheus', () => {
     await t.app.close();
     rmSync(dir, { recursive: true, force: true });
   });
-
-  async function freePort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    await new Promise((resolve) => server.close(resolve));
-    return typeof address === 'object' && address !== null ? address.port : 0;
-  }
 
   it('discovers one target per server that is not decommissioned, with the inventory labels', async () => {
     const port = await freePort();
