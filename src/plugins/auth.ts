@@ -36,17 +36,14 @@ export interface AuthOptions {
 const REALM = 'Bearer realm="inventory-api"';
 /** How many client addresses the failure throttle remembers at once; the least recent are forgotten. */
 const THROTTLE_CAPACITY = 10_000;
-/** The operation's extension in the OpenAPI document that names the scope a route needs. */
-export const REQUIRED_SCOPE_EXTENSION = 'x-required-scope';
-
 /** The token of `Authorization: Bearer <token>`, or null for any other scheme or shape. */
 function bearerSecret(header: string): string | null {
   const match = /^Bearer +(\S+) *$/i.exec(header);
   return match?.[1] ?? null;
 }
 
-/** Whether a route with this declaration refuses a request without a token. */
-function needsToken(config: { scope?: TokenScope; tokenRequired?: boolean }, authReads: boolean): boolean {
+/** Whether a route with this declaration refuses a request without a token (the OpenAPI document says so too). */
+export function needsToken(config: { scope?: TokenScope; tokenRequired?: boolean }, authReads: boolean): boolean {
   return config.scope !== undefined && (config.scope !== 'read' || authReads || config.tokenRequired === true);
 }
 
@@ -68,17 +65,13 @@ function failureThrottle(maxFailures: number, windowMs: number) {
 }
 
 /**
- * Declares, in the route's schema (and so in the OpenAPI document), the scope it needs; the document's
- * `security` is derived from the same declaration (src/plugins/openapi/operations.ts).
+ * Adds to a route's responses the answers a token that is sent can get anywhere. The scope the route
+ * declares is shown in the OpenAPI document by src/plugins/openapi/operations.ts, from the same config.
  */
 function declareRequirement(route: RouteOptions): void {
-  const config = (route.config ?? {}) as { scope?: TokenScope; tokenRequired?: boolean };
   const schema = route.schema as (Record<string, unknown> & { response?: Record<string, unknown> }) | undefined;
   if (schema === undefined || schema.hide === true) {
     return;
-  }
-  if (config.scope !== undefined) {
-    schema[REQUIRED_SCOPE_EXTENSION] = config.scope;
   }
   // Any route may answer these: a token that is sent is always checked.
   if (schema.response !== undefined) {

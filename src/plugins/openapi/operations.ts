@@ -4,6 +4,7 @@ import type { OpenAPIV3_1 } from 'openapi-types';
 import { errorRegistry } from '../../errors.js';
 import { ErrorResponse } from '../../shared/schemas.js';
 import type { TokenScope } from '../../tokens/tokens.service.js';
+import { needsToken } from '../auth.js';
 import { PRESSURE_EXEMPT, RATE_LIMIT_EXEMPT } from '../protection.js';
 
 /** Named examples of a body, as OpenAPI's Example Objects. /docs pre-fills "Try it out" with the first. */
@@ -21,25 +22,23 @@ declare module 'fastify' {
 /** The name of the security scheme in the document. */
 export const BEARER = 'bearerAuth';
 
+/** The operation's extension in the document that names the scope a route needs. */
+export const REQUIRED_SCOPE_EXTENSION = 'x-required-scope';
+
 /**
- * What the document says a route needs, from the scope the auth plugin enforces: a token for writes,
- * administration and the routes about the caller's own token; for reads a token only when the server
- * asks for one there (INVENTORY_AUTH_READS=true), otherwise a token or none (`{}`), so that
- * "Authorize" in /docs sends it either way; nothing for the open routes (probes, this document).
+ * What the document says a route needs, by the auth plugin's own rule (needsToken): a token where the
+ * server asks for one; on the other routes that declare a scope (reads, unless INVENTORY_AUTH_READS=true)
+ * a token or none (`{}`), so that "Authorize" in /docs sends it either way; nothing for the open routes
+ * (probes, this document).
  */
 export function securityOf(
   config: { scope?: TokenScope; tokenRequired?: boolean } | undefined,
   authReads: boolean,
 ): OpenAPIV3_1.SecurityRequirementObject[] {
-  switch (config?.scope) {
-    case 'write':
-    case 'admin':
-      return [{ [BEARER]: [] }];
-    case 'read':
-      return authReads || config.tokenRequired === true ? [{ [BEARER]: [] }] : [{}, { [BEARER]: [] }];
-    case undefined:
-      return [];
+  if (config?.scope === undefined) {
+    return [];
   }
+  return needsToken(config, authReads) ? [{ [BEARER]: [] }] : [{}, { [BEARER]: [] }];
 }
 
 /** A schema with its examples in the key from which @fastify/swagger makes the media type's `examples`. */
@@ -48,7 +47,7 @@ function withExamples(schema: unknown, examples: BodyExamples): object {
 }
 
 /**
- * The route schema the document is made from: its security from the route's scope, its body and
+ * The route schema the document is made from: its scope and security from the route's config, its body and
  * response examples beside their schemas. The route's own schema, which validates, is not changed.
  */
 export const documentedRoute =
@@ -60,6 +59,9 @@ export const documentedRoute =
     }
     const { bodyExamples, responseExamples, ...documented }: FastifySchema = schema;
     documented.security = securityOf(route.config, authReads);
+    if (route.config?.scope !== undefined) {
+      Object.assign(documented, { [REQUIRED_SCOPE_EXTENSION]: route.config.scope });
+    }
     if (bodyExamples !== undefined) {
       if (documented.body === undefined) {
         throw new Error(`${route.method.toString()} ${url} has body examples but no body`);
