@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { Timestamp } from '../servers/server-fields.schemas.js';
+import { SeqPageQuery, Timestamp } from '../shared/schemas.js';
 
 export const CHANGE_ACTIONS = ['create', 'update', 'delete'] as const;
 
@@ -26,18 +26,4 @@ export const ChangeList = Type.Object(
 );
 export type ChangeList = Static<typeof ChangeList>;
 
-export const ChangesQuery = Type.Object(
-  {
-    after: Type.Optional(
-      // seq is a 32-bit integer on both databases; PostgreSQL refuses a larger value in a comparison.
-      Type.Integer({
-        minimum: 0,
-        maximum: 2_147_483_647,
-        default: 0,
-        description: 'Only changes with a larger seq; 0 for all',
-      }),
-    ),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-  },
-  { additionalProperties: false },
-);
+export const ChangesQuery = SeqPageQuery('changes');

@@ -15,8 +15,6 @@ export const ServerStatus = Type.Enum(SERVER_STATUSES, {
 });
 export type ServerStatus = Static<typeof ServerStatus>;
 
-export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339, UTC' });
-
 export const Hostname = Type.String({
   maxLength: 253,
   pattern: HOSTNAME_PATTERN,

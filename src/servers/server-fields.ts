@@ -1,5 +1,5 @@
 import Type, { type Static, type TSchema, type TUnsafe } from 'typebox';
-import { Nullable } from '../shared/schemas.js';
+import { Nullable, Timestamp } from '../shared/schemas.js';
 import { canonicalIp } from './ip-address.js';
 import { checkLabel } from './labels.js';
 import {
@@ -11,7 +11,6 @@ import {
   ServerStatus,
   StatusInput,
   Tags,
-  Timestamp,
 } from './server-fields.schemas.js';
 
 // A server's fields, declared once; the schemas of their values are in server-fields.schemas.ts.

@@ -42,3 +42,28 @@ export function errorResponses<const S extends number>(...statuses: S[]) {
   }
   return responses;
 }
+
+/** A point in time as the API writes it. */
+export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339, UTC' });
+
+/**
+ * The query of a feed paged by sequence number (the change feed, the token history): `after` the last
+ * seq seen, at most `limit` entries. seq is a 32-bit integer on both databases; PostgreSQL refuses a
+ * larger value in a comparison.
+ */
+export function SeqPageQuery(entries: string) {
+  return Type.Object(
+    {
+      after: Type.Optional(
+        Type.Integer({
+          minimum: 0,
+          maximum: 2_147_483_647,
+          default: 0,
+          description: `Only ${entries} with a larger seq; 0 for all`,
+        }),
+      ),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+    },
+    { additionalProperties: false },
+  );
+}

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { Nullable } from '../shared/schemas.js';
+import { Nullable, SeqPageQuery, Timestamp } from '../shared/schemas.js';
 
 /** The scopes, narrowest first: each allows what the ones before it allow. */
 export const TOKEN_SCOPES = ['read', 'write', 'admin'] as const;
@@ -13,8 +13,6 @@ export const TOKEN_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 export const MAX_GRACE_SECONDS = 7 * 86_400;
 /** The longest lifetime a token can be given, in days (about 27 years). */
 export const MAX_EXPIRES_IN_DAYS = 9999;
-
-const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339, UTC' });
 
 export const TokenName = Type.String({
   pattern: TOKEN_NAME_PATTERN,
@@ -126,17 +124,4 @@ export const TokenEventList = Type.Object(
 );
 export type TokenEventList = Static<typeof TokenEventList>;
 
-export const TokenEventsQuery = Type.Object(
-  {
-    after: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        maximum: 2_147_483_647,
-        default: 0,
-        description: 'Only events with a larger seq; 0 for all',
-      }),
-    ),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-  },
-  { additionalProperties: false },
-);
+export const TokenEventsQuery = SeqPageQuery('events');
