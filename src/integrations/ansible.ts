@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { isReservedHostname } from '../servers/hostnames.js';
-import { DECLARED, type Declarations, FIELD_NAMES, type FieldName } from '../servers/server-fields.js';
+import {
+  DECLARED,
+  type Declarations,
+  FIELD_NAMES,
+  type FieldName,
+  type VersionedField,
+} from '../servers/server-fields.js';
 import type { Server } from '../servers/servers.schemas.js';
 import { type AnsibleHostVars, type AnsibleInventory, type UnsafeString, VARIABLE_FIELDS } from './ansible.schemas.js';
 
@@ -15,7 +21,7 @@ const GROUP_FIELDS = Object.fromEntries(
     const group = DECLARED[name].ansible?.group;
     return group === undefined ? [] : [[group, name]];
   }),
-) as Record<GroupKind, FieldName>;
+) as Record<GroupKind, VersionedField>;
 export const GROUP_KIND_NAMES = Object.keys(GROUP_FIELDS) as GroupKind[];
 
 /** The values of a server a kind of group groups by: none for null, each item of a list. */
@@ -95,7 +101,7 @@ function unsafe(value: string): UnsafeString {
 }
 
 /** A value as a host variable: every string unsafe, in a list too; numbers and null as they are. */
-function variable(value: Server[FieldName]): UnsafeString | UnsafeString[] | number | null {
+function variable(value: Server[VersionedField]): UnsafeString | UnsafeString[] | number | null {
   if (value === null || typeof value === 'number') {
     return value;
   }

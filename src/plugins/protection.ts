@@ -75,7 +75,14 @@ export const CORS_ALLOWED_HEADERS = [
   'X-Request-Id',
 ] as const;
 /** The response headers such a page may read, besides the few every browser exposes. */
-export const CORS_EXPOSED_HEADERS = ['ETag', 'Link', 'Location', 'Retry-After', 'X-Request-Id'] as const;
+export const CORS_EXPOSED_HEADERS = [
+  'ETag',
+  'Last-Seen-At',
+  'Link',
+  'Location',
+  'Retry-After',
+  'X-Request-Id',
+] as const;
 
 /** helmet's options for a JSON API: nothing may load, frame or be framed. The documentation pages set their own policy. */
 const HELMET_OPTIONS: HelmetOptions = {

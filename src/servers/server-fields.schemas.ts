@@ -92,3 +92,18 @@ export const Notes = Type.String({
 export const StatusInput = Type.Enum(SERVER_STATUSES, {
   errorMessage: 'must be one of up, down, maintenance, decommissioned',
 });
+
+/** The value of the `managed_by` filter that finds servers no source owns: never a source's name. */
+export const NO_SOURCE = '(none)';
+
+/** The name of a source that syncs servers (an apply's `source`, a server's `managed_by`). */
+export const SOURCE_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$';
+
+export const SourceName = Type.String({
+  pattern: SOURCE_PATTERN,
+  description:
+    'A source: 1 to 64 lowercase letters, digits, dots, underscores or hyphens, starting with a letter or digit',
+  examples: ['vcenter-sync'],
+  errorMessage:
+    'must be 1 to 64 lowercase letters, digits, dots, underscores or hyphens, starting with a letter or digit',
+});

@@ -9,6 +9,7 @@ import {
   MAX_SERVER_ID,
   Notes,
   ServerStatus,
+  SourceName,
   StatusInput,
   Tags,
 } from './server-fields.schemas.js';
@@ -35,9 +36,10 @@ function canonicalAddress(value: string): Normalised<string> {
 /**
  * How the list filters by a field: which values it takes and how they match (query/parsing.ts,
  * query/sql.ts). `label`: exactly, in NFC; `hostname`: exactly, in any case; `ip`: the same address in
- * any notation; `status`: one of the statuses; `tag`: the server has every tag given.
+ * any notation; `status`: one of the statuses; `tag`: the server has every tag given; `source`: a
+ * source's name exactly, or `(none)` for no source.
  */
-export type FilterKind = 'status' | 'label' | 'hostname' | 'ip' | 'tag';
+export type FilterKind = 'status' | 'label' | 'hostname' | 'ip' | 'tag' | 'source';
 
 /**
  * How the list sorts by a field and how a cursor carries its value (query/sql.ts, query/cursor.ts).
@@ -76,6 +78,13 @@ export interface FieldDeclaration {
   ansible?: { variable?: true; group?: string };
   /** Whether Prometheus service discovery gives every target the label `__meta_inventory_<name>`. */
   prometheus?: true;
+  /**
+   * Whether it is an observation, not a part of the server: set by what sees the server (an apply),
+   * never by a write of the server, so it bumps no version and makes no history. It is served beside
+   * the versioned server, not in it (lists and exports carry it, GET by id as a header), so that the
+   * server's ETag stays true to its body yet does not change when only an observation does.
+   */
+  observed?: true;
 }
 
 /**
@@ -202,6 +211,20 @@ export const SERVER_FIELDS = {
     csv: true,
     ansible: { variable: true },
   },
+  managed_by: {
+    read: Type.String({
+      description: 'The source that owns the server (an apply from another source may not change it), or null',
+      examples: ['vcenter-sync'],
+    }),
+    nullable: true,
+    write: SourceName,
+    default: null,
+    column: { type: 'varchar(64)' },
+    filter: { kind: 'source', description: 'The owning source, exactly; (none) for servers no source owns' },
+    csv: true,
+    ansible: { variable: true },
+    prometheus: true,
+  },
   created_at: {
     read: Timestamp,
     column: { type: 'varchar(32)' },
@@ -215,6 +238,17 @@ export const SERVER_FIELDS = {
     sort: 'text',
     csv: true,
   },
+  last_seen_at: {
+    // `last_seen_before` and `last_seen_after` filter by it (query/params.ts).
+    read: Type.String({
+      format: 'date-time',
+      description: 'RFC 3339, UTC: when an apply last saw the server in its input; null if none has',
+    }),
+    nullable: true,
+    column: { type: 'varchar(32)' },
+    csv: true,
+    observed: true,
+  },
 } as const satisfies Record<string, FieldDeclaration>;
 
 /** Each field's declaration as written, for the types derived from it. */
@@ -226,6 +260,12 @@ export const DECLARED: Readonly<Record<FieldName, FieldDeclaration>> = SERVER_FI
 
 /** Every field, in the order of the declaration. */
 export const FIELD_NAMES = Object.keys(SERVER_FIELDS) as FieldName[];
+
+/** The observations (see `observed`): served beside the versioned server. */
+export type ObservedField = FieldsWith<'observed', true>;
+/** The fields of the versioned server: every field but the observations. */
+export type VersionedField = Exclude<FieldName, ObservedField>;
+export const VERSIONED_FIELDS = FIELD_NAMES.filter((name) => DECLARED[name].observed !== true) as VersionedField[];
 
 /** The fields of the declaration that have `key`, in its order. */
 export function fieldsWith(key: keyof FieldDeclaration): FieldName[] {

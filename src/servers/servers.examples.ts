@@ -39,6 +39,7 @@ function stored(id: number, input: ServerInput, updatedAt = CREATED_AT): Server 
     os: input.os ?? null,
     tags: input.tags ?? [],
     notes: input.notes ?? null,
+    managed_by: input.managed_by ?? null,
     created_at: CREATED_AT,
     updated_at: updatedAt,
   };

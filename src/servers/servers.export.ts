@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type FieldsWith, fieldsWith } from './server-fields.js';
-import type { Server } from './servers.schemas.js';
+import type { ListedServer } from './servers.schemas.js';
 
 export const EXPORT_FORMATS = ['json', 'csv', 'ndjson'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -73,7 +73,7 @@ export function csvCell(value: string | null): string {
 }
 
 /** A field's value as the text of its cell: a list's items separated by spaces, null as an empty cell. */
-function cellText(value: Server[keyof Server]): string | null {
+function cellText(value: ListedServer[keyof ListedServer]): string | null {
   if (typeof value === 'number') {
     // Not String(id): V8 keeps the strings of the numbers it converts that way in a cache, which
     // kept every id's string alive across young-generation GCs, so each 100,000-row export moved
@@ -84,7 +84,7 @@ function cellText(value: Server[keyof Server]): string | null {
 }
 
 /** One server as a CSV record, CRLF included; tags in one cell separated by spaces. */
-export function csvRecord(server: Server): string {
+export function csvRecord(server: ListedServer): string {
   let record = '';
   let separator = '';
   for (const field of CSV_COLUMNS) {
@@ -94,7 +94,7 @@ export function csvRecord(server: Server): string {
   return `${record}\r\n`;
 }
 
-function csvChunk(servers: Server[], header: boolean): string {
+function csvChunk(servers: ListedServer[], header: boolean): string {
   let chunk = header ? CSV_HEADER : '';
   for (const server of servers) {
     chunk += csvRecord(server);
@@ -111,7 +111,7 @@ const RAW_LINE_BREAKS = /[\u2028\u2029\u0085]/g;
 const ESCAPED: Readonly<Record<string, string>> = { '\u2028': '\\u2028', '\u2029': '\\u2029', '\u0085': '\\u0085' };
 
 /** Servers as NDJSON lines, each one JSON text whatever line splitter reads it. */
-function ndjsonChunk(servers: Server[]): string {
+function ndjsonChunk(servers: ListedServer[]): string {
   const chunk = servers.map((server) => `${JSON.stringify(server)}\n`).join('');
   // One scan of the chunk; replace() gives the same string back when there is nothing to replace.
   return chunk.replace(RAW_LINE_BREAKS, (c) => ESCAPED[c] ?? c);
@@ -121,7 +121,7 @@ function ndjsonChunk(servers: Server[]): string {
  * The export as a byte stream, pulled chunk by chunk from `chunks`: the database is read only as
  * fast as the client takes the response, and a client that goes away stops the reading.
  */
-export function exportStream(format: Exclude<ExportFormat, 'json'>, chunks: AsyncGenerator<Server[]>): Readable {
+export function exportStream(format: Exclude<ExportFormat, 'json'>, chunks: AsyncGenerator<ListedServer[]>): Readable {
   async function* lines() {
     let first = true;
     for await (const servers of chunks) {

@@ -1,7 +1,7 @@
 import type { ServerRow } from '../db/types.js';
 import { DECLARED, WRITABLE_FIELDS, type WritableValues } from './server-fields.js';
 import type { ServerStatus } from './server-fields.schemas.js';
-import type { Server } from './servers.schemas.js';
+import type { ListedServer, Server } from './servers.schemas.js';
 
 /**
  * The one place a table row becomes an API object: each field of the declaration (server-fields.ts)
@@ -23,9 +23,17 @@ export function toServer(row: ServerRow): Server {
     os: row.os,
     tags: JSON.parse(row.tags) as string[],
     notes: row.notes,
+    managed_by: row.managed_by,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
+}
+
+/** A row as a list or an export gives it: the server and its observations. */
+export function toListedServer(row: ServerRow): ListedServer {
+  const server = toServer(row) as ListedServer;
+  server.last_seen_at = row.last_seen_at;
+  return server;
 }
 
 /** The columns of a server's written values (what the repository derives besides, it adds itself). */

@@ -42,7 +42,17 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const ETAG_HEADER = { etag: Type.String({ description: 'The strong ETag of the server' }) };
+const ETAG_HEADER = {
+  etag: Type.String({ description: 'The strong ETag of the server' }),
+  'last-seen-at': Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description:
+        'When an apply last saw the server (RFC 3339): an observation served beside the server, not in it, ' +
+        'so that it changes neither the body nor the ETag; absent if no apply has seen it',
+    }),
+  ),
+};
 const LOCATION_HEADER = { location: Type.String({ description: 'The URL of the created server' }) };
 
 /** The actor and the If-Match condition of a write. The auth plugin has checked the token. */
@@ -53,8 +63,14 @@ function writeContext(request: FastifyRequest): WriteContext {
   return { actor: request.principal.name, ifMatch: request.headers['if-match'] };
 }
 
-function sendVersioned(reply: FastifyReply, { server, etag }: VersionedServer, status = 200) {
-  return reply.code(status).header('etag', etag).send(server);
+/** The headers of a versioned server: its ETag, and beside it when an apply last saw it. */
+function versionHeaders(reply: FastifyReply, { etag, lastSeenAt }: VersionedServer): FastifyReply {
+  void reply.header('etag', etag);
+  return lastSeenAt === null ? reply : reply.header('last-seen-at', lastSeenAt);
+}
+
+function sendVersioned(reply: FastifyReply, versioned: VersionedServer, status = 200) {
+  return versionHeaders(reply, versioned).code(status).send(versioned.server);
 }
 
 const WRITE_ERRORS = [400, 401, 403, 404, 409, 412, 413, 415, 429] as const;
@@ -136,7 +152,8 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
     async (request, reply) => {
       const found = await service.getServer(Number(request.params.id));
       if (ifNoneMatchHits(request.headers['if-none-match'], found.etag)) {
-        return reply.code(304).header('etag', found.etag).send(undefined);
+        // A 304 carries the observation too: caches update the headers they stored (RFC 9111 4.3.4).
+        return versionHeaders(reply, found).code(304).send(undefined);
       }
       return sendVersioned(reply, found);
     },

@@ -5,6 +5,9 @@ import {
   FIELD_NAMES,
   type FieldName,
   type Declarations,
+  type ObservedField,
+  VERSIONED_FIELDS,
+  type VersionedField,
   type ReadSchema,
   type RequiredField,
   WRITABLE_FIELDS,
@@ -25,10 +28,10 @@ const SERVER_ID_PATTERN =
 // The properties of Server, ServerInput and ServerPatch come from the declaration of a server's
 // fields (server-fields.ts), in its order; the objects' own options stay here.
 
-/** A server's properties as the API answers with them. */
-function readProperties(): { [N in FieldName]: ReadSchema<N> } {
-  return Object.fromEntries(FIELD_NAMES.map((name) => [name, orNull(name, DECLARED[name].read)])) as {
-    [N in FieldName]: ReadSchema<N>;
+/** The properties of these fields as the API answers with them. */
+function readProperties<N extends FieldName>(names: readonly N[]): { [K in N]: ReadSchema<K> } {
+  return Object.fromEntries(names.map((name) => [name, orNull(name, DECLARED[name].read)])) as {
+    [K in N]: ReadSchema<K>;
   };
 }
 
@@ -77,16 +80,26 @@ function writeProperties(body: 'input' | 'patch'): InputProperties | PatchProper
   return properties as InputProperties | PatchProperties;
 }
 
-export const Server = Type.Object(readProperties(), {
+/** The versioned server: what GET by id and the writes answer with, whose ETag it has. */
+export const Server = Type.Object(readProperties(VERSIONED_FIELDS), {
   additionalProperties: false,
   title: 'Server',
   description: 'A server of the inventory',
 });
 export type Server = Static<typeof Server>;
 
+/** A server in a list or an export: the versioned server and its observations (`last_seen_at`). */
+export const ListedServer = Type.Object(readProperties(FIELD_NAMES), {
+  additionalProperties: false,
+  title: 'ListedServer',
+  description: 'A server of the inventory with what was observed of it (last_seen_at), as lists and exports give it',
+});
+export type ListedServer = Static<typeof ListedServer>;
+export type { ObservedField, VersionedField };
+
 export const ServerList = Type.Object(
   {
-    servers: Type.Array(Server, { description: 'The servers, ordered by id' }),
+    servers: Type.Array(ListedServer, { description: 'The servers, in the order of `sort` (by id by default)' }),
     count: Type.Integer({ minimum: 0, description: 'How many servers match the filters in all, not just this page' }),
     next: Nullable(Type.String({ description: 'Cursor of the next page, for `cursor=`; null on the last page' })),
   },

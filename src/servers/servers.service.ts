@@ -7,12 +7,12 @@ import { readTransaction, writeTransaction } from '../db/transaction.js';
 import type { Database, ServerRow } from '../db/types.js';
 import { type ErrorDetail, appError } from '../errors.js';
 import { ifMatchAllows } from '../shared/etag.js';
-import { etagOf, toServer } from './servers.mapper.js';
+import { etagOf, toListedServer, toServer } from './servers.mapper.js';
 import * as repository from './servers.repository.js';
 import { encodeCursor, sortValues } from './query/cursor.js';
 import type { Filters, Listing } from './query/params.js';
 import { SERVER_STATUSES } from './server-fields.schemas.js';
-import type { Server, ServerInput, ServerList, ServerPatch, Summary } from './servers.schemas.js';
+import type { ListedServer, Server, ServerInput, ServerList, ServerPatch, Summary } from './servers.schemas.js';
 import {
   type ServerValues,
   diff,
@@ -25,10 +25,11 @@ import {
 /** The key under which the summary counts servers without a value. */
 export const NONE_KEY = '(none)';
 
-/** A server and its current ETag. */
+/** A server, its current ETag, and when an apply last saw it (served beside it, not in it). */
 export interface VersionedServer {
   server: Server;
   etag: string;
+  lastSeenAt: string | null;
 }
 
 /** Who writes, and on which condition. */
@@ -51,7 +52,7 @@ export interface ServersService {
   /** Counts of the matching servers in all and by status, environment, role and location. */
   summary(filters: Filters): Promise<Summary>;
   /** Every server of the listing, without paging, read from the database a chunk at a time. */
-  exportServers(listing: Pick<Listing, 'filters' | 'sort'>): AsyncGenerator<Server[]>;
+  exportServers(listing: Pick<Listing, 'filters' | 'sort'>): AsyncGenerator<ListedServer[]>;
   /**
    * Creates every server or none. With `batch`, errors name each item by its index (`[0].ip`),
    * as the request sent an array (of one item, maybe).
@@ -64,7 +65,7 @@ export interface ServersService {
 }
 
 function versioned(row: ServerRow): VersionedServer {
-  return { server: toServer(row), etag: etagOf(row) };
+  return { server: toServer(row), etag: etagOf(row), lastSeenAt: row.last_seen_at };
 }
 
 /** A new server's values, with where they came from in the request (`[3].` for the 4th of a batch). */
@@ -195,7 +196,7 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
           rows.length > listing.limit && last !== undefined
             ? encodeCursor(listing, sortValues(last, listing.sort))
             : null;
-        return { servers: page.map(toServer), count, next };
+        return { servers: page.map(toListedServer), count, next };
       });
     },
 
@@ -231,7 +232,7 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
       for (;;) {
         const rows = await repository.listServers(db, { filters, sort, offset: 0, after }, EXPORT_CHUNK);
         if (rows.length > 0) {
-          yield rows.map(toServer);
+          yield rows.map(toListedServer);
         }
         const last = rows[rows.length - 1];
         if (rows.length < EXPORT_CHUNK || last === undefined) {

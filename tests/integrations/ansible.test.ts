@@ -61,6 +61,7 @@ describe('ansibleInventory', () => {
       os: 'debian-12',
       tags: ['a', 'b.c'],
       notes: '{{ lookup("pipe", "id") }}',
+      managed_by: 'vcenter-sync',
     });
     const { inventory } = ansibleInventory([full, server(8)]);
     expect(inventory._meta.hostvars['web-07']).toStrictEqual({
@@ -74,6 +75,7 @@ describe('ansibleInventory', () => {
       server_os: { __ansible_unsafe: 'debian-12' },
       server_tags: [{ __ansible_unsafe: 'a' }, { __ansible_unsafe: 'b.c' }],
       server_notes: { __ansible_unsafe: '{{ lookup("pipe", "id") }}' },
+      server_managed_by: { __ansible_unsafe: 'vcenter-sync' },
     });
     expect(inventory._meta.hostvars['host-8']).toMatchObject({
       server_environment: null,
@@ -82,6 +84,7 @@ describe('ansibleInventory', () => {
       server_os: null,
       server_tags: [],
       server_notes: null,
+      server_managed_by: null,
     });
     expect(bareStrings(inventory._meta.hostvars)).toStrictEqual([]);
   });

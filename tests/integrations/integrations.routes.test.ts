@@ -48,6 +48,7 @@ describe('GET /api/v1/integrations/ansible', () => {
       server_os: null,
       server_tags: [{ __ansible_unsafe: 'redis' }, { __ansible_unsafe: 'pci.dss' }],
       server_notes: null,
+      server_managed_by: null,
     });
     expect(inventory.all.children).toStrictEqual([
       'ungrouped',
@@ -152,6 +153,7 @@ describe('GET /api/v1/integrations/prometheus', () => {
       __meta_inventory_location: 'eu-west-1a',
       __meta_inventory_os: '',
       __meta_inventory_tags: ',redis,pci.dss,',
+      __meta_inventory_managed_by: '',
     });
   });
 

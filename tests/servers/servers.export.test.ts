@@ -48,16 +48,16 @@ describe('exports of GET /api/v1/servers', () => {
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8; header=present');
     expect(res.headers['content-disposition']).toBe('attachment; filename="servers.csv"');
     expect(res.body).toBe(
-      'id,hostname,ip,status,environment,role,location,os,tags,notes,created_at,updated_at\r\n' +
-        `1,plain,10.0.0.1,up,,,,,a b,,${AT},${AT}\r\n` +
-        `2,tricky,2001:db8::1,down,"'=HYPERLINK(""http://x"")",'+cmd,'-2+3,'@SUM(A1),,"comma, ""quote""\nnew line",${AT},${AT}\r\n`,
+      'id,hostname,ip,status,environment,role,location,os,tags,notes,managed_by,created_at,updated_at,last_seen_at\r\n' +
+        `1,plain,10.0.0.1,up,,,,,a b,,,${AT},${AT},\r\n` +
+        `2,tricky,2001:db8::1,down,"'=HYPERLINK(""http://x"")",'+cmd,'-2+3,'@SUM(A1),,"comma, ""quote""\nnew line",,${AT},${AT},\r\n`,
     );
   });
 
   it('answers CSV for Accept: text/csv and NDJSON for Accept: application/x-ndjson', async () => {
     const csv = await t.app.inject({ method: 'GET', url: '/api/v1/servers', headers: { accept: 'text/csv' } });
     expect(csv.body.split('\r\n')[0]).toBe(
-      'id,hostname,ip,status,environment,role,location,os,tags,notes,created_at,updated_at',
+      'id,hostname,ip,status,environment,role,location,os,tags,notes,managed_by,created_at,updated_at,last_seen_at',
     );
     const ndjson = await t.app.inject({
       method: 'GET',
@@ -97,7 +97,9 @@ describe('exports of GET /api/v1/servers', () => {
 
   it('exports only the header row when nothing matches', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers?format=csv&status=maintenance' });
-    expect(res.body).toBe('id,hostname,ip,status,environment,role,location,os,tags,notes,created_at,updated_at\r\n');
+    expect(res.body).toBe(
+      'id,hostname,ip,status,environment,role,location,os,tags,notes,managed_by,created_at,updated_at,last_seen_at\r\n',
+    );
     const nd = await t.app.inject({ method: 'GET', url: '/api/v1/servers?format=ndjson&status=maintenance' });
     expect(nd.body).toBe('');
   });

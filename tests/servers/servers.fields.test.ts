@@ -3,11 +3,18 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIELD_FILTERS, SORT_FIELDS } from '../../src/servers/query/params.js';
-import { DECLARED, FIELD_NAMES, WRITABLE_FIELDS, defaultValues, fieldsWith } from '../../src/servers/server-fields.js';
+import {
+  DECLARED,
+  FIELD_NAMES,
+  VERSIONED_FIELDS,
+  WRITABLE_FIELDS,
+  defaultValues,
+  fieldsWith,
+} from '../../src/servers/server-fields.js';
 import { CSV_COLUMNS } from '../../src/servers/servers.export.js';
-import { toServer } from '../../src/servers/servers.mapper.js';
+import { toListedServer, toServer } from '../../src/servers/servers.mapper.js';
 import { findServerById } from '../../src/servers/servers.repository.js';
-import { Server, ServerInput, ServerPatch } from '../../src/servers/servers.schemas.js';
+import { ListedServer, Server, ServerInput, ServerPatch } from '../../src/servers/servers.schemas.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
 import { dialect } from '../helpers/database.js';
 
@@ -77,12 +84,25 @@ describe('the declaration of a server’s fields', () => {
     expect(columns).toStrictEqual([...FIELD_NAMES, ...STORE_COLUMNS].sort());
   });
 
-  it('gives Server a property for every field, in order, null allowed where declared', () => {
-    const { properties } = Server as unknown as ObjectSchema;
-    expect(Object.keys(properties)).toStrictEqual(FIELD_NAMES);
-    for (const name of FIELD_NAMES) {
-      const types = [properties[name]?.type].flat();
-      expect([name, types.includes('null')]).toStrictEqual([name, DECLARED[name].nullable === true]);
+  it('gives ListedServer a property for every field and Server one for every field but the observations, in order, null allowed where declared', () => {
+    expect(VERSIONED_FIELDS).toStrictEqual(FIELD_NAMES.filter((name) => DECLARED[name].observed !== true));
+    expect(VERSIONED_FIELDS.length).toBeLessThan(FIELD_NAMES.length);
+    for (const [schema, names] of [
+      [Server, VERSIONED_FIELDS],
+      [ListedServer, FIELD_NAMES],
+    ] as const) {
+      const { properties } = schema as unknown as ObjectSchema;
+      expect(Object.keys(properties)).toStrictEqual(names);
+      for (const name of names) {
+        const types = [properties[name]?.type].flat();
+        expect([name, types.includes('null')]).toStrictEqual([name, DECLARED[name].nullable === true]);
+      }
+    }
+  });
+
+  it('keeps observations out of what a write sets and what its history records', () => {
+    for (const name of FIELD_NAMES.filter((field) => DECLARED[field].observed === true)) {
+      expect([name, DECLARED[name].write]).toStrictEqual([name, undefined]);
     }
   });
 
@@ -132,7 +152,8 @@ describe('the declaration of a server’s fields', () => {
     if (row === undefined) {
       throw new Error('the created server is not stored');
     }
-    const server = toServer(row) as Record<string, unknown>;
+    expect(Object.keys(toServer(row))).toStrictEqual(VERSIONED_FIELDS);
+    const server = toListedServer(row) as Record<string, unknown>;
     expect(Object.keys(server)).toStrictEqual(FIELD_NAMES);
     for (const name of FIELD_NAMES) {
       const stored: unknown = row[name];
@@ -154,11 +175,15 @@ describe('the declaration of a server’s fields', () => {
         payload: { hostname: 'csv-1', ip: '10.1.0.3', tags: ['x', 'y'], notes: 'plain', role: 'web' },
       })
     ).json<Record<string, unknown>>();
+    const listed = (await t.app.inject({ method: 'GET', url: '/api/v1/servers?hostname=csv-1' })).json<{
+      servers: Record<string, unknown>[];
+    }>().servers[0];
+    expect(listed).toStrictEqual({ ...created, last_seen_at: null });
     const csv = (await t.app.inject({ method: 'GET', url: '/api/v1/servers?format=csv&hostname=csv-1' })).body;
     const [header, record] = csv.split('\r\n');
     expect(header).toBe(CSV_COLUMNS.join(','));
     const expected = CSV_COLUMNS.map((column) => {
-      const value = created[column];
+      const value = listed?.[column];
       return Array.isArray(value)
         ? value.join(' ')
         : typeof value === 'string'

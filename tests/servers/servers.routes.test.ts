@@ -10,6 +10,7 @@ const SERVER_KEYS = [
   'id',
   'ip',
   'location',
+  'managed_by',
   'notes',
   'os',
   'role',
@@ -48,7 +49,8 @@ describe('GET /api/v1/servers', () => {
     expect(body.count).toBe(2);
     expect(body.servers).toHaveLength(2);
     for (const server of body.servers) {
-      expect(Object.keys(server).sort()).toStrictEqual(SERVER_KEYS);
+      // A list gives what was observed of a server beside its fields.
+      expect(Object.keys(server).sort()).toStrictEqual([...SERVER_KEYS, 'last_seen_at'].sort());
       expect(server.tags).toStrictEqual([]);
       expect(server.created_at).toMatch(RFC3339_UTC);
       expect(server.updated_at).toMatch(RFC3339_UTC);
@@ -81,7 +83,8 @@ describe('GET /api/v1/servers', () => {
           field: 'stauts',
           message:
             'is not a known query parameter; this route takes status, environment, role, location, os, hostname, ' +
-            'ip, tag, cidr, q, updated_since, sort, limit, offset, cursor, format',
+            'ip, tag, managed_by, cidr, q, updated_since, last_seen_before, last_seen_after, sort, limit, offset, ' +
+            'cursor, format',
         },
       ],
     });
@@ -139,8 +142,10 @@ describe('GET /api/v1/servers with stored data', () => {
       os: 'debian-12',
       tags: ['pci', 'edge'],
       notes: 'rack 4, "left" side',
+      managed_by: null,
       created_at: at,
       updated_at: at,
+      last_seen_at: null,
     });
   });
 });

@@ -39,7 +39,7 @@ export interface FieldFilter {
 }
 
 /** The order of the filters' parameters, by kind: the order in which the API has always listed them. */
-const KIND_ORDER: readonly FilterKind[] = ['status', 'label', 'hostname', 'ip', 'tag'];
+const KIND_ORDER: readonly FilterKind[] = ['status', 'label', 'hostname', 'ip', 'tag', 'source'];
 
 /** The filters of the declared fields (server-fields.ts), by kind in KIND_ORDER, then as declared. */
 export const FIELD_FILTERS: readonly FieldFilter[] = KIND_ORDER.flatMap((kind) =>
@@ -78,6 +78,17 @@ export const filterParameters = {
   ),
   updated_since: Type.Optional(
     Type.String({ format: 'date-time', description: 'Only servers changed at or after this RFC 3339 time' }),
+  ),
+  last_seen_before: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description:
+        'Only servers not seen by an apply at or after this RFC 3339 time: last seen before it, or never. ' +
+        'With managed_by, what a source has stopped seeing.',
+    }),
+  ),
+  last_seen_after: Type.Optional(
+    Type.String({ format: 'date-time', description: 'Only servers seen by an apply at or after this RFC 3339 time' }),
   ),
 };
 
@@ -118,6 +129,8 @@ export type Filters = Partial<Record<FieldFilterParameter, string[]>> & {
   cidr?: { from: Buffer; to: Buffer }[];
   q?: string;
   updatedSince?: string;
+  lastSeenBefore?: string;
+  lastSeenAfter?: string;
 };
 
 export interface SortKey {

@@ -4,7 +4,7 @@ import { cidrKeyRange } from '../ip-key.js';
 import { MAX_LABEL_LENGTH, codePointCount } from '../labels.js';
 import { HOSTNAME_PATTERN } from '../hostnames.js';
 import type { FilterKind } from '../server-fields.js';
-import { LABEL_PATTERN, SERVER_STATUSES, TAG_PATTERN } from '../server-fields.schemas.js';
+import { LABEL_PATTERN, NO_SOURCE, SERVER_STATUSES, SOURCE_PATTERN, TAG_PATTERN } from '../server-fields.schemas.js';
 import { decodeCursor } from './cursor.js';
 import {
   DEFAULT_LIMIT,
@@ -34,6 +34,7 @@ function labelFilter(value: string): string | null {
   return LABEL.test(normal) && codePointCount(normal) <= MAX_LABEL_LENGTH ? normal : null;
 }
 const TAG = new RegExp(TAG_PATTERN);
+const SOURCE = new RegExp(SOURCE_PATTERN);
 
 /** For each kind of filter, the value to filter by (null if it is not one) and what to say of a bad one. */
 const FILTER_VALUES: Record<FilterKind, { check: (value: string) => string | null; message: string }> = {
@@ -45,7 +46,28 @@ const FILTER_VALUES: Record<FilterKind, { check: (value: string) => string | nul
   hostname: { check: (v) => (HOSTNAME.test(v) ? v.toLowerCase() : null), message: 'must be a host name' },
   ip: { check: canonicalIp, message: 'must be an IPv4 or IPv6 address' },
   tag: { check: (v) => (TAG.test(v) ? v : null), message: 'must be a tag ([a-z0-9][a-z0-9._-]{0,62})' },
+  source: {
+    check: (v) => (v === NO_SOURCE || SOURCE.test(v) ? v : null),
+    message: `must be a source's name ([a-z0-9][a-z0-9._-]{0,63}) or ${NO_SOURCE} for none`,
+  },
 };
+
+/**
+ * A time filter's value in the stored form (RFC 3339 UTC, fixed width, which compares as text), or a
+ * detail. The schema checked RFC 3339; a leap second (:60) or a time past year 9999 has no stored
+ * equivalent, and would compare wrongly as text.
+ */
+function timeFilter(name: string, value: string, details: ErrorDetail[]): string | undefined {
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime()) || time.getUTCFullYear() > 9999) {
+    details.push({
+      field: name,
+      message: 'must be an RFC 3339 time between the years 0 and 9999, without a leap second',
+    });
+    return undefined;
+  }
+  return time.toISOString();
+}
 
 function split(values: string[] | undefined): string[] | undefined {
   if (values === undefined) {
@@ -93,17 +115,18 @@ function collectFilters(query: RawQuery, details: ErrorDetail[]): Filters {
   if (typeof query.q === 'string') {
     filters.q = query.q;
   }
-  if (typeof query.updated_since === 'string') {
-    // The schema checked RFC 3339; a leap second (:60) or a time past year 9999 has no stored
-    // equivalent, and would compare wrongly as text.
-    const since = new Date(query.updated_since);
-    if (Number.isNaN(since.getTime()) || since.getUTCFullYear() > 9999) {
-      details.push({
-        field: 'updated_since',
-        message: 'must be an RFC 3339 time between the years 0 and 9999, without a leap second',
-      });
-    } else {
-      filters.updatedSince = since.toISOString();
+  const times = [
+    ['updated_since', 'updatedSince'],
+    ['last_seen_before', 'lastSeenBefore'],
+    ['last_seen_after', 'lastSeenAfter'],
+  ] as const;
+  for (const [name, key] of times) {
+    const value = query[name];
+    if (typeof value === 'string') {
+      const time = timeFilter(name, value, details);
+      if (time !== undefined) {
+        filters[key] = time;
+      }
     }
   }
   return filters;

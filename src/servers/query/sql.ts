@@ -7,6 +7,7 @@ import {
   sql,
 } from 'kysely';
 import type { Database } from '../../db/types.js';
+import { NO_SOURCE } from '../server-fields.schemas.js';
 import { FIELD_FILTERS, type Filters, SORT_KINDS, type SortField, type SortKey } from './params.js';
 
 // A parsed listing as SQL: its filters, its order, and the rows after a cursor.
@@ -40,6 +41,14 @@ export function applyFilters<O>(query: ServersQuery<O>, filters: Filters): Serve
       case 'ip':
         q = q.where(field, 'in', values);
         break;
+      case 'source': {
+        const names = values.filter((value) => value !== NO_SOURCE);
+        const none = names.length < values.length;
+        q = q.where((eb) =>
+          eb.or([...(names.length > 0 ? [eb(field, 'in', names)] : []), ...(none ? [eb(field, 'is', null)] : [])]),
+        );
+        break;
+      }
       case 'tag':
         // Every tag given, from the tag rows (server_tags) that the repository keeps in step.
         if (values.length > 0) {
@@ -73,6 +82,14 @@ export function applyFilters<O>(query: ServersQuery<O>, filters: Filters): Serve
   }
   if (filters.updatedSince !== undefined) {
     q = q.where('updated_at', '>=', filters.updatedSince);
+  }
+  const { lastSeenBefore, lastSeenAfter } = filters;
+  if (lastSeenBefore !== undefined) {
+    // Never seen counts as not seen since: every server is in exactly one of before and after.
+    q = q.where((eb) => eb.or([eb('last_seen_at', '<', lastSeenBefore), eb('last_seen_at', 'is', null)]));
+  }
+  if (lastSeenAfter !== undefined) {
+    q = q.where('last_seen_at', '>=', lastSeenAfter);
   }
   return q;
 }

@@ -1,0 +1,14 @@
+-- GET /api/v1/servers?managed_by=vcenter-sync,(none)
+
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+from "servers"
+where ("managed_by" in ($1) or "managed_by" is null)
+order by "id" asc
+limit $2;
+-- 1: 'vcenter-sync'
+-- 2: 101
+
+select count(*) as "count"
+from "servers"
+where ("managed_by" in ($1) or "managed_by" is null);
+-- 1: 'vcenter-sync'
