@@ -18,6 +18,8 @@ import { type RequestTimeouts, protection, protectionOptions } from './plugins/p
 import { requestLogging, requestLoggingOptions } from './plugins/request-logging.js';
 import { validation } from './plugins/validation.js';
 import { reportsRoutes } from './reports/reports.routes.js';
+import { applyRoutes } from './servers/apply/apply.routes.js';
+import { createApplyService } from './servers/apply/apply.service.js';
 import { serversRoutes } from './servers/servers.routes.js';
 import { createServersService } from './servers/servers.service.js';
 import { tokensRoutes } from './tokens/tokens.routes.js';
@@ -81,6 +83,7 @@ export async function buildApp({ config, db, logger, timeouts, now }: AppOptions
       const changes = createChangesService(dataDb);
       const servers = createServersService(dataDb, changes);
       await api.register(serversRoutes, { service: servers });
+      await api.register(applyRoutes, { service: createApplyService(dataDb, now) });
       await api.register(reportsRoutes, { service: servers });
       await api.register(integrationsRoutes, { service: servers });
       await api.register(changesRoutes, { service: changes });

@@ -6,6 +6,10 @@
 export const errorRegistry = {
   VALIDATION_FAILED: { status: 400, message: 'Request validation failed: fix the fields listed in details' },
   INVALID_JSON: { status: 400, message: 'Request body is not valid JSON: details say where it breaks' },
+  INVALID_CSV: {
+    status: 400,
+    message: 'Request body is not valid CSV (RFC 4180): details say which line breaks, and how',
+  },
   INVALID_ENCODING: { status: 400, message: 'Request body is not valid UTF-8: send JSON encoded in UTF-8' },
   BAD_REQUEST: {
     status: 400,
@@ -47,6 +51,12 @@ export const errorRegistry = {
     status: 409,
     message: 'Conflicts with an existing server: the fields in details are taken; choose other values',
   },
+  SERVER_OWNED_ELSEWHERE: {
+    status: 409,
+    message:
+      'Servers in the input belong to another source: details name each; apply them from their owner, ' +
+      'or release them first (PATCH managed_by: null)',
+  },
   TOKEN_CONFLICT: {
     status: 409,
     message: 'A token with this name exists: names are never reused, not even revoked ones; choose another name',
@@ -67,14 +77,15 @@ export const errorRegistry = {
   },
   PAYLOAD_TOO_LARGE: {
     status: 413,
-    message: 'Request body is too large: send at most 1 MiB, or split a batch into several requests',
+    message:
+      'Request body is too large: send at most 1 MiB (16 MiB to /servers/apply), or split a batch into several requests',
   },
   URI_TOO_LONG: { status: 414, message: 'Request URI is too long: send fewer or shorter query values' },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     message:
       'Unsupported media type: send the body as JSON with Content-Type: application/json ' +
-      '(PATCH also takes application/merge-patch+json)',
+      '(PATCH also takes application/merge-patch+json, /servers/apply application/x-ndjson and text/csv)',
   },
   TOO_MANY_AUTH_FAILURES: {
     status: 429,

@@ -13,10 +13,10 @@ function charsetOf(contentType: string | undefined): string | undefined {
 }
 
 /**
- * A JSON body as text: UTF-8 (RFC 8259 8.1), or refused. Node would decode invalid bytes to U+FFFD
+ * A body as text: UTF-8 (RFC 8259 8.1 for JSON; the only charset the other text bodies are taken in), or refused. Node would decode invalid bytes to U+FFFD
  * and store the result without a word, and a body declared in another charset would be read wrongly.
  */
-function bodyText(request: FastifyRequest, body: Buffer): string {
+export function bodyText(request: FastifyRequest, body: Buffer): string {
   const charset = charsetOf(request.headers['content-type']);
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
     throw appError('UNSUPPORTED_MEDIA_TYPE', [

@@ -38,20 +38,36 @@ function startsFormula(value: string): boolean {
   return first !== undefined && FORMULA_TRIGGER.test(first.normalize('NFKC'));
 }
 
+/** Whether the export marks a cell with an apostrophe (see defuse). */
+function needsMark(value: string): boolean {
+  let start = 0;
+  while (value.charCodeAt(start) === 0x27) {
+    start += 1;
+  }
+  return startsFormula(start === 0 ? value : value.slice(start));
+}
+
 /**
  * A cell a spreadsheet would run as a formula (CSV injection) with a leading apostrophe, which
  * spreadsheets display as text: one that starts with = + - or @, also behind leading white space,
  * controls or invisible characters and in fullwidth or other compatibility forms (NFKC), and one
- * that starts with a tab, CR, LF or NUL.
+ * that starts with a tab, CR, LF or NUL. A cell that starts with apostrophes before such a one gets
+ * one more, so that the mark can always be told from the value's own apostrophes: undefuse gives the
+ * value back exactly, which an apply of an exported file relies on.
  */
 export function defuse(value: string): string {
   const first = value.charCodeAt(0);
-  // Most cells start with a printable ASCII character other than a space: that character alone
-  // decides, and the export never normalises or scans them.
-  if (first > 0x20 && first < 0x7f) {
+  // Most cells start with a printable ASCII character other than a space or an apostrophe: that
+  // character alone decides, and the export never normalises or scans them.
+  if (first > 0x20 && first < 0x7f && first !== 0x27) {
     return first === 0x3d || first === 0x2b || first === 0x2d || first === 0x40 ? `'${value}` : value;
   }
-  return startsFormula(value) ? `'${value}` : value;
+  return needsMark(value) ? `'${value}` : value;
+}
+
+/** A cell's value without the apostrophe that defuse put in front of it: undefuse(defuse(v)) is v. */
+export function undefuse(cell: string): string {
+  return cell.charCodeAt(0) === 0x27 && needsMark(cell.slice(1)) ? cell.slice(1) : cell;
 }
 
 /**
@@ -63,16 +79,22 @@ export function defuse(value: string): string {
  */
 const NEEDS_QUOTES = /[",\r\n]/;
 
-/** One cell of RFC 4180 CSV; null is an empty cell. */
+/**
+ * One cell of RFC 4180 CSV; null is an empty cell and the empty string a quoted one (`""`), so that an
+ * apply of the file tells them apart.
+ */
 export function csvCell(value: string | null): string {
   if (value === null) {
     return '';
+  }
+  if (value === '') {
+    return '""';
   }
   const text = defuse(value);
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** A field's value as the text of its cell: a list's items separated by spaces, null as an empty cell. */
+/** A field's value as the text of its cell: a list's items separated by spaces (none: null), null as an empty cell. */
 function cellText(value: ListedServer[keyof ListedServer]): string | null {
   if (typeof value === 'number') {
     // Not String(id): V8 keeps the strings of the numbers it converts that way in a cache, which
@@ -80,7 +102,10 @@ function cellText(value: ListedServer[keyof ListedServer]): string | null {
     // 2 to 3 MB of them into the old generation. toFixed(0) gives the same digits for an integer.
     return value.toFixed(0);
   }
-  return Array.isArray(value) ? value.join(' ') : value;
+  if (Array.isArray(value)) {
+    return value.length === 0 ? null : value.join(' ');
+  }
+  return value;
 }
 
 /** One server as a CSV record, CRLF included; tags in one cell separated by spaces. */

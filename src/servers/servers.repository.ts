@@ -108,7 +108,7 @@ async function insertTags(db: Kysely<Database>, rows: { id: number; tags: string
  */
 export async function insertServers(
   db: Kysely<Database>,
-  rows: (ServerFields & { created_at: string; updated_at: string })[],
+  rows: (ServerFields & { created_at: string; updated_at: string; last_seen_at?: string | null })[],
 ): Promise<ServerRow[]> {
   if (rows.length === 0) {
     return [];
@@ -116,7 +116,15 @@ export async function insertServers(
   const inserted = await inChunks(rows, 100, (chunk) =>
     db
       .insertInto('servers')
-      .values(chunk.map((row) => columns(row, { created_at: row.created_at, updated_at: row.updated_at })))
+      .values(
+        chunk.map((row) =>
+          columns(row, {
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            last_seen_at: row.last_seen_at ?? null,
+          }),
+        ),
+      )
       .returning(SERVER_COLUMNS)
       .execute(),
   );
@@ -139,6 +147,75 @@ export function findServersByHostnameOrIp(
     .select(['id', 'hostname', 'ip'])
     .where((eb) => eb.or([eb('hostname', 'in', hostnames), eb('ip', 'in', ips)]))
     .execute();
+}
+
+/** How many values one `in (...)` list of the lookups below binds: under every database's limit. */
+const LOOKUP_CHUNK = 500;
+
+/** The servers of these host names (stored ones: lowercase), whole. */
+export function findServersByHostnames(db: Kysely<Database>, hostnames: readonly string[]): Promise<ServerRow[]> {
+  return inChunks(hostnames, LOOKUP_CHUNK, (chunk) =>
+    db.selectFrom('servers').select(SERVER_COLUMNS).where('hostname', 'in', chunk).execute(),
+  );
+}
+
+/** The servers of these ids, whole. */
+export function findServersByIds(db: Kysely<Database>, ids: readonly number[]): Promise<ServerRow[]> {
+  return inChunks(ids, LOOKUP_CHUNK, (chunk) =>
+    db.selectFrom('servers').select(SERVER_COLUMNS).where('id', 'in', chunk).execute(),
+  );
+}
+
+/** The servers that hold any of these (canonical) addresses. */
+export function findServersByIps(
+  db: Kysely<Database>,
+  ips: readonly string[],
+): Promise<Pick<ServerRow, 'id' | 'hostname' | 'ip'>[]> {
+  return inChunks(ips, LOOKUP_CHUNK, (chunk) =>
+    db.selectFrom('servers').select(['id', 'hostname', 'ip']).where('ip', 'in', chunk).execute(),
+  );
+}
+
+/** The id and host name of every server a source owns, by the (managed_by, last_seen_at) index. */
+export function findOwnedServers(db: Kysely<Database>, source: string): Promise<Pick<ServerRow, 'id' | 'hostname'>[]> {
+  return db.selectFrom('servers').select(['id', 'hostname']).where('managed_by', '=', source).orderBy('id').execute();
+}
+
+/**
+ * Records that an apply saw these servers at `at`: an observation, so no version bump and no change
+ * of updated_at.
+ */
+export async function markSeen(db: Kysely<Database>, ids: readonly number[], at: string): Promise<void> {
+  await inChunks(ids, LOOKUP_CHUNK, async (chunk) => {
+    await db.updateTable('servers').set({ last_seen_at: at }).where('id', 'in', chunk).execute();
+    return undefined;
+  });
+}
+
+/**
+ * Moves a server to an address for the time of a transaction, so that another server of the same
+ * write can take its own (two servers that swap addresses): the unique indexes are checked row by
+ * row, on both databases.
+ */
+export async function parkAddress(db: Kysely<Database>, id: number, ip: string): Promise<void> {
+  await db
+    .updateTable('servers')
+    .set({ ip, ip_key: ipKey(ip) })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Deletes these servers (the caller holds the write lock and has read them) and counts them out. */
+export async function deleteServers(db: Kysely<Database>, ids: readonly number[]): Promise<number> {
+  const deleted = await inChunks(ids, LOOKUP_CHUNK, async (chunk) => {
+    const result = await db.deleteFrom('servers').where('id', 'in', chunk).executeTakeFirst();
+    return [Number(result.numDeletedRows)];
+  });
+  const total = deleted.reduce((sum, n) => sum + n, 0);
+  if (total > 0) {
+    await adjustServerCount(db, -total);
+  }
+  return total;
 }
 
 /**

@@ -116,7 +116,7 @@ async function assertNoConflicts(db: Kysely<Database>, candidates: Candidate[]):
  * What `build` makes of a request's values, or one 400 naming every problem it found. Called before
  * the transaction: a bad value is a 400 whatever the store holds, as the schema's own checks are.
  */
-function validated<T>(build: (details: ErrorDetail[]) => T): T {
+export function validated<T>(build: (details: ErrorDetail[]) => T): T {
   const details: ErrorDetail[] = [];
   const values = build(details);
   if (details.length > 0) {
@@ -126,7 +126,7 @@ function validated<T>(build: (details: ErrorDetail[]) => T): T {
 }
 
 /** Turns a unique-index violation that slipped past the check (a concurrent writer) into a 409. */
-async function conflictsAs409<T>(work: () => Promise<T>): Promise<T> {
+export async function conflictsAs409<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {

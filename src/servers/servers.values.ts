@@ -41,9 +41,9 @@ export function valuesFromInput(input: ServerInput, details: ErrorDetail[], pref
 /**
  * The values a JSON Merge Patch (RFC 7396) sets, in the form they are stored in: absent fields are
  * absent, null clears (a field that cannot be null goes back to its default). Every problem is added
- * to `details`.
+ * to `details`, named `${prefix}${field}`.
  */
-export function valuesFromPatch(patch: ServerPatch, details: ErrorDetail[]): Partial<ServerValues> {
+export function valuesFromPatch(patch: ServerPatch, details: ErrorDetail[], prefix = ''): Partial<ServerValues> {
   const values: Record<string, unknown> = {};
   for (const name of TRACKED_FIELDS) {
     const given: unknown = patch[name];
@@ -51,7 +51,7 @@ export function valuesFromPatch(patch: ServerPatch, details: ErrorDetail[]): Par
       values[name] =
         given === null && DECLARED[name].nullable !== true
           ? defaultValue(name)
-          : normalised(name, given, name, details);
+          : normalised(name, given, `${prefix}${name}`, details);
     }
   }
   return values;

@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { csvCell, csvRecord, defuse } from '../../src/servers/servers.export.js';
+import { csvCell, csvRecord, defuse, undefuse } from '../../src/servers/servers.export.js';
 import type { ListedServer } from '../../src/servers/servers.schemas.js';
 import { DECLARED, FIELD_NAMES, type FieldName } from '../../src/servers/server-fields.js';
 import { MAX_SERVER_ID } from '../../src/servers/server-fields.schemas.js';
@@ -17,15 +17,20 @@ const COLUMNS = ['id', ...TRACKED_FIELDS, 'created_at', 'updated_at', 'last_seen
 
 function previousRecord(server: ListedServer): string {
   const cells = COLUMNS.map((column) => {
-    const value = column === 'tags' ? server.tags.join(' ') : server[column];
-    return value === null ? '' : String(value);
+    const value = column === 'tags' ? (server.tags.length === 0 ? null : server.tags.join(' ')) : server[column];
+    return value === null ? null : String(value);
   });
-  return stringify([cells.map(defuse)], {
-    header: false,
-    columns: [...COLUMNS],
-    record_delimiter: 'windows',
-    quoted_match: /[\r\n]/,
-  });
+  // csv-stringify writes null as it writes the empty string: the export writes null as an empty cell
+  // and the empty string as a quoted one, so that an apply tells them apart. Cell by cell, then.
+  const written = cells.map((cell) =>
+    cell === null
+      ? ''
+      : stringify([[defuse(cell)]], { record_delimiter: 'windows', quoted_match: /[\r\n]/, quoted_empty: true }).slice(
+          0,
+          -2,
+        ),
+  );
+  return `${written.join(',')}\r\n`;
 }
 
 /**
@@ -187,12 +192,25 @@ describe('the defusing of formulas in CSV cells', () => {
       '≠',
       // U+2212 MINUS SIGN is no compatibility form of "-": NFKC keeps it.
       '\u2212' + '1',
-      "'=1",
       'é=',
       '日本',
     ]) {
       expect(defuse(cell), JSON.stringify(cell)).toBe(cell);
     }
+  });
+
+  it('marks apostrophes before a formula once more, so that undefuse gives every value back', () => {
+    expect(defuse("'=1")).toBe("''=1");
+    expect(defuse("''+x")).toBe("'''+x");
+    expect(defuse("'plain")).toBe("'plain");
+    expect(undefuse("''=1")).toBe("'=1");
+    expect(undefuse("'plain")).toBe("'plain");
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom("'", '=', '+', '-', '@', ' ', '\t', 'a', '\uff1d') }), (value) => {
+        expect(undefuse(defuse(value))).toBe(value);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it.runIf(hasPython)(
@@ -218,8 +236,9 @@ describe('the defusing of formulas in CSV cells', () => {
             expect([written, `'${written}`]).toContain(read);
             expect(read.startsWith("'") || !startsFormula(read), JSON.stringify(read)).toBe(true);
             // And only where it may be needed: a cell whose first visible character is printable
-            // ASCII other than a trigger is left alone.
-            if (/^[\s\p{Cc}\p{Cf}]*[!-~]/u.test(written) && !/^[\t\r\n\0]/.test(written) && !startsFormula(written)) {
+            // ASCII other than a trigger is left alone, unless it is apostrophes before a formula.
+            const bare = written.replace(/^'+/, '');
+            if (/^[\s\p{Cc}\p{Cf}]*[!-~]/u.test(written) && !/^[\t\r\n\0]/.test(bare) && !startsFormula(bare)) {
               expect(read).toBe(written);
             }
           });

@@ -16,7 +16,21 @@ declare module 'fastify' {
     bodyExamples?: BodyExamples;
     /** Examples of response bodies by status, published in the OpenAPI document only. */
     responseExamples?: Readonly<Partial<Record<number, BodyExamples>>>;
+    /**
+     * Bodies that are text in a format of their own (NDJSON, CSV), by media type: the document shows
+     * them as text with this description and example, not as the schema their parsed form is checked by.
+     */
+    textBodies?: Readonly<Record<string, { description: string; example: string }>>;
   }
+}
+
+/** A body schema by media type (Fastify's `body: { content: { type: { schema } } }`). */
+interface BodyByMediaType {
+  content: Record<string, { schema: unknown }>;
+}
+
+function isByMediaType(body: unknown): body is BodyByMediaType {
+  return typeof body === 'object' && body !== null && 'content' in body;
 }
 
 /** The name of the security scheme in the document. */
@@ -46,6 +60,27 @@ function withExamples(schema: unknown, examples: BodyExamples): object {
   return { ...(schema as object), 'x-examples': examples };
 }
 
+/** A body by media type with the examples on its JSON schema. */
+function withJsonExamples(body: BodyByMediaType, examples: BodyExamples): BodyByMediaType {
+  const json = body.content['application/json'];
+  if (json === undefined) {
+    throw new Error('body examples are JSON, and the body takes no application/json');
+  }
+  return { ...body, content: { ...body.content, 'application/json': { schema: withExamples(json.schema, examples) } } };
+}
+
+/** A body by media type whose text media types show as text, described, with an example. */
+function asText(body: BodyByMediaType, textBodies: NonNullable<FastifySchema['textBodies']>): BodyByMediaType {
+  const content = { ...body.content };
+  for (const [type, { description, example }] of Object.entries(textBodies)) {
+    if (content[type] === undefined) {
+      throw new Error(`a text body of ${type}, which the body does not take`);
+    }
+    content[type] = { schema: { type: 'string', description, examples: [example] } };
+  }
+  return { content };
+}
+
 /**
  * The route schema the document is made from: its scope and security from the route's config, its body and
  * response examples beside their schemas. The route's own schema, which validates, is not changed.
@@ -57,7 +92,7 @@ export const documentedRoute =
     if ((schema as FastifySchema | undefined) === undefined) {
       return { schema, url };
     }
-    const { bodyExamples, responseExamples, ...documented }: FastifySchema = schema;
+    const { bodyExamples, responseExamples, textBodies, ...documented }: FastifySchema = schema;
     documented.security = securityOf(route.config, authReads);
     if (route.config?.scope !== undefined) {
       Object.assign(documented, { [REQUIRED_SCOPE_EXTENSION]: route.config.scope });
@@ -66,7 +101,15 @@ export const documentedRoute =
       if (documented.body === undefined) {
         throw new Error(`${route.method.toString()} ${url} has body examples but no body`);
       }
-      documented.body = withExamples(documented.body, bodyExamples);
+      documented.body = isByMediaType(documented.body)
+        ? withJsonExamples(documented.body, bodyExamples)
+        : withExamples(documented.body, bodyExamples);
+    }
+    if (textBodies !== undefined) {
+      if (!isByMediaType(documented.body)) {
+        throw new Error(`${route.method.toString()} ${url} has text bodies but no body by media type`);
+      }
+      documented.body = asText(documented.body, textBodies);
     }
     if (responseExamples !== undefined) {
       const responses = { ...(documented.response as Record<number, unknown> | undefined) };

@@ -1,0 +1,222 @@
+import { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { CsvError, parse } from 'csv-parse';
+import { type ErrorDetail, appError } from '../../errors.js';
+import { findJsonSyntaxError } from '../../shared/json-syntax.js';
+import { DECLARED, type FieldName, WRITABLE_FIELDS } from '../server-fields.js';
+import { CSV_COLUMNS, undefuse } from '../servers.export.js';
+import { MAX_APPLY_ITEMS } from './apply.schemas.js';
+
+// An apply's NDJSON and CSV bodies as the servers they hold, each with the line it starts on, so that
+// an error names the line a person can find in the file. Both are read a slice at a time, with a turn
+// of the event loop between slices: a body of 10,000 servers never holds up other requests for long.
+
+/** The servers of a body, and the line each starts on. */
+export interface ParsedItems {
+  items: unknown[];
+  lines: number[];
+}
+
+/** How many lines or records are read between two turns of the event loop. */
+const TURN = 1000;
+
+function tooMany(): Error {
+  return appError('VALIDATION_FAILED', [
+    { field: 'body', message: `must hold at most ${MAX_APPLY_ITEMS} servers: split the source's input` },
+  ]);
+}
+
+/** NDJSON: one JSON object per line (LF or CRLF); blank lines are skipped but counted. */
+export async function parseNdjson(text: string): Promise<ParsedItems> {
+  const items: unknown[] = [];
+  const lines: number[] = [];
+  let line = 0;
+  for (let start = 0; start <= text.length;) {
+    const end = text.indexOf('\n', start);
+    const stop = end === -1 ? text.length : end;
+    line += 1;
+    const content = text.slice(start, text.charCodeAt(stop - 1) === 0x0d ? stop - 1 : stop);
+    if (content.trim() !== '') {
+      try {
+        items.push(JSON.parse(content));
+      } catch {
+        const syntax = findJsonSyntaxError(content);
+        throw appError('INVALID_JSON', [
+          {
+            field: `line ${line}`,
+            message:
+              syntax === null
+                ? 'is not valid JSON: send one JSON object per line'
+                : `is not valid JSON: expected ${syntax.expected} at column ${syntax.column}, found ${syntax.found}`,
+          },
+        ]);
+      }
+      lines.push(line);
+      if (items.length > MAX_APPLY_ITEMS) {
+        throw tooMany();
+      }
+      if (items.length % TURN === 0) {
+        await nextTurn();
+      }
+    }
+    if (end === -1) {
+      break;
+    }
+    start = end + 1;
+  }
+  return { items, lines };
+}
+
+/** The CSV columns an apply reads: the writable ones of the export, but managed_by (the apply's source). */
+const READ_COLUMNS = new Set<string>(
+  CSV_COLUMNS.filter((name) => (WRITABLE_FIELDS as readonly string[]).includes(name) && name !== 'managed_by'),
+);
+/** The export's other columns, which an apply skips: an exported file applies back as it is. */
+const SKIPPED_COLUMNS = new Set<string>(CSV_COLUMNS.filter((name) => !READ_COLUMNS.has(name)));
+
+/**
+ * A cell as the value of its field: a list split at spaces (an empty cell is none), an empty cell as
+ * null and a quoted empty one (`""`) as the empty string, as the export writes them; text as it is.
+ */
+function cellValue(name: FieldName, cell: string | null): unknown {
+  if (DECLARED[name].column.json === true) {
+    return cell === null
+      ? []
+      : undefuse(cell)
+          .split(' ')
+          .filter((item) => item !== '');
+  }
+  return cell === null ? null : undefuse(cell);
+}
+
+/** A cell's line breaks: CRLF pairs, and lone CRs or LFs. */
+function lineBreaks(cell: string | null): { pairs: number; lone: number } {
+  const pairs = cell?.split('\r\n').length ?? 1;
+  const all = cell?.split(/\r\n|\r|\n/).length ?? 1;
+  return { pairs: pairs - 1, lone: all - pairs };
+}
+
+/** The columns of the header row, or a 400 naming what is wrong with it. */
+function headerColumns(header: (string | null)[]): (FieldName | null)[] {
+  const details: ErrorDetail[] = [];
+  const seen = new Set<string>();
+  const columns = header.map((raw) => {
+    const name = (raw ?? '').trim();
+    if (seen.has(name)) {
+      details.push({ field: 'line 1', message: `names the column ${JSON.stringify(name)} twice` });
+    }
+    seen.add(name);
+    if (READ_COLUMNS.has(name)) {
+      return name as FieldName;
+    }
+    if (!SKIPPED_COLUMNS.has(name)) {
+      details.push({
+        field: 'line 1',
+        message: `names an unknown column ${JSON.stringify(name)}; the columns are those of the export: ${CSV_COLUMNS.join(', ')}`,
+      });
+    }
+    return null;
+  });
+  if (!seen.has('hostname')) {
+    details.push({ field: 'line 1', message: 'must name a hostname column: servers are matched by host name' });
+  }
+  if (details.length > 0) {
+    throw appError('VALIDATION_FAILED', details);
+  }
+  return columns;
+}
+
+/** What csv-parse's errors mean, said as what to fix. */
+function csvProblem(error: CsvError): string {
+  switch (error.code) {
+    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
+      return 'has a different number of cells than the header row: quote cells that hold a comma';
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'opens a quoted cell that is never closed: close it with a double quote';
+    case 'CSV_INVALID_CLOSING_QUOTE':
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+      return 'has a character after the closing quote of a cell: double a quote inside a quoted cell ("")';
+    case 'CSV_MAX_RECORD_SIZE':
+      return 'holds a record larger than any server: check the quotes';
+    default:
+      return `is not RFC 4180 CSV (${error.code})`;
+  }
+}
+
+/** The slices the body is fed to the CSV parser in, with a turn of the event loop between two. */
+async function* slices(text: string): AsyncGenerator<string> {
+  const size = 256 * 1024;
+  for (let start = 0; start < text.length; start += size) {
+    yield text.slice(start, start + size);
+    await nextTurn();
+  }
+}
+
+/**
+ * CSV (RFC 4180) with a header row naming the export's columns (any subset, any order, hostname
+ * among them). A cell's leading apostrophe that the export added against formulas is taken off;
+ * columns the apply does not set (id, timestamps, managed_by, last_seen_at) are skipped.
+ */
+export async function parseCsv(text: string): Promise<ParsedItems> {
+  const parser = Readable.from(slices(text)).pipe(
+    parse({
+      bom: true,
+      skip_empty_lines: true,
+      info: true,
+      max_record_size: 64 * 1024,
+      // An empty cell is null, a quoted empty one the empty string.
+      cast: (value, context) => (value === '' && !context.quoting ? null : value),
+    }),
+  );
+  const items: unknown[] = [];
+  const lines: number[] = [];
+  let columns: (FieldName | null)[] | undefined;
+  // The parser counts a CRLF inside a quoted cell as two lines: its count, less those, is the file's.
+  let overcount = 0;
+  let lastLine = 0;
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{
+      record: (string | null)[];
+      info: { lines: number };
+    }>) {
+      let breaks = 0;
+      for (const cell of record) {
+        const { pairs, lone } = lineBreaks(cell);
+        overcount += pairs;
+        breaks += pairs + lone;
+      }
+      lastLine = info.lines - overcount;
+      if (columns === undefined) {
+        columns = headerColumns(record);
+        continue;
+      }
+      const item: Record<string, unknown> = {};
+      record.forEach((cell, i) => {
+        const name = columns?.[i];
+        if (name !== undefined && name !== null) {
+          item[name] = cellValue(name, cell);
+        }
+      });
+      items.push(item);
+      lines.push(lastLine - breaks);
+      if (items.length > MAX_APPLY_ITEMS) {
+        throw tooMany();
+      }
+      if (items.length % TURN === 0) {
+        await nextTurn();
+      }
+    }
+  } catch (error) {
+    if (error instanceof CsvError) {
+      // The record at fault starts after the last one read (or blank lines after it).
+      throw appError('INVALID_CSV', [{ field: `line ${lastLine + 1}`, message: csvProblem(error) }]);
+    }
+    throw error;
+  } finally {
+    parser.destroy();
+  }
+  if (columns === undefined) {
+    throw appError('INVALID_CSV', [{ field: 'body', message: 'is empty: send a header row, then a row per server' }]);
+  }
+  return { items, lines };
+}

@@ -1,0 +1,161 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { type AppError, appError } from '../../errors.js';
+import { bodyText } from '../../plugins/body-parsers.js';
+import { errorResponses } from '../../shared/schemas.js';
+import { CSV_EXAMPLE, NDJSON_EXAMPLE, appliedExamples, applyExamples } from './apply.examples.js';
+import { type ParsedItems, parseCsv, parseNdjson } from './apply.parsers.js';
+import {
+  APPLY_BODY_LIMIT_BYTES,
+  ApplyBody,
+  type ApplyItem,
+  ApplyItems,
+  ApplyQuery,
+  ApplyResult,
+  CSV_MEDIA_TYPE,
+  MAX_APPLY_ITEMS,
+  NDJSON_MEDIA_TYPE,
+} from './apply.schemas.js';
+import type { ApplyService } from './apply.service.js';
+
+export interface ApplyRoutesOptions {
+  service: ApplyService;
+}
+
+/** The line each server of a parsed NDJSON or CSV body starts on, by the body's array. */
+const LINES = new WeakMap<object, number[]>();
+
+/** `[6].ip` of a parsed body's array as `line 7.ip`, the line of the file that holds the server. */
+function namedByLine(error: AppError, lines: readonly number[]): AppError {
+  const details = error.details?.map((detail) => {
+    const match = /^\[(\d+)\](.*)$/.exec(detail.field);
+    const line = match === null ? undefined : lines[Number(match[1])];
+    return line === undefined ? detail : { ...detail, field: `line ${line}${match?.[2] ?? ''}` };
+  });
+  return appError(error.code, { details, truncated: error.truncated });
+}
+
+function principalName(request: FastifyRequest): string {
+  if (request.principal === null) {
+    throw new Error('a write route ran without an authenticated principal');
+  }
+  return request.principal.name;
+}
+
+/** The query parameters that only an NDJSON or CSV body takes; a JSON body has them in itself. */
+const QUERY_ONLY_FOR_TEXT = ['source', 'prune', 'dry_run'] as const;
+
+export const applyRoutes: FastifyPluginAsyncTypebox<ApplyRoutesOptions> = async (app, { service }) => {
+  // In this plugin's scope only: every other route answers 415 to NDJSON and CSV.
+  const textParser =
+    (parse: (text: string) => Promise<ParsedItems>) => async (request: FastifyRequest, body: Buffer) => {
+      const { items, lines } = await parse(bodyText(request, body));
+      LINES.set(items, lines);
+      return items;
+    };
+  for (const [type, parse] of [
+    [NDJSON_MEDIA_TYPE, parseNdjson],
+    [CSV_MEDIA_TYPE, parseCsv],
+  ] as const) {
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: APPLY_BODY_LIMIT_BYTES }, textParser(parse));
+  }
+
+  app.post(
+    '/servers/apply',
+    {
+      config: { scope: 'write' },
+      bodyLimit: APPLY_BODY_LIMIT_BYTES,
+      // Validation errors reach the handler, which names an NDJSON or CSV body's servers by line.
+      attachValidation: true,
+      schema: {
+        operationId: 'applyServers',
+        tags: ['servers'],
+        summary: 'Make the inventory match what a source sees: create, update, adopt and prune, all or nothing',
+        description:
+          'Each server of the input is matched by host name (any case). Missing ones are created, owned by ' +
+          '`source`; those owned by `source` or by no one are updated where they differ (one owned by no one ' +
+          'is adopted); one owned by another source refuses the whole apply (409, naming each). Fields an ' +
+          'item gives are set, fields it leaves out kept; null clears. Every server of the input gets ' +
+          '`last_seen_at`, an observation that changes neither its version nor its history. With `prune`, ' +
+          "the source's servers that the input leaves out are deleted. With `dry_run`, nothing is written " +
+          'and the answer is what the apply would do. One transaction; unchanged servers are not written. ' +
+          `At most ${MAX_APPLY_ITEMS} servers and ${APPLY_BODY_LIMIT_BYTES / 1024 / 1024} MiB. The body is ` +
+          `JSON, or ${NDJSON_MEDIA_TYPE} (one server per line) or ${CSV_MEDIA_TYPE} (the export's columns) ` +
+          'with source, prune and dry_run in the query; errors name `servers[3].ip`, or `line 7.ip`.',
+        querystring: ApplyQuery,
+        body: {
+          content: {
+            'application/json': { schema: ApplyBody },
+            [NDJSON_MEDIA_TYPE]: { schema: ApplyItems },
+            [CSV_MEDIA_TYPE]: { schema: ApplyItems },
+          },
+        },
+        bodyExamples: applyExamples,
+        textBodies: {
+          [NDJSON_MEDIA_TYPE]: {
+            description: 'One server per line, each as an item of the JSON body’s `servers`',
+            example: NDJSON_EXAMPLE,
+          },
+          [CSV_MEDIA_TYPE]: {
+            description:
+              'RFC 4180 with a header row of the export’s columns (any of them, in any order, hostname ' +
+              'among them); id, timestamps, managed_by and last_seen_at are skipped. An empty cell clears ' +
+              'its field; tags are separated by spaces.',
+            example: CSV_EXAMPLE,
+          },
+        },
+        responseExamples: { 200: appliedExamples },
+        response: { 200: ApplyResult, ...errorResponses(400, 401, 403, 409, 413, 415, 429) },
+      },
+    },
+    async (request) => {
+      const body = request.body as ApplyBody | ApplyItem[] | undefined;
+      const { validationError } = request;
+      if (validationError !== undefined) {
+        const error = validationError as unknown as AppError;
+        const lines = Array.isArray(body) ? LINES.get(body) : undefined;
+        throw lines === undefined || validationError.validationContext !== 'body' ? error : namedByLine(error, lines);
+      }
+      if (body === undefined) {
+        throw appError('VALIDATION_FAILED', [
+          { field: 'body', message: `is required: send JSON, ${NDJSON_MEDIA_TYPE} or ${CSV_MEDIA_TYPE}` },
+        ]);
+      }
+      const { query } = request;
+      if (!Array.isArray(body)) {
+        const inQuery = QUERY_ONLY_FOR_TEXT.filter((name) => query[name] !== undefined);
+        if (inQuery.length > 0) {
+          throw appError(
+            'VALIDATION_FAILED',
+            inQuery.map((field) => ({
+              field,
+              message: 'goes in the JSON body: the query carries it for NDJSON and CSV',
+            })),
+          );
+        }
+        return service.apply({
+          source: body.source,
+          items: body.servers,
+          labels: body.servers.map((_item, i) => `servers[${i}]`),
+          prune: body.prune ?? false,
+          dryRun: body.dry_run ?? false,
+          actor: principalName(request),
+        });
+      }
+      if (query.source === undefined) {
+        throw appError('VALIDATION_FAILED', [
+          { field: 'source', message: 'is required: add ?source=NAME (an NDJSON or CSV body holds servers only)' },
+        ]);
+      }
+      const lines = LINES.get(body) ?? [];
+      return service.apply({
+        source: query.source,
+        items: body,
+        labels: body.map((_item, i) => `line ${lines[i] ?? '?'}`),
+        prune: query.prune ?? false,
+        dryRun: query.dry_run ?? false,
+        actor: principalName(request),
+      });
+    },
+  );
+};

@@ -1,0 +1,154 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Kysely } from 'kysely';
+import { insertChanges } from '../../changes/changes.repository.js';
+import { readTransaction, writeTransaction } from '../../db/transaction.js';
+import type { Database } from '../../db/types.js';
+import { canonicalIp } from '../ip-address.js';
+import { toServer } from '../servers.mapper.js';
+import * as repository from '../servers.repository.js';
+import { conflictsAs409, validated } from '../servers.service.js';
+import { diff, valuesFromPatch, valuesOf } from '../servers.values.js';
+import { type ApplyEntry, type Plan, planApply, repeatedHostnames } from './apply.plan.js';
+import type { ApplyItem, ApplyResult } from './apply.schemas.js';
+
+export interface ApplyRequest {
+  source: string;
+  items: readonly ApplyItem[];
+  /** How errors name each item: `servers[3]`, or `line 7` of an NDJSON or CSV body. */
+  labels: readonly string[];
+  prune: boolean;
+  dryRun: boolean;
+  /** The token's name, recorded as the actor of every change. */
+  actor: string;
+}
+
+export interface ApplyService {
+  apply(request: ApplyRequest): Promise<ApplyResult>;
+}
+
+/** How many rows are written between two turns of the event loop (SQLite runs each statement synchronously). */
+const TURN = 100;
+
+/**
+ * An address in the discard-only prefix 100::/64 (RFC 6666) that a server holds for the time of a
+ * transaction, unique to it, while another server of the apply takes its own address.
+ */
+function parkingAddress(id: number): string {
+  const parked = canonicalIp(`100::${(id >>> 16).toString(16)}:${(id & 0xffff).toString(16)}`);
+  if (parked === null) {
+    throw new Error(`no parking address for server ${id}`);
+  }
+  return parked;
+}
+
+function result(source: string, plan: Plan, dryRun: boolean, createdIds?: number[]): ApplyResult {
+  const created = plan.creations.map(({ values }, i) => {
+    const id = createdIds?.[i];
+    return id === undefined ? { hostname: values.hostname } : { hostname: values.hostname, id };
+  });
+  const updated = plan.updates.map(({ row, next, changes }) => ({ hostname: next.hostname, id: row.id, changes }));
+  const deleted = plan.deletions.map((row) => ({ hostname: row.hostname, id: row.id }));
+  return {
+    dry_run: dryRun,
+    source,
+    created,
+    updated,
+    deleted,
+    unchanged: plan.unchanged.length,
+    summary: {
+      created: created.length,
+      updated: updated.length,
+      deleted: deleted.length,
+      unchanged: plan.unchanged.length,
+    },
+  };
+}
+
+/** Carries out a plan in the transaction it was made in; the ids of the created servers, in input order. */
+async function carryOut(trx: Kysely<Database>, plan: Plan, actor: string, at: string): Promise<number[]> {
+  const { creations, updates, unchanged, deletions } = plan;
+  await repository.deleteServers(
+    trx,
+    deletions.map((row) => row.id),
+  );
+
+  // A server may take the address another one of the apply leaves: that one is parked first.
+  const taken = new Set(updates.filter(({ row, next }) => next.ip !== row.ip).map(({ next }) => next.ip));
+  const parked = updates.filter(({ row, next }) => next.ip !== row.ip && taken.has(row.ip));
+  for (const { row } of parked) {
+    await repository.parkAddress(trx, row.id, parkingAddress(row.id));
+  }
+  for (const [i, { row, next }] of updates.entries()) {
+    if (i > 0 && i % TURN === 0) {
+      await nextTurn();
+    }
+    const written = await repository.updateServer(trx, row.id, row.version, { ...next, updated_at: at });
+    if (written === undefined) {
+      // The write lock is held since the plan read the row: nothing else can have changed it.
+      throw new Error(`server ${row.id} changed under an apply's write lock`);
+    }
+  }
+
+  const inserted = await repository.insertServers(
+    trx,
+    creations.map(({ values }) => ({ ...values, created_at: at, updated_at: at, last_seen_at: at })),
+  );
+  // Ids follow the order of the input; RETURNING's order is not guaranteed everywhere.
+  inserted.sort((a, b) => a.id - b.id);
+
+  await insertChanges(trx, [
+    ...deletions.map((row) => ({
+      server_id: row.id,
+      action: 'delete' as const,
+      at,
+      actor,
+      changes: JSON.stringify(diff(valuesOf(toServer(row)), null)),
+    })),
+    ...updates.map(({ row, changes }) => ({
+      server_id: row.id,
+      action: 'update' as const,
+      at,
+      actor,
+      changes: JSON.stringify(changes),
+    })),
+    ...inserted.map((row) => ({
+      server_id: row.id,
+      action: 'create' as const,
+      at,
+      actor,
+      changes: JSON.stringify(diff(null, valuesOf(toServer(row)))),
+    })),
+  ]);
+  await repository.markSeen(trx, [...updates.map(({ row }) => row.id), ...unchanged.map((row) => row.id)], at);
+  return inserted.map((row) => row.id);
+}
+
+export function createApplyService(db: Kysely<Database>, now: () => Date = () => new Date()): ApplyService {
+  return {
+    async apply({ source, items, labels, prune, dryRun, actor }) {
+      // Checked before the transaction: a bad value or a repeated host name is a 400 whatever the store holds.
+      const entries = validated((details) => {
+        const checked: ApplyEntry[] = items.map((item, i) => {
+          const label = labels[i] ?? `servers[${i}]`;
+          const values = valuesFromPatch(item, details, `${label}.`);
+          return { label, values: { ...values, hostname: values.hostname ?? item.hostname } };
+        });
+        if (details.length === 0) {
+          details.push(...repeatedHostnames(checked));
+        }
+        return checked;
+      });
+      if (dryRun) {
+        // A read-only snapshot: the plan of what the apply would do now, and nothing written.
+        return readTransaction(db, async (trx) => result(source, await planApply(trx, source, entries, prune), true));
+      }
+      return conflictsAs409(() =>
+        writeTransaction(db, async (trx) => {
+          const plan = await planApply(trx, source, entries, prune);
+          const ids = await carryOut(trx, plan, actor, now().toISOString());
+          return result(source, plan, false, ids);
+        }),
+      );
+    },
+  };
+}
