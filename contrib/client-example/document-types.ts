@@ -23,7 +23,14 @@ export type DocumentTypes = [
   Expect<Equal<Schemas['Server']['status'], 'up' | 'down' | 'maintenance' | 'decommissioned'>>,
   Expect<Equal<Schemas['Server']['environment'], string | null>>,
   Expect<Equal<Schemas['Server']['tags'], string[]>>,
-  Expect<Equal<Schemas['ServerList']['servers'], Schemas['Server'][]>>,
+  // A list gives each server with what was observed of it; GET by id the versioned server alone.
+  Expect<Equal<Schemas['ServerList']['servers'], Schemas['ListedServer'][]>>,
+  Expect<Equal<Schemas['ListedServer']['last_seen_at'], string | null>>,
+  Expect<Equal<Exclude<keyof Schemas['ListedServer'], keyof Schemas['Server']>, 'last_seen_at'>>,
+  Expect<Equal<Schemas['Server']['managed_by'], string | null>>,
+  // The apply takes its JSON body, and answers with its result.
+  Expect<Equal<JsonBody<operations['applyServers']>, Schemas['ApplyRequest']>>,
+  Expect<Equal<Answer<operations['applyServers'], 200>, Schemas['ApplyResult']>>,
   Expect<Equal<Schemas['ServerInput']['hostname'], string>>,
   Expect<Equal<Schemas['ServerPatch']['tags'], string[] | null | undefined>>,
   Expect<Equal<Schemas['Error']['code'], string>>,

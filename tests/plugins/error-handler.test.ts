@@ -172,7 +172,7 @@ describe('the error handler', () => {
     expect(res.json()).toStrictEqual({
       error:
         'Unsupported media type: send the body as JSON with Content-Type: application/json ' +
-        '(PATCH also takes application/merge-patch+json)',
+        '(PATCH also takes application/merge-patch+json, /servers/apply application/x-ndjson and text/csv)',
       code: 'UNSUPPORTED_MEDIA_TYPE',
     });
   });
@@ -186,7 +186,8 @@ describe('the error handler', () => {
     });
     expect(res.statusCode).toBe(413);
     expect(res.json()).toStrictEqual({
-      error: 'Request body is too large: send at most 1 MiB, or split a batch into several requests',
+      error:
+        'Request body is too large: send at most 1 MiB (16 MiB to /servers/apply), or split a batch into several requests',
       code: 'PAYLOAD_TOO_LARGE',
     });
   });

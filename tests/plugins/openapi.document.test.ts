@@ -100,6 +100,15 @@ describe('the schemas of the OpenAPI document', () => {
     expect(media.schema).not.toHaveProperty('if');
   });
 
+  it('publish POST /api/v1/servers/apply as JSON, or as NDJSON and CSV text', () => {
+    const media = Object.fromEntries(requestMedia(operation('applyServers')));
+    expect(Object.keys(media)).toStrictEqual(['application/json', 'application/x-ndjson', 'text/csv']);
+    expect(media['application/json']?.schema).toStrictEqual(ref('ApplyRequest'));
+    for (const type of ['application/x-ndjson', 'text/csv']) {
+      expect(media[type]?.schema, type).toMatchObject({ type: 'string' });
+    }
+  });
+
   it('refer only to what is there: every $ref resolves', () => {
     const refs = refsOf(document);
     expect(refs.length).toBeGreaterThan(50);
@@ -113,6 +122,7 @@ describe('the schemas of the OpenAPI document', () => {
 describe('the examples of the OpenAPI document', () => {
   const bodyOperations = [
     'createServers',
+    'applyServers',
     'replaceServer',
     'patchServer',
     'createToken',

@@ -76,7 +76,9 @@ function asText(body: BodyByMediaType, textBodies: NonNullable<FastifySchema['te
     if (content[type] === undefined) {
       throw new Error(`a text body of ${type}, which the body does not take`);
     }
-    content[type] = { schema: { type: 'string', description, examples: [example] } };
+    content[type] = {
+      schema: withExamples({ type: 'string', description }, { example: { summary: `A ${type} body`, value: example } }),
+    };
   }
   return { content };
 }
