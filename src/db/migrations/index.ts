@@ -6,6 +6,7 @@ import * as m20261127210000 from './2026_11_27_210000_create_server_counts.js';
 import * as m20261127220000 from './2026_11_27_220000_use_binary_collation_on_postgres.js';
 import * as m20261130030000 from './2026_11_30_030000_normalise_labels_to_nfc.js';
 import * as m20261130063000 from './2026_11_30_063000_add_admin_scope_and_token_events.js';
+import * as m20261130090000 from './2026_11_30_090000_create_idempotency_keys.js';
 
 /**
  * Every migration, by name, in order. Listed statically rather than read from the folder so that a
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_27_220000_use_binary_collation_on_postgres': m20261127220000,
   '2026_11_30_030000_normalise_labels_to_nfc': m20261130030000,
   '2026_11_30_063000_add_admin_scope_and_token_events': m20261130063000,
+  '2026_11_30_090000_create_idempotency_keys': m20261130090000,
 };
