@@ -22,6 +22,7 @@ import { applyRoutes } from './servers/apply/apply.routes.js';
 import { createApplyService } from './servers/apply/apply.service.js';
 import { serversRoutes } from './servers/servers.routes.js';
 import { createServersService } from './servers/servers.service.js';
+import { createIdempotencyService } from './idempotency/idempotency.service.js';
 import { tokensRoutes } from './tokens/tokens.routes.js';
 import { createTokensService } from './tokens/tokens.service.js';
 
@@ -33,7 +34,7 @@ export interface AppOptions {
   logger: FastifyBaseLogger;
   /** Shorter header and request timeouts than production's, for tests that wait for them. */
   timeouts?: Partial<RequestTimeouts>;
-  /** The clock of token expiries and grace periods (tests move it). */
+  /** The clock of token expiries and grace periods, and of idempotency keys (tests move it). */
   now?: () => Date;
 }
 
@@ -82,7 +83,8 @@ export async function buildApp({ config, db, logger, timeouts, now }: AppOptions
       await api.register(readinessRoutes, { db, timeoutMs: config.readinessTimeoutMs });
       const changes = createChangesService(dataDb);
       const servers = createServersService(dataDb, changes);
-      await api.register(serversRoutes, { service: servers });
+      const idempotency = createIdempotencyService(dataDb, { logger: app.log, ...(now === undefined ? {} : { now }) });
+      await api.register(serversRoutes, { service: servers, idempotency });
       await api.register(applyRoutes, { service: createApplyService(dataDb, now) });
       await api.register(reportsRoutes, { service: servers });
       await api.register(integrationsRoutes, { service: servers });

@@ -71,6 +71,12 @@ export const errorRegistry = {
       'The bootstrap token comes from the environment and cannot be revoked or rotated through the API: ' +
       'change or remove INVENTORY_BOOTSTRAP_TOKEN(_FILE) and restart',
   },
+  IDEMPOTENCY_KEY_IN_FLIGHT: {
+    status: 409,
+    message:
+      'A request with this Idempotency-Key is still being processed: retry after the seconds in Retry-After ' +
+      'to get its answer',
+  },
   PRECONDITION_FAILED: {
     status: 412,
     message: 'The server has changed since the ETag given in If-Match: GET it again and retry with its current ETag',
@@ -86,6 +92,12 @@ export const errorRegistry = {
     message:
       'Unsupported media type: send the body as JSON with Content-Type: application/json ' +
       '(PATCH also takes application/merge-patch+json, /servers/apply application/x-ndjson and text/csv)',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    message:
+      'This Idempotency-Key was used with another request body: send a new key for a new request, or the ' +
+      'same body to get the first answer again',
   },
   TOO_MANY_AUTH_FAILURES: {
     status: 429,

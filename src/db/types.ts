@@ -74,6 +74,27 @@ export interface ServerCountsTable {
   total: number;
 }
 
+/**
+ * Idempotency keys of creates, per token: claimed (in flight, `completed_at` null) before the create
+ * runs, completed with the answer in the create's transaction, ignored and purged after 24 hours.
+ */
+export interface IdempotencyKeysTable {
+  /** The name of the token that sent the key. */
+  token: string;
+  key: string;
+  /** SHA-256 (hex) of the request body in canonical JSON. */
+  fingerprint: string;
+  /** A random id of the request that holds or held the claim. */
+  owner: string;
+  created_at: string;
+  completed_at: string | null;
+  response_status: number | null;
+  /** JSON: the stored answer's headers, such as location and etag. */
+  response_headers: string | null;
+  /** JSON: the stored answer's body. */
+  response_body: string | null;
+}
+
 export interface Database {
   servers: ServersTable;
   inventory_meta: InventoryMetaTable;
@@ -82,6 +103,7 @@ export interface Database {
   server_tags: ServerTagsTable;
   server_counts: ServerCountsTable;
   token_events: TokenEventsTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export type ServerRow = Selectable<ServersTable>;
@@ -90,3 +112,4 @@ export type ServerRowUpdate = Updateable<ServersTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type ServerChangeRow = Selectable<ServerChangesTable>;
 export type TokenEventRow = Selectable<TokenEventsTable>;
+export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;

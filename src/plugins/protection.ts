@@ -77,6 +77,7 @@ export const CORS_ALLOWED_HEADERS = [
 /** The response headers such a page may read, besides the few every browser exposes. */
 export const CORS_EXPOSED_HEADERS = [
   'ETag',
+  'Idempotent-Replayed',
   'Last-Seen-At',
   'Link',
   'Location',
@@ -169,10 +170,11 @@ export const protection = fp<ProtectionOptions>(
         origin: [...config.corsOrigins],
         methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
         // What a browser client needs to write safely: conditional requests (If-Match), and the
-        // Idempotency-Key header that clients send for retries (the API does not act on it yet).
+        // Idempotency-Key that makes a retried create safe.
         allowedHeaders: [...CORS_ALLOWED_HEADERS],
         // Without these, a script on an allowed origin could not read a new server's Location, the ETag
-        // to send back in If-Match, the next page's Link or how long to wait before retrying.
+        // to send back in If-Match, the next page's Link, how long to wait before retrying, or whether
+        // an answer is the stored one of an earlier request with its Idempotency-Key.
         exposedHeaders: [...CORS_EXPOSED_HEADERS],
         maxAge: 600,
       });

@@ -27,10 +27,20 @@ import { CSV_TYPE, EXPORT_FORMATS, NDJSON_TYPE, exportStream, requestedFormat } 
 import { filterParameters, pagingParameters } from './query/params.js';
 import { parseListing } from './query/parsing.js';
 import type { ServersService, VersionedServer, WriteContext } from './servers.service.js';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IdempotencyKeyHeaders,
+  REPLAYED_HEADER,
+  ReplayedHeader,
+  parseIdempotencyKey,
+} from '../idempotency/idempotency.header.js';
+import type { Answer, IdempotencyService } from '../idempotency/idempotency.service.js';
 import Type from 'typebox';
 
 export interface ServersRoutesOptions {
   service: ServersService;
+  /** The Idempotency-Key store of creates. */
+  idempotency: IdempotencyService;
 }
 
 const ListQuery = Type.Object(
@@ -75,7 +85,23 @@ function sendVersioned(reply: FastifyReply, versioned: VersionedServer, status =
 
 const WRITE_ERRORS = [400, 401, 403, 404, 409, 412, 413, 415, 429] as const;
 
-export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = async (app, { service }) => {
+/** The answer to a create: the array for an array; one server with its Location and ETag otherwise. */
+function createdAnswer(prefix: string, created: VersionedServer[], batch: boolean): Answer<Server | Server[]> {
+  if (batch) {
+    return { status: 201, headers: {}, body: created.map((c) => c.server) };
+  }
+  const [only] = created;
+  if (only === undefined) {
+    throw new Error('created nothing');
+  }
+  return {
+    status: 201,
+    headers: { location: `${prefix}/servers/${only.server.id}`, etag: only.etag },
+    body: only.server,
+  };
+}
+
+export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = async (app, { service, idempotency }) => {
   app.get(
     '/servers',
     {
@@ -170,33 +196,44 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
         description:
           'A single server answers 201 with the server, its Location and its ETag. An array answers 201 ' +
           'with the array; it is created in one transaction, all or nothing, and errors name the index ' +
-          'of each bad item (`[3].hostname`).',
+          'of each bad item (`[3].hostname`). With an `Idempotency-Key`, a retry of the same body gets the ' +
+          'first answer again (marked `Idempotent-Replayed: true`) instead of creating twice: 409 while the ' +
+          'first request runs, 422 for the same key with another body.',
         querystring: NoQuery,
+        headers: Type.Object(IdempotencyKeyHeaders),
         body: CreateServersBody,
         bodyExamples: createExamples,
         responseExamples: { 201: createdExamples },
         response: {
           201: {
             ...Type.Union([Server, Type.Array(Server)]),
-            headers: { ...ETAG_HEADER, ...LOCATION_HEADER },
+            headers: { ...ETAG_HEADER, ...LOCATION_HEADER, ...ReplayedHeader },
           },
-          ...errorResponses(...WRITE_ERRORS),
+          ...errorResponses(...WRITE_ERRORS, 422),
         },
       },
     },
     async (request, reply) => {
       const body = request.body;
       const batch = Array.isArray(body);
-      const created = await service.createServers(batch ? body : [body], { ...writeContext(request), batch });
-      if (Array.isArray(body)) {
-        return reply.code(201).send(created.map((c) => c.server));
+      const context = writeContext(request);
+      const key = parseIdempotencyKey(request.headers[IDEMPOTENCY_KEY_HEADER]);
+      const answer = await idempotency.once<Server | Server[]>({ token: context.actor, key, body }, async (record) => {
+        const created = await service.createServers(batch ? body : [body], {
+          ...context,
+          batch,
+          onCreated: (trx, servers) => record(trx, createdAnswer(app.prefix, servers, batch)),
+        });
+        return createdAnswer(app.prefix, created, batch);
+      });
+      if (answer.replayed) {
+        void reply.header(REPLAYED_HEADER, 'true');
       }
-      const [only] = created;
-      if (only === undefined) {
-        throw new Error('created nothing');
-      }
-      void reply.header('location', `${app.prefix}/servers/${only.server.id}`);
-      return sendVersioned(reply, only, 201);
+      // Only creates' answers are stored, so the status is the route's 201.
+      return reply
+        .code(answer.status as 201)
+        .headers(answer.headers)
+        .send(answer.body);
     },
   );
 

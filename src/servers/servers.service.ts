@@ -40,6 +40,16 @@ export interface WriteContext {
   ifMatch?: string | undefined;
 }
 
+/** A create's context: with `batch`, errors name items by index; `onCreated` joins its transaction. */
+export interface CreateContext extends WriteContext {
+  batch: boolean;
+  /**
+   * Runs inside the create's write transaction, after the servers and their history are written: what
+   * it writes commits with them, and if it throws nothing is created (the Idempotency-Key store).
+   */
+  onCreated?: (trx: Kysely<Database>, created: VersionedServer[]) => Promise<void>;
+}
+
 /** Rows per query while streaming an export: bounded memory whatever the inventory's size. */
 export const EXPORT_CHUNK = 500;
 
@@ -57,7 +67,7 @@ export interface ServersService {
    * Creates every server or none. With `batch`, errors name each item by its index (`[0].ip`),
    * as the request sent an array (of one item, maybe).
    */
-  createServers(inputs: ServerInput[], context: WriteContext & { batch: boolean }): Promise<VersionedServer[]>;
+  createServers(inputs: ServerInput[], context: CreateContext): Promise<VersionedServer[]>;
   replaceServer(id: number, input: ServerInput, context: WriteContext): Promise<VersionedServer>;
   patchServer(id: number, patch: ServerPatch, context: WriteContext): Promise<VersionedServer>;
   deleteServer(id: number, context: WriteContext): Promise<void>;
@@ -242,7 +252,7 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
       }
     },
 
-    async createServers(inputs, { actor, batch }) {
+    async createServers(inputs, { actor, batch, onCreated }) {
       const candidates = validated((details) =>
         inputs.map((input, index) => {
           const prefix = batch ? `[${index}].` : '';
@@ -270,6 +280,7 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
               changes: JSON.stringify(diff(null, valuesOf(server))),
             })),
           );
+          await onCreated?.(trx, created);
           return created;
         }),
       );

@@ -30,7 +30,7 @@ export interface TestAppOptions {
   extend?: (app: FastifyInstance) => void;
   /** Shorter header and request timeouts, for tests that wait for them. */
   timeouts?: AppOptions['timeouts'];
-  /** The clock of token expiries and grace periods. */
+  /** The clock of token expiries and grace periods, and of idempotency keys. */
   now?: AppOptions['now'];
 }
 
