@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ifNoneMatchHits } from '../shared/etag.js';
 import { errorResponses } from '../shared/schemas.js';
 import { ChangeList } from '../changes/changes.schemas.js';
@@ -26,7 +25,16 @@ import {
 import { CSV_TYPE, EXPORT_FORMATS, NDJSON_TYPE, exportStream, requestedFormat } from './servers.export.js';
 import { filterParameters, pagingParameters } from './query/params.js';
 import { parseListing } from './query/parsing.js';
-import type { ServersService, VersionedServer, WriteContext } from './servers.service.js';
+import type { ServersService } from './servers.service.js';
+import {
+  ETAG_HEADER,
+  LOCATION_HEADER,
+  WRITE_ERRORS,
+  createdAnswer,
+  sendVersioned,
+  versionHeaders,
+  writeContext,
+} from './servers.replies.js';
 import {
   IDEMPOTENCY_KEY_HEADER,
   IdempotencyKeyHeaders,
@@ -34,7 +42,7 @@ import {
   ReplayedHeader,
   parseIdempotencyKey,
 } from '../idempotency/idempotency.header.js';
-import type { Answer, IdempotencyService } from '../idempotency/idempotency.service.js';
+import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import Type from 'typebox';
 
 export interface ServersRoutesOptions {
@@ -51,55 +59,6 @@ const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-
-const ETAG_HEADER = {
-  etag: Type.String({ description: 'The strong ETag of the server' }),
-  'last-seen-at': Type.Optional(
-    Type.String({
-      format: 'date-time',
-      description:
-        'When an apply last saw the server (RFC 3339): an observation served beside the server, not in it, ' +
-        'so that it changes neither the body nor the ETag; absent if no apply has seen it',
-    }),
-  ),
-};
-const LOCATION_HEADER = { location: Type.String({ description: 'The URL of the created server' }) };
-
-/** The actor and the If-Match condition of a write. The auth plugin has checked the token. */
-function writeContext(request: FastifyRequest): WriteContext {
-  if (request.principal === null) {
-    throw new Error('a write route ran without an authenticated principal');
-  }
-  return { actor: request.principal.name, ifMatch: request.headers['if-match'] };
-}
-
-/** The headers of a versioned server: its ETag, and beside it when an apply last saw it. */
-function versionHeaders(reply: FastifyReply, { etag, lastSeenAt }: VersionedServer): FastifyReply {
-  void reply.header('etag', etag);
-  return lastSeenAt === null ? reply : reply.header('last-seen-at', lastSeenAt);
-}
-
-function sendVersioned(reply: FastifyReply, versioned: VersionedServer, status = 200) {
-  return versionHeaders(reply, versioned).code(status).send(versioned.server);
-}
-
-const WRITE_ERRORS = [400, 401, 403, 404, 409, 412, 413, 415, 429] as const;
-
-/** The answer to a create: the array for an array; one server with its Location and ETag otherwise. */
-function createdAnswer(prefix: string, created: VersionedServer[], batch: boolean): Answer<Server | Server[]> {
-  if (batch) {
-    return { status: 201, headers: {}, body: created.map((c) => c.server) };
-  }
-  const [only] = created;
-  if (only === undefined) {
-    throw new Error('created nothing');
-  }
-  return {
-    status: 201,
-    headers: { location: `${prefix}/servers/${only.server.id}`, etag: only.etag },
-    body: only.server,
-  };
-}
 
 export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = async (app, { service, idempotency }) => {
   app.get(

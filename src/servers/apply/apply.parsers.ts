@@ -127,20 +127,20 @@ function headerColumns(header: (string | null)[]): (FieldName | null)[] {
 }
 
 /** What csv-parse's errors mean, said as what to fix. */
+const CSV_PROBLEMS: Readonly<Record<string, string>> = {
+  CSV_RECORD_INCONSISTENT_FIELDS_LENGTH:
+    'has a different number of cells than the header row: quote cells that hold a comma',
+  CSV_QUOTE_NOT_CLOSED: 'opens a quoted cell that is never closed: close it with a double quote',
+  CSV_INVALID_CLOSING_QUOTE:
+    'has a character after the closing quote of a cell: double a quote inside a quoted cell ("")',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE:
+    'has a character after the closing quote of a cell: double a quote inside a quoted cell ("")',
+  INVALID_OPENING_QUOTE: 'has a quote inside an unquoted cell: quote the whole cell and double the quote ("")',
+  CSV_MAX_RECORD_SIZE: 'holds a record larger than any server: check the quotes',
+};
+
 function csvProblem(error: CsvError): string {
-  switch (error.code) {
-    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
-      return 'has a different number of cells than the header row: quote cells that hold a comma';
-    case 'CSV_QUOTE_NOT_CLOSED':
-      return 'opens a quoted cell that is never closed: close it with a double quote';
-    case 'CSV_INVALID_CLOSING_QUOTE':
-    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
-      return 'has a character after the closing quote of a cell: double a quote inside a quoted cell ("")';
-    case 'CSV_MAX_RECORD_SIZE':
-      return 'holds a record larger than any server: check the quotes';
-    default:
-      return `is not RFC 4180 CSV (${error.code})`;
-  }
+  return CSV_PROBLEMS[error.code] ?? `is not RFC 4180 CSV (${error.code})`;
 }
 
 /** The slices the body is fed to the CSV parser in, with a turn of the event loop between two. */

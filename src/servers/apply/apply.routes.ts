@@ -17,6 +17,7 @@ import {
   NDJSON_MEDIA_TYPE,
 } from './apply.schemas.js';
 import type { ApplyService } from './apply.service.js';
+import { writeContext } from '../servers.replies.js';
 
 export interface ApplyRoutesOptions {
   service: ApplyService;
@@ -33,13 +34,6 @@ function namedByLine(error: AppError, lines: readonly number[]): AppError {
     return line === undefined ? detail : { ...detail, field: `line ${line}${match?.[2] ?? ''}` };
   });
   return appError(error.code, { details, truncated: error.truncated });
-}
-
-function principalName(request: FastifyRequest): string {
-  if (request.principal === null) {
-    throw new Error('a write route ran without an authenticated principal');
-  }
-  return request.principal.name;
 }
 
 /** The query parameters that only an NDJSON or CSV body takes; a JSON body has them in itself. */
@@ -139,7 +133,7 @@ export const applyRoutes: FastifyPluginAsyncTypebox<ApplyRoutesOptions> = async 
           labels: body.servers.map((_item, i) => `servers[${i}]`),
           prune: body.prune ?? false,
           dryRun: body.dry_run ?? false,
-          actor: principalName(request),
+          actor: writeContext(request).actor,
         });
       }
       if (query.source === undefined) {
@@ -154,7 +148,7 @@ export const applyRoutes: FastifyPluginAsyncTypebox<ApplyRoutesOptions> = async 
         labels: body.map((_item, i) => `line ${lines[i] ?? '?'}`),
         prune: query.prune ?? false,
         dryRun: query.dry_run ?? false,
-        actor: principalName(request),
+        actor: writeContext(request).actor,
       });
     },
   );
