@@ -119,7 +119,15 @@ describe('CORS', () => {
 
     it('lets a listed origin read the ETag, replay marker, Last-Seen-At, Link, Location, Retry-After and request id of real answers', async () => {
       const origin = { origin: 'http://localhost:3000' };
-      const exposed = ['etag', 'idempotent-replayed', 'last-seen-at', 'link', 'location', 'retry-after', 'x-request-id'];
+      const exposed = [
+        'etag',
+        'idempotent-replayed',
+        'last-seen-at',
+        'link',
+        'location',
+        'retry-after',
+        'x-request-id',
+      ];
       const page = await t.app.inject({ method: 'GET', url: '/api/v1/servers?limit=1', headers: origin });
       expect(page.headers.link).toMatch(/rel="next"/);
       const server = await t.app.inject({ method: 'GET', url: '/api/v1/servers/1', headers: origin });
