@@ -118,3 +118,20 @@ export function combine(parts: Measurement[]): Measurement {
     latencies,
   };
 }
+
+/** Requests timed one at a time by the harness (exports, applies) as one measurement: `times` in seconds. */
+export function fromTimes(times: readonly number[], peakRss: number): Measurement {
+  const total = times.reduce((a, b) => a + b, 0);
+  const sorted = Float64Array.from(times, (t) => t * 1000).sort();
+  return {
+    requests: times.length,
+    seconds: total,
+    rps: times.length / total,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    peakRss,
+    failures: 0,
+    statuses: { 200: times.length },
+    latencies: sorted,
+  };
+}

@@ -111,3 +111,28 @@ export function sampleRss(pid: number, intervalMs = 20): { stop(): number } {
     },
   };
 }
+
+/**
+ * Asks `url`'s /api/v1/health every 20 ms until stopped; `stop()` returns the slowest answer in ms.
+ * Health needs no database, so its wait is the time the server's event loop was held by other work.
+ */
+export function watchHealth(url: string): { stop(): Promise<number> } {
+  const polling = new AbortController();
+  let slowest = 0;
+  const poller = (async () => {
+    while (!polling.signal.aborted) {
+      const began = performance.now();
+      const response = await fetch(`${url}/api/v1/health`);
+      await response.arrayBuffer();
+      slowest = Math.max(slowest, performance.now() - began);
+      await sleep(20);
+    }
+  })();
+  return {
+    async stop() {
+      polling.abort();
+      await poller;
+      return slowest;
+    },
+  };
+}

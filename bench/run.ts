@@ -5,7 +5,7 @@
 // a bare node:http reference in the same run. See docs/benchmarks.md.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type autocannon from 'autocannon';
 import pg from 'pg';
+import { type ApplyResult, applyScenarios } from './apply.js';
 import { FILTER_CIDR, serverAt } from './data.js';
-import { type LoadOptions, type Measurement, combine, measure, percentile } from './load.js';
-import { type Started, freePort, rssOf, sampleRss, startProcess } from './processes.js';
+import { type LoadOptions, type Measurement, combine, fromTimes, measure } from './load.js';
+import { type Started, freePort, rssOf, sampleRss, startProcess, watchHealth } from './processes.js';
 import { type Row, type Target, mib, resultsTable, targetsTable, writeResults } from './report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -38,18 +39,23 @@ const { values: args } = parseArgs({
 /** With --pg: the PostgreSQL server the run creates its database on (and drops it from after). */
 const PG_SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const pgDatabase = `inventory_bench_${Date.now()}_${randomBytes(4).toString('hex')}`;
-const pgUrl = (() => {
+/** The URL of the database `name` on the PostgreSQL server. */
+function pgUrlOf(name: string): string {
   const url = new URL(PG_SERVER);
-  url.pathname = `/${pgDatabase}`;
+  url.pathname = `/${name}`;
   return url.toString();
-})();
+}
+const pgUrl = pgUrlOf(pgDatabase);
+/** With --pg: the copies of the inventory that the apply scenarios write to (dropped at the end). */
+const pgCopies: string[] = [];
 
-/** Runs one statement on the PostgreSQL server (create, drop, show) or the run's database (analyze). */
+/** Runs one statement on the PostgreSQL server (create, drop, show) or a database of the run's (analyze). */
 async function onPostgres<R extends pg.QueryResultRow = pg.QueryResultRow>(
-  database: 'server' | 'bench',
+  database: 'server' | 'bench' | { url: string },
   statement: string,
 ): Promise<R[]> {
-  const client = new pg.Client({ connectionString: database === 'server' ? PG_SERVER : pgUrl });
+  const connectionString = database === 'server' ? PG_SERVER : database === 'bench' ? pgUrl : database.url;
+  const client = new pg.Client({ connectionString });
   await client.connect();
   try {
     return (await client.query<R>(statement)).rows;
@@ -59,7 +65,7 @@ async function onPostgres<R extends pg.QueryResultRow = pg.QueryResultRow>(
 }
 
 /** The groups of scenarios `--only` picks from (comma-separated); all of them without it. */
-const GROUPS = ['get', 'list', 'feeds', 'export', 'writes'] as const;
+const GROUPS = ['get', 'list', 'feeds', 'export', 'writes', 'apply'] as const;
 type Group = (typeof GROUPS)[number];
 const only = args.only === undefined ? undefined : args.only.split(',').map((name) => name.trim());
 const unknownGroups = (only ?? []).filter((name) => !(GROUPS as readonly string[]).includes(name));
@@ -79,6 +85,8 @@ const MAX_REQUESTS = smoke ? 20_000 : 2_000_000;
 // A partial run (--smoke, --only) writes no results unless asked to: it would replace the full table.
 const OUT = args.out ?? (smoke || only !== undefined ? undefined : join(ROOT, 'docs', 'benchmarks.md'));
 const BATCH = 1000;
+/** How many servers each measured apply sends: the route's most. */
+const APPLY_ITEMS = smoke ? 100 : Math.min(10_000, N);
 const MiB = 1024 * 1024;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -93,14 +101,16 @@ let reference: Started | undefined;
 let quiet: Started | undefined;
 let starts = 0;
 
+const mainDatabaseUrl = args.pg ? pgUrl : `sqlite:${join(work, 'inventory.db')}`;
+
 /** The production defaults, on a temporary database; the environment is built, not inherited. */
-function serverEnv(logLevel: string, port: number): Record<string, string> {
+function serverEnv(logLevel: string, port: number, databaseUrl = mainDatabaseUrl): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(port),
-    DATABASE_URL: args.pg ? pgUrl : `sqlite:${join(work, 'inventory.db')}`,
+    DATABASE_URL: databaseUrl,
     LOG_LEVEL: logLevel,
     // No sample servers: the benchmark's inventory is the only data.
     INVENTORY_SEED: 'false',
@@ -111,13 +121,13 @@ function serverEnv(logLevel: string, port: number): Record<string, string> {
   };
 }
 
-async function startServer(logLevel = 'info'): Promise<Started> {
+async function startServer(logLevel = 'info', databaseUrl = mainDatabaseUrl): Promise<Started> {
   await server?.stop();
   starts++;
   const port = await freePort();
   server = await startProcess(
     [...nodeFlags(), join(ROOT, 'build', 'app', 'main.mjs')],
-    serverEnv(logLevel, port),
+    serverEnv(logLevel, port, databaseUrl),
     join(work, `server-${starts}.log`),
     { healthUrl: `http://127.0.0.1:${port}/api/v1/health` },
   );
@@ -130,26 +140,13 @@ async function startServer(logLevel = 'info'): Promise<Started> {
  */
 let slowestHealthDuringSeed = 0;
 
-/** Checks health every 20 ms until `signal` aborts; keeps the slowest answer in slowestHealthDuringSeed. */
-async function pollHealth(url: string, signal: AbortSignal): Promise<void> {
-  while (!signal.aborted) {
-    const began = performance.now();
-    const response = await fetch(`${url}/api/v1/health`);
-    await response.arrayBuffer();
-    slowestHealthDuringSeed = Math.max(slowestHealthDuringSeed, performance.now() - began);
-    await sleep(20);
-  }
-}
-
 /** Seeds servers [from, to) through POST /api/v1/servers in arrays of 1000; returns the seconds spent. */
 async function seed(url: string, from: number, to: number): Promise<number> {
-  const polling = new AbortController();
-  const poller = pollHealth(url, polling.signal);
+  const health = watchHealth(url);
   try {
     return await seedBatches(url, from, to);
   } finally {
-    polling.abort();
-    await poller;
+    slowestHealthDuringSeed = Math.max(slowestHealthDuringSeed, await health.stop());
   }
 }
 
@@ -280,21 +277,10 @@ async function exportScenario(servers: number): Promise<{ peak: number; before: 
   } while ((performance.now() - began) / 1000 < SECONDS && times.length < 20);
   const peak = rss.stop();
   const total = times.reduce((a, b) => a + b, 0);
-  const sorted = Float64Array.from(times).sort();
   rows.push({
     scenario: 'CSV export, whole inventory',
     servers,
-    m: {
-      requests: times.length,
-      seconds: total,
-      rps: times.length / total,
-      p50: percentile(sorted, 50) * 1000,
-      p99: percentile(sorted, 99) * 1000,
-      peakRss: peak,
-      failures: 0,
-      statuses: { 200: times.length },
-      latencies: sorted.map((t) => t * 1000),
-    },
+    m: fromTimes(times, peak),
     extra: `${Math.round(exported / total).toLocaleString('en-US')} rows/s; RSS before ${mib(before)}, peak +${mib(peak - before)}`,
   });
   return { peak, before };
@@ -387,6 +373,32 @@ async function writeScenarios(s: Started): Promise<void> {
   );
 }
 
+/**
+ * A copy of the inventory as it is now, for the scenarios that write to it (the applies); returns its
+ * DATABASE_URL. The server stops first: SQLite's file is then whole (the WAL is copied too if one is
+ * left), and PostgreSQL copies a database only when no one is connected to it.
+ */
+async function copyInventory(name: string): Promise<string> {
+  await server?.stop();
+  if (args.pg) {
+    const copy = `${pgDatabase}_${name}`;
+    await onPostgres('server', `create database ${copy} template ${pgDatabase}`);
+    pgCopies.push(copy);
+    const url = pgUrlOf(copy);
+    // The planner's statistics of the copy, as autovacuum would gather them.
+    await onPostgres({ url }, 'analyze');
+    return url;
+  }
+  const file = join(work, 'inventory.db');
+  const copy = join(work, `inventory-${name}.db`);
+  for (const suffix of ['', '-wal']) {
+    if (existsSync(`${file}${suffix}`)) {
+      copyFileSync(`${file}${suffix}`, `${copy}${suffix}`);
+    }
+  }
+  return `sqlite:${copy}`;
+}
+
 async function postgresVersion(): Promise<string> {
   const [row] = await onPostgres<{ server_version: string }>('server', 'show server_version');
   return row?.server_version ?? 'unknown';
@@ -434,6 +446,11 @@ async function main(): Promise<number> {
       connections: 2,
     });
   }
+  // The apply at two sizes shows whether its memory grows with the inventory (one size if they are equal).
+  const applyAtFeed = wants('apply') && FEED < N ? await copyInventory(`apply_${FEED}`) : undefined;
+  if (applyAtFeed !== undefined) {
+    s = await startServer();
+  }
 
   log(`==> seeding to ${N} servers`);
   seedSeconds += await seed(s.url, FEED, N);
@@ -445,6 +462,7 @@ async function main(): Promise<number> {
   if (args.pg) {
     await onPostgres('bench', 'analyze');
   }
+  const applyAtN = wants('apply') ? await copyInventory(`apply_${N}`) : undefined;
   s = await startServer();
   log(`==> scenarios at ${N} servers`);
   const byId = wants('get') ? await getByIdScenarios(s) : undefined;
@@ -458,6 +476,25 @@ async function main(): Promise<number> {
   if (wants('writes')) {
     s = await startServer();
     await writeScenarios(s);
+  }
+  const applies: ApplyResult[] = [];
+  for (const [inventory, databaseUrl] of [
+    [FEED, applyAtFeed],
+    [N, applyAtN],
+  ] as const) {
+    if (databaseUrl !== undefined) {
+      log(`==> apply scenarios at ${inventory} servers (a copy of the inventory)`);
+      const result = await applyScenarios(inventory, databaseUrl, {
+        items: APPLY_ITEMS,
+        repeats: smoke ? 1 : 3,
+        warmupItems: smoke ? 20 : 1000,
+        auth,
+        log,
+        start: (url) => startServer('info', url),
+      });
+      rows.push(...result.rows);
+      applies.push(result);
+    }
   }
   await server?.stop();
 
@@ -522,6 +559,30 @@ async function main(): Promise<number> {
     limit: '<= 150 ms (the loop is held at most about 100 ms)',
     pass: slowestHealthDuringSeed <= 150,
   });
+  const applyAt = (inventory: number) => applies.find((a) => a.inventory === inventory);
+  const bigApply = applyAt(N);
+  const smallApply = applyAt(FEED);
+  if (bigApply !== undefined) {
+    const again = bigApply.again.p50 / 1000;
+    const speedup = ratio(bigApply.first.seconds, again);
+    targets.push({
+      name: `Apply of ${APPLY_ITEMS} at ${N} servers: the same again, nothing changed, vs the first run`,
+      measured: `${speedup.toFixed(1)}x faster (${bigApply.first.seconds.toFixed(2)} s / ${again.toFixed(2)} s)`,
+      limit: '>= 5x',
+      pass: speedup >= 5,
+    });
+  }
+  if (bigApply !== undefined && smallApply !== undefined) {
+    const more = bigApply.growth - smallApply.growth;
+    targets.push({
+      name: `Apply of ${APPLY_ITEMS}: peak RSS growth at ${N} servers vs at ${FEED}`,
+      measured: `+${mib(bigApply.growth)} vs +${mib(smallApply.growth)}`,
+      // Reading the whole table would grow with it: 100,000 rows are about 66 MiB of JavaScript objects
+      // (150 MiB of RSS). The collector's timing moves one apply's growth by about 10 MiB between runs.
+      limit: '<= 32 MiB more',
+      pass: more <= 32 * MiB,
+    });
+  }
 
   const pgVersion = args.pg ? await postgresVersion() : '';
   const commandFlags = [
@@ -572,9 +633,11 @@ try {
   await reference?.stop();
   await quiet?.stop();
   if (args.pg) {
-    await onPostgres('server', `drop database if exists ${pgDatabase} with (force)`).catch((error: unknown) => {
-      log(`could not drop ${pgDatabase}: ${String(error)}`);
-    });
+    for (const database of [pgDatabase, ...pgCopies]) {
+      await onPostgres('server', `drop database if exists ${database} with (force)`).catch((error: unknown) => {
+        log(`could not drop ${database}: ${String(error)}`);
+      });
+    }
   }
   if (args.keep) {
     log(`kept ${work}`);
