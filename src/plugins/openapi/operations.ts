@@ -17,6 +17,11 @@ declare module 'fastify' {
     /** Examples of response bodies by status, published in the OpenAPI document only. */
     responseExamples?: Readonly<Partial<Record<number, BodyExamples>>>;
     /**
+     * The body as the document shows it, where the route validates a lighter form and checks the
+     * rest itself (a body of many items, checked a slice at a time).
+     */
+    documentedBody?: unknown;
+    /**
      * Bodies that are text in a format of their own (NDJSON, CSV), by media type: the document shows
      * them as text with this description and example, not as the schema their parsed form is checked by.
      */
@@ -94,7 +99,10 @@ export const documentedRoute =
     if ((schema as FastifySchema | undefined) === undefined) {
       return { schema, url };
     }
-    const { bodyExamples, responseExamples, textBodies, ...documented }: FastifySchema = schema;
+    const { bodyExamples, responseExamples, textBodies, documentedBody, ...documented }: FastifySchema = schema;
+    if (documentedBody !== undefined) {
+      documented.body = documentedBody;
+    }
     documented.security = securityOf(route.config, authReads);
     if (route.config?.scope !== undefined) {
       Object.assign(documented, { [REQUIRED_SCOPE_EXTENSION]: route.config.scope });

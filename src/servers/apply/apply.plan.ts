@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { Change } from '../../changes/changes.schemas.js';
 import type { Database, ServerRow } from '../../db/types.js';
@@ -129,7 +130,11 @@ export async function planApply(
   const plan: Plan = { creations: [], updates: [], unchanged: [], deletions: [] };
   const missing: ErrorDetail[] = [];
   const finals: { label: string; ip: string; id?: number; moves: boolean }[] = [];
-  for (const { label, values } of entries) {
+  for (const [i, { label, values }] of entries.entries()) {
+    if (i > 0 && i % 1000 === 0) {
+      // The compare costs some 10 µs a server: 10,000 of them in one go held up every other request.
+      await nextTurn();
+    }
     const row = byHostname.get(values.hostname);
     if (row === undefined) {
       if (values.ip === undefined) {

@@ -1,6 +1,7 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { type AppError, appError } from '../../errors.js';
+import { type AppError, type ErrorDetail, MAX_DETAILS, appError } from '../../errors.js';
 import { bodyText } from '../../plugins/body-parsers.js';
 import { errorResponses } from '../../shared/schemas.js';
 import { CSV_EXAMPLE, NDJSON_EXAMPLE, appliedExamples, applyExamples } from './apply.examples.js';
@@ -8,8 +9,10 @@ import { type ParsedItems, parseCsv, parseNdjson } from './apply.parsers.js';
 import {
   APPLY_BODY_LIMIT_BYTES,
   ApplyBody,
-  type ApplyItem,
+  ApplyBodyEnvelope,
+  ApplyItem,
   ApplyItems,
+  ApplyItemsEnvelope,
   ApplyQuery,
   ApplyResult,
   CSV_MEDIA_TYPE,
@@ -26,14 +29,42 @@ export interface ApplyRoutesOptions {
 /** The line each server of a parsed NDJSON or CSV body starts on, by the body's array. */
 const LINES = new WeakMap<object, number[]>();
 
-/** `[6].ip` of a parsed body's array as `line 7.ip`, the line of the file that holds the server. */
-function namedByLine(error: AppError, lines: readonly number[]): AppError {
-  const details = error.details?.map((detail) => {
-    const match = /^\[(\d+)\](.*)$/.exec(detail.field);
-    const line = match === null ? undefined : lines[Number(match[1])];
-    return line === undefined ? detail : { ...detail, field: `line ${line}${match?.[2] ?? ''}` };
-  });
-  return appError(error.code, { details, truncated: error.truncated });
+/** A validator as the validation plugin compiles them: true, or the error naming every problem. */
+type ItemValidator = (data: unknown) => true | { error: AppError };
+
+/** How many servers are checked between two turns of the event loop. */
+const CHECK_SLICE = 500;
+
+/**
+ * The servers of a body, each checked against ApplyItem a slice at a time (a turn of the event loop
+ * between slices), with every problem named after its server: `servers[3].ip` or `line 7.ip`.
+ */
+async function checkedItems(
+  items: unknown[],
+  labels: readonly string[],
+  validate: ItemValidator,
+): Promise<ApplyItem[]> {
+  const details: ErrorDetail[] = [];
+  let total = 0;
+  for (const [i, item] of items.entries()) {
+    if (i > 0 && i % CHECK_SLICE === 0) {
+      await nextTurn();
+    }
+    const checked = validate(item);
+    if (checked !== true) {
+      const label = labels[i] ?? `servers[${i}]`;
+      for (const { field, message } of checked.error.details ?? []) {
+        if (details.length < MAX_DETAILS) {
+          details.push({ field: field === 'body' ? label : `${label}.${field}`, message });
+        }
+      }
+      total += (checked.error.details?.length ?? 0) + checked.error.truncated;
+    }
+  }
+  if (total > 0) {
+    throw appError('VALIDATION_FAILED', { details, truncated: total - details.length });
+  }
+  return items as ApplyItem[];
 }
 
 /** The query parameters that only an NDJSON or CSV body takes; a JSON body has them in itself. */
@@ -54,13 +85,27 @@ export const applyRoutes: FastifyPluginAsyncTypebox<ApplyRoutesOptions> = async 
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: APPLY_BODY_LIMIT_BYTES }, textParser(parse));
   }
 
+  // Compiled on first use, by the validation plugin's compiler: the messages of every other body.
+  let validateItem: ItemValidator | undefined;
+  const itemValidator = (): ItemValidator => {
+    const compile = app.validatorCompiler;
+    if (compile === undefined) {
+      throw new Error('no validator compiler');
+    }
+    validateItem ??= compile({
+      schema: ApplyItem,
+      method: 'POST',
+      url: '/servers/apply',
+      httpPart: 'body',
+    }) as ItemValidator;
+    return validateItem;
+  };
+
   app.post(
     '/servers/apply',
     {
       config: { scope: 'write' },
       bodyLimit: APPLY_BODY_LIMIT_BYTES,
-      // Validation errors reach the handler, which names an NDJSON or CSV body's servers by line.
-      attachValidation: true,
       schema: {
         operationId: 'applyServers',
         tags: ['servers'],
@@ -78,6 +123,13 @@ export const applyRoutes: FastifyPluginAsyncTypebox<ApplyRoutesOptions> = async 
           'with source, prune and dry_run in the query; errors name `servers[3].ip`, or `line 7.ip`.',
         querystring: ApplyQuery,
         body: {
+          content: {
+            'application/json': { schema: ApplyBodyEnvelope },
+            [NDJSON_MEDIA_TYPE]: { schema: ApplyItemsEnvelope },
+            [CSV_MEDIA_TYPE]: { schema: ApplyItemsEnvelope },
+          },
+        },
+        documentedBody: {
           content: {
             'application/json': { schema: ApplyBody },
             [NDJSON_MEDIA_TYPE]: { schema: ApplyItems },
@@ -103,13 +155,7 @@ export const applyRoutes: FastifyPluginAsyncTypebox<ApplyRoutesOptions> = async 
       },
     },
     async (request) => {
-      const body = request.body as ApplyBody | ApplyItem[] | undefined;
-      const { validationError } = request;
-      if (validationError !== undefined) {
-        const error = validationError as unknown as AppError;
-        const lines = Array.isArray(body) ? LINES.get(body) : undefined;
-        throw lines === undefined || validationError.validationContext !== 'body' ? error : namedByLine(error, lines);
-      }
+      const body = request.body as (Omit<ApplyBody, 'servers'> & { servers: unknown[] }) | unknown[] | undefined;
       if (body === undefined) {
         throw appError('VALIDATION_FAILED', [
           { field: 'body', message: `is required: send JSON, ${NDJSON_MEDIA_TYPE} or ${CSV_MEDIA_TYPE}` },
@@ -127,10 +173,11 @@ export const applyRoutes: FastifyPluginAsyncTypebox<ApplyRoutesOptions> = async 
             })),
           );
         }
+        const labels = body.servers.map((_item, i) => `servers[${i}]`);
         return service.apply({
           source: body.source,
-          items: body.servers,
-          labels: body.servers.map((_item, i) => `servers[${i}]`),
+          items: await checkedItems(body.servers, labels, itemValidator()),
+          labels,
           prune: body.prune ?? false,
           dryRun: body.dry_run ?? false,
           actor: writeContext(request).actor,
@@ -142,10 +189,11 @@ export const applyRoutes: FastifyPluginAsyncTypebox<ApplyRoutesOptions> = async 
         ]);
       }
       const lines = LINES.get(body) ?? [];
+      const labels = body.map((_item, i) => `line ${lines[i] ?? '?'}`);
       return service.apply({
         source: query.source,
-        items: body,
-        labels: body.map((_item, i) => `line ${lines[i] ?? '?'}`),
+        items: await checkedItems(body, labels, itemValidator()),
+        labels,
         prune: query.prune ?? false,
         dryRun: query.dry_run ?? false,
         actor: writeContext(request).actor,

@@ -66,6 +66,21 @@ export type ApplyBody = Static<typeof ApplyBody>;
 /** An NDJSON or CSV body, once parsed: the servers, one per line or record. */
 export const ApplyItems = Items;
 
+/**
+ * The bodies as the route validates them: everything but the servers' own fields, which the route
+ * checks a slice at a time (apply.routes.ts), so that 10,000 servers never hold up the event loop in
+ * one validation. The document shows ApplyBody and ApplyItems.
+ */
+const UncheckedItems = Type.Array(Type.Unknown(), {
+  maxItems: MAX_APPLY_ITEMS,
+  errorMessage: { maxItems: `must hold at most ${MAX_APPLY_ITEMS} servers: split the source's input` },
+});
+export const ApplyBodyEnvelope = Type.Object(
+  { ...ApplyBody.properties, servers: UncheckedItems },
+  { additionalProperties: false },
+);
+export const ApplyItemsEnvelope = UncheckedItems;
+
 /** The query of an NDJSON or CSV body, which carries the rest; a JSON body has it in itself. */
 export const ApplyQuery = Type.Object(
   {

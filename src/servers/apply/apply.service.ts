@@ -3,10 +3,11 @@ import type { Kysely } from 'kysely';
 import { insertChanges } from '../../changes/changes.repository.js';
 import { readTransaction, writeTransaction } from '../../db/transaction.js';
 import type { Database } from '../../db/types.js';
+import { type ErrorDetail, appError } from '../../errors.js';
 import { canonicalIp } from '../ip-address.js';
 import { toServer } from '../servers.mapper.js';
 import * as repository from '../servers.repository.js';
-import { conflictsAs409, validated } from '../servers.service.js';
+import { conflictsAs409 } from '../servers.service.js';
 import { diff, valuesFromPatch, valuesOf } from '../servers.values.js';
 import { type ApplyEntry, type Plan, planApply, repeatedHostnames } from './apply.plan.js';
 import type { ApplyItem, ApplyResult } from './apply.schemas.js';
@@ -28,6 +29,8 @@ export interface ApplyService {
 
 /** How many rows are written between two turns of the event loop (SQLite runs each statement synchronously). */
 const TURN = 100;
+/** How many items are checked between two turns of the event loop. */
+const TURN_ITEMS = 500;
 
 /**
  * An address in the discard-only prefix 100::/64 (RFC 6666) that a server holds for the time of a
@@ -127,17 +130,22 @@ export function createApplyService(db: Kysely<Database>, now: () => Date = () =>
   return {
     async apply({ source, items, labels, prune, dryRun, actor }) {
       // Checked before the transaction: a bad value or a repeated host name is a 400 whatever the store holds.
-      const entries = validated((details) => {
-        const checked: ApplyEntry[] = items.map((item, i) => {
-          const label = labels[i] ?? `servers[${i}]`;
-          const values = valuesFromPatch(item, details, `${label}.`);
-          return { label, values: { ...values, hostname: values.hostname ?? item.hostname } };
-        });
-        if (details.length === 0) {
-          details.push(...repeatedHostnames(checked));
+      const details: ErrorDetail[] = [];
+      const entries: ApplyEntry[] = [];
+      for (const [i, item] of items.entries()) {
+        if (i > 0 && i % TURN_ITEMS === 0) {
+          await nextTurn();
         }
-        return checked;
-      });
+        const label = labels[i] ?? `servers[${i}]`;
+        const values = valuesFromPatch(item, details, `${label}.`);
+        entries.push({ label, values: { ...values, hostname: values.hostname ?? item.hostname } });
+      }
+      if (details.length === 0) {
+        details.push(...repeatedHostnames(entries));
+      }
+      if (details.length > 0) {
+        throw appError('VALIDATION_FAILED', details);
+      }
       if (dryRun) {
         // A read-only snapshot: the plan of what the apply would do now, and nothing written.
         return readTransaction(db, async (trx) => result(source, await planApply(trx, source, entries, prune), true));

@@ -287,6 +287,9 @@ describe(`POST ${URL}`, () => {
     );
     expect(broken.statusCode).toBe(400);
     expect(broken.json<ErrorBody>()).toMatchObject({ code: 'INVALID_JSON', details: [{ field: 'line 2' }] });
+    const notAServer = await apply('[1]\n', { 'content-type': 'application/x-ndjson' }, '?source=feed');
+    expect(notAServer.statusCode).toBe(400);
+    expect(notAServer.json<ErrorBody>().details).toStrictEqual([{ field: 'line 1', message: 'must be an object' }]);
   });
 
   it('refuses broken CSV, unknown columns and a missing hostname column with the line at fault', async () => {
