@@ -111,13 +111,16 @@ describe('the examples of docs/syncing.md', () => {
 });
 
 describe.runIf(await toolsPresent('bash', 'curl', 'jq'))('docs/syncing.md: the shell script sync-scan.sh', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'inventory-sync-scan-'));
+  let dir: string;
   let inventory: Awaited<ReturnType<typeof startInventory>>;
   let token: string;
   const scan = example('scan.txt');
-  const script = join(dir, 'sync-scan.sh');
+  let script: string;
 
   beforeAll(async () => {
+    // Made here, not when the file is collected: a run that skips these tests leaves nothing behind.
+    dir = mkdtempSync(join(tmpdir(), 'inventory-sync-scan-'));
+    script = join(dir, 'sync-scan.sh');
     inventory = await startInventory(dir);
     token = await inventory.writeToken('lab-scan');
     writeFileSync(script, example('sync-scan.sh'));
@@ -238,7 +241,7 @@ interface PlaybookRun {
 describe.runIf(await toolsPresent('ansible-playbook', 'ansible'))(
   'docs/syncing.md: the Ansible playbook sync-facts.yml',
   () => {
-    const dir = mkdtempSync(join(tmpdir(), 'inventory-sync-facts-'));
+    let dir: string;
     let inventory: Awaited<ReturnType<typeof startInventory>>;
     let token: string;
     let sandbox: ReturnType<typeof ansibleSandbox>;
@@ -248,6 +251,7 @@ describe.runIf(await toolsPresent('ansible-playbook', 'ansible'))(
     const template = (marker: string) => `x{{ lookup(*(["pipe"] + ["touch ${marker}"])) }}`;
 
     beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'inventory-sync-facts-'));
       inventory = await startInventory(dir);
       token = await inventory.writeToken('ansible-facts');
       sandbox = ansibleSandbox('inventory-sync-facts-ansible-', { ANSIBLE_STDOUT_CALLBACK: 'json' });
