@@ -222,3 +222,31 @@ export function quickStartCommands(readme: string): { commands: string[]; skippe
   }
   return { commands, skipped };
 }
+
+/** The marker a guide puts before a fenced block that a test writes to a file of that name and runs. */
+export const EXAMPLE_MARKER = '<!-- example: ';
+
+/**
+ * The files a guide gives whole, by name: each fenced block right after a `<!-- example: NAME -->`
+ * line (blank lines between them allowed), as it is written, with its final line break. A marker
+ * without a block, a name that is not a plain file name, or a name given twice, is an error.
+ */
+export function exampleFiles(markdown: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const marker of markdown.matchAll(/^<!-- example: (.*) -->$/gm)) {
+    const name = marker[1] ?? '';
+    if (!/^[\w-][\w.-]*$/.test(name)) {
+      throw new Error(`the example name ${JSON.stringify(name)} is not a plain file name`);
+    }
+    const rest = markdown.slice(marker.index + marker[0].length);
+    const block = /^\n+```[\w-]*\n([\s\S]*?\n)```(?:\n|$)/.exec(rest);
+    if (block?.[1] === undefined) {
+      throw new Error(`the example ${name} is not followed by a fenced code block`);
+    }
+    if (files.has(name)) {
+      throw new Error(`the example ${name} is given twice`);
+    }
+    files.set(name, block[1]);
+  }
+  return files;
+}

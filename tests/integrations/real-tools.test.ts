@@ -2,7 +2,7 @@
 // and Prometheus, all from Debian's packages (.ci/run installs them). Every server has a loopback address, and the samples
 // are not seeded: Prometheus scrapes what it discovers, and nothing may leave this machine.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { freePort } from '../helpers/free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,24 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertServers } from '../../src/servers/servers.repository.js';
 import { createTokensService } from '../../src/tokens/tokens.service.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { ansibleSandbox, toolsPresent } from '../helpers/real-tools.js';
 import { serverRow } from '../helpers/servers.js';
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('../../contrib/ansible/inventory.sh', import.meta.url));
 
-async function has(command: string): Promise<boolean> {
-  try {
-    await run('sh', ['-c', `command -v ${command}`]);
-    return true;
-  } catch {
-    return false;
-  }
-}
 // Locally they may be missing (CONTRIBUTING.md, Tests, says how to install them); in CI they must be there.
-const required = process.env.CI === 'true';
-const ansible =
-  required || ((await has('ansible-inventory')) && (await has('ansible')) && (await has('ansible-playbook')));
-const prometheus = required || (await has('prometheus'));
+const ansible = await toolsPresent('ansible-inventory', 'ansible', 'ansible-playbook');
+const prometheus = await toolsPresent('prometheus');
 
 const SERVERS = [
   { hostname: 'web-01', ip: '127.0.0.11', environment: 'production', role: 'web', tags: ['edge'] },
@@ -55,34 +46,6 @@ async function startApp(
     throw new Error('no address');
   }
   return { t, url: `http://127.0.0.1:${address.port}` };
-}
-
-/**
- * A directory for Ansible's runs and the environment that confines them to it: no configuration
- * from the user's home, /etc/ansible or the working directory, temporary files inside it, plain
- * one-line output (`host | SUCCESS => {json}`) to parse.
- */
-function ansibleSandbox(prefix: string): { dir: string; env: Record<string, string> } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  mkdirSync(join(dir, 'home'));
-  writeFileSync(join(dir, 'ansible.cfg'), '');
-  return {
-    dir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: join(dir, 'home'),
-      ANSIBLE_CONFIG: join(dir, 'ansible.cfg'),
-      ANSIBLE_INVENTORY_ENABLED: 'script',
-      ANSIBLE_LOCAL_TEMP: join(dir, 'local-tmp'),
-      ANSIBLE_REMOTE_TEMP: join(dir, 'remote-tmp'),
-      ANSIBLE_NOCOLOR: '1',
-      ANSIBLE_LOAD_CALLBACK_PLUGINS: '1',
-      ANSIBLE_STDOUT_CALLBACK: 'oneline',
-      ANSIBLE_RETRY_FILES_ENABLED: '0',
-      ANSIBLE_PYTHON_INTERPRETER: 'auto_silent',
-      ANSIBLE_LOCALHOST_WARNING: '0',
-    },
-  };
 }
 
 /** Bounded, so that a hung run fails the test instead of the suite. */
