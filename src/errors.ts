@@ -10,7 +10,7 @@ export const errorRegistry = {
     status: 400,
     message: 'Request body is not valid CSV (RFC 4180): details say which line breaks, and how',
   },
-  INVALID_ENCODING: { status: 400, message: 'Request body is not valid UTF-8: send JSON encoded in UTF-8' },
+  INVALID_ENCODING: { status: 400, message: 'Request body is not valid UTF-8: send the body encoded in UTF-8' },
   BAD_REQUEST: {
     status: 400,
     message: 'Malformed request: send well-formed HTTP/1.1 with a percent-encoded UTF-8 path',

@@ -4,6 +4,12 @@
  * index name (`servers_hostname_key`).
  */
 export function uniqueViolationColumn(error: unknown): string | null {
+  const column = violatedColumn(error);
+  // ip_key is the address in another form: a client knows the field as ip.
+  return column === 'ip_key' ? 'ip' : column;
+}
+
+function violatedColumn(error: unknown): string | null {
   if (typeof error !== 'object' || error === null) {
     return null;
   }

@@ -193,14 +193,18 @@ export async function markSeen(db: Kysely<Database>, ids: readonly number[], at:
 }
 
 /**
- * Moves a server to an address for the time of a transaction, so that another server of the same
- * write can take its own (two servers that swap addresses): the unique indexes are checked row by
- * row, on both databases.
+ * Takes a server's address away for the time of a transaction, so that another server of the same
+ * write can take it (two servers that swap addresses): the unique indexes are checked row by row, on
+ * both databases. It holds a value no write can store instead (`parked:<id>`, and an address key of
+ * family 0, which ip-key.ts never makes), so that parking can clash with nothing; the write gives it
+ * its new address before the transaction ends.
  */
-export async function parkAddress(db: Kysely<Database>, id: number, ip: string): Promise<void> {
+export async function parkAddress(db: Kysely<Database>, id: number): Promise<void> {
+  const key = Buffer.alloc(5);
+  key.writeUInt32BE(id, 1);
   await db
     .updateTable('servers')
-    .set({ ip, ip_key: ipKey(ip) })
+    .set({ ip: `parked:${id}`, ip_key: key })
     .where('id', '=', id)
     .execute();
 }
@@ -226,11 +230,13 @@ export async function updateServer(
   db: Kysely<Database>,
   id: number,
   version: number,
-  values: ServerFields & { updated_at: string },
+  values: ServerFields & { updated_at: string; last_seen_at?: string },
 ): Promise<ServerRow | undefined> {
+  const { updated_at, last_seen_at } = values;
+  const timestamps = last_seen_at === undefined ? { updated_at } : { updated_at, last_seen_at };
   const updated = await db
     .updateTable('servers')
-    .set((eb) => ({ ...columns(values, { updated_at: values.updated_at }), version: eb('version', '+', 1) }))
+    .set((eb) => ({ ...columns(values, timestamps), version: eb('version', '+', 1) }))
     .where('id', '=', id)
     .where('version', '=', version)
     .returning(SERVER_COLUMNS)

@@ -49,7 +49,10 @@ describe('the image payload (what the runtime stage copies to /app)', () => {
     ]);
     expect(driverFiles).toContain('lib/index.js');
     expect(files.some((f) => f.endsWith('.ts'))).toBe(false);
-    expect(totalSize(join(dir, 'app'))).toBeLessThan(8 * 1024 * 1024);
+    // A guard against bloat, far under the image's 100 MB: the two bundles each carry every dependency
+    // (csv-parse for the apply's CSV bodies, canonicalize and structured-headers for Idempotency-Key
+    // took it past 8 MiB).
+    expect(totalSize(join(dir, 'app'))).toBeLessThan(9 * 1024 * 1024);
   });
 
   it('carries a binary linked against musl, for Alpine', () => {

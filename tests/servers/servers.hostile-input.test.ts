@@ -153,7 +153,7 @@ describe('ill-formed text in a body', () => {
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/servers', headers: JSON_HEADERS, payload });
       expect(res.statusCode, JSON.stringify(bytes)).toBe(400);
       expect(res.json()).toStrictEqual({
-        error: 'Request body is not valid UTF-8: send JSON encoded in UTF-8',
+        error: 'Request body is not valid UTF-8: send the body encoded in UTF-8',
         code: 'INVALID_ENCODING',
       });
     }

@@ -67,6 +67,13 @@ async function checkedItems(
   return items as ApplyItem[];
 }
 
+/**
+ * How many applies one process runs at once. Each may hold a 16 MiB body and its parsed form (some
+ * 30 MiB at most) while it runs, and on SQLite they run one after the other anyway: a third is told to
+ * come back (503 OVERLOADED), before its body is read, instead of growing the heap toward the limit.
+ */
+export const MAX_APPLIES_IN_FLIGHT = 2;
+
 /** The query parameters that only an NDJSON or CSV body takes; a JSON body has them in itself. */
 const QUERY_ONLY_FOR_TEXT = ['source', 'prune', 'dry_run'] as const;
 
@@ -101,10 +108,36 @@ export const applyRoutes: FastifyPluginAsyncTypebox<ApplyRoutesOptions> = async 
     return validateItem;
   };
 
+  const running = new WeakSet<FastifyRequest>();
+  const finished = (request: FastifyRequest) => {
+    if (running.delete(request)) {
+      inFlight -= 1;
+    }
+  };
+  let inFlight = 0;
+
   app.post(
     '/servers/apply',
     {
       config: { scope: 'write' },
+      // After authentication (the app's hooks run first), before the body is read.
+      onRequest: (request, _reply, done) => {
+        if (inFlight >= MAX_APPLIES_IN_FLIGHT) {
+          done(appError('OVERLOADED', { headers: { 'retry-after': '1' } }));
+          return;
+        }
+        inFlight += 1;
+        running.add(request);
+        done();
+      },
+      onResponse: (request, _reply, done) => {
+        finished(request);
+        done();
+      },
+      onRequestAbort: (request, done) => {
+        finished(request);
+        done();
+      },
       bodyLimit: APPLY_BODY_LIMIT_BYTES,
       schema: {
         operationId: 'applyServers',

@@ -4,7 +4,6 @@ import { insertChanges } from '../../changes/changes.repository.js';
 import { readTransaction, writeTransaction } from '../../db/transaction.js';
 import type { Database } from '../../db/types.js';
 import { type ErrorDetail, appError } from '../../errors.js';
-import { canonicalIp } from '../ip-address.js';
 import { toServer } from '../servers.mapper.js';
 import * as repository from '../servers.repository.js';
 import { conflictsAs409 } from '../servers.service.js';
@@ -31,18 +30,6 @@ export interface ApplyService {
 const TURN = 100;
 /** How many items are checked between two turns of the event loop. */
 const TURN_ITEMS = 500;
-
-/**
- * An address in the discard-only prefix 100::/64 (RFC 6666) that a server holds for the time of a
- * transaction, unique to it, while another server of the apply takes its own address.
- */
-function parkingAddress(id: number): string {
-  const parked = canonicalIp(`100::${(id >>> 16).toString(16)}:${(id & 0xffff).toString(16)}`);
-  if (parked === null) {
-    throw new Error(`no parking address for server ${id}`);
-  }
-  return parked;
-}
 
 function result(source: string, plan: Plan, dryRun: boolean, createdIds?: number[]): ApplyResult {
   const created = plan.creations.map(({ values }, i) => {
@@ -79,13 +66,18 @@ async function carryOut(trx: Kysely<Database>, plan: Plan, actor: string, at: st
   const taken = new Set(updates.filter(({ row, next }) => next.ip !== row.ip).map(({ next }) => next.ip));
   const parked = updates.filter(({ row, next }) => next.ip !== row.ip && taken.has(row.ip));
   for (const { row } of parked) {
-    await repository.parkAddress(trx, row.id, parkingAddress(row.id));
+    await repository.parkAddress(trx, row.id);
   }
   for (const [i, { row, next }] of updates.entries()) {
     if (i > 0 && i % TURN === 0) {
       await nextTurn();
     }
-    const written = await repository.updateServer(trx, row.id, row.version, { ...next, updated_at: at });
+    // Seen by this apply too: one write of the row for both.
+    const written = await repository.updateServer(trx, row.id, row.version, {
+      ...next,
+      updated_at: at,
+      last_seen_at: at,
+    });
     if (written === undefined) {
       // The write lock is held since the plan read the row: nothing else can have changed it.
       throw new Error(`server ${row.id} changed under an apply's write lock`);
@@ -122,7 +114,11 @@ async function carryOut(trx: Kysely<Database>, plan: Plan, actor: string, at: st
       changes: JSON.stringify(diff(null, valuesOf(toServer(row)))),
     })),
   ]);
-  await repository.markSeen(trx, [...updates.map(({ row }) => row.id), ...unchanged.map((row) => row.id)], at);
+  await repository.markSeen(
+    trx,
+    unchanged.map((row) => row.id),
+    at,
+  );
   return inserted.map((row) => row.id);
 }
 

@@ -287,6 +287,16 @@ describe(`POST ${URL}`, () => {
     );
     expect(broken.statusCode).toBe(400);
     expect(broken.json<ErrorBody>()).toMatchObject({ code: 'INVALID_JSON', details: [{ field: 'line 2' }] });
+    // A byte order mark is dropped; a body without a server is refused (with prune it would delete them all).
+    const withBom = await apply(
+      '\ufeff{"hostname":"bom-1","ip":"192.0.2.71"}\n',
+      { 'content-type': 'application/x-ndjson' },
+      '?source=feed&dry_run=true',
+    );
+    expect(withBom.statusCode, withBom.body).toBe(200);
+    const empty = await apply('\n\n', { 'content-type': 'application/x-ndjson' }, '?source=feed&prune=true');
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json<ErrorBody>().details?.[0]?.field).toBe('body');
     const notAServer = await apply('[1]\n', { 'content-type': 'application/x-ndjson' }, '?source=feed');
     expect(notAServer.statusCode).toBe(400);
     expect(notAServer.json<ErrorBody>().details).toStrictEqual([{ field: 'line 1', message: 'must be an object' }]);
@@ -299,6 +309,19 @@ describe(`POST ${URL}`, () => {
       ['hostname,colour\r\na-1,red\r\n', 'VALIDATION_FAILED', 'line 1'],
       ['ip\r\n192.0.2.1\r\n', 'VALIDATION_FAILED', 'line 1'],
       ['', 'INVALID_CSV', 'body'],
+      // Faults past the first row, and after blank lines, are placed on their own line.
+      ['hostname,ip\r\na-1,192.0.2.1\r\na-2,192.0.2.2\r\na-3,192.0.2.3,x\r\n', 'INVALID_CSV', 'line 4'],
+      ['hostname,ip\r\na-1,192.0.2.1\r\n\r\n\r\n"a-2,x', 'INVALID_CSV', 'line 5'],
+      [
+        'hostname,ip,notes\r\na-1,192.0.2.1,"two\r\nlines"\r\n\r\na-2,192.0.2.2,\r\na-3,1,2,3\r\n',
+        'INVALID_CSV',
+        'line 6',
+      ],
+      [
+        `hostname,ip\r\n${Array.from({ length: 5000 }, (_v, i) => `h-${i},10.9.${i >> 8}.${i & 255}\r\n`).join('')}bad,1,2\r\n`,
+        'INVALID_CSV',
+        'line 5002',
+      ],
     ];
     for (const [csv, code, field] of cases) {
       const res = await apply(csv, { 'content-type': 'text/csv' }, '?source=sheet');
@@ -362,10 +385,29 @@ describe(`POST ${URL}`, () => {
       ['web-prod-01', '10.0.0.2'],
       ['db-prod-01', '10.0.0.1'],
     ]);
+    // Swapping again while a server holds an address of the discard prefix 100::/64 (which parking
+    // once used): the dry run and the real run agree.
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/servers',
+      headers: AS_BOOTSTRAP,
+      payload: { hostname: 'discard-1', ip: '100::1' },
+    });
+    const back = {
+      source: 'feed',
+      servers: [
+        { hostname: 'web-prod-01', ip: '10.0.0.1' },
+        { hostname: 'db-prod-01', ip: '10.0.0.2' },
+      ],
+    };
+    const planned = await applied({ ...back, dry_run: true });
+    const done = await applied(back);
+    expect({ ...planned, dry_run: false }).toStrictEqual(done);
+    expect((await list('')).slice(0, 2).map((s) => s.ip)).toStrictEqual(['10.0.0.1', '10.0.0.2']);
     // A pruned server frees its address for a new one in the same apply.
     const moved = await applied({
       source: 'feed',
-      servers: [{ hostname: 'db-new', ip: '10.0.0.1' }, { hostname: 'web-prod-01' }],
+      servers: [{ hostname: 'db-new', ip: '10.0.0.2' }, { hostname: 'web-prod-01' }],
       prune: true,
     });
     expect(moved.summary).toStrictEqual({ created: 1, updated: 0, deleted: 1, unchanged: 1 });
@@ -383,10 +425,17 @@ describe(`POST ${URL}`, () => {
     const ndjson = servers.map((s) => JSON.stringify(s)).join('\n');
     const tooManyLines = await apply(ndjson, { 'content-type': 'application/x-ndjson' }, '?source=bulk&dry_run=true');
     expect(tooManyLines.statusCode).toBe(400);
+    expect(tooManyLines.json<ErrorBody>().details?.[0]?.message).toContain('at most 10000');
     const body = { source: 'bulk', servers: servers.slice(0, 10_000), dry_run: true };
     expect(JSON.stringify(body).length).toBeGreaterThan((1024 * 1024) / 2);
     const plan = await applied(body);
     expect(plan.summary.created).toBe(10_000);
+    // Written for real, then changed: past the slices in which items are checked and rows written.
+    const some = servers.slice(0, 1_200);
+    expect((await applied({ source: 'bulk', servers: some })).summary.created).toBe(1_200);
+    const changed = await applied({ source: 'bulk', servers: some.map((s) => ({ ...s, notes: 'moved' })) });
+    expect(changed.summary).toStrictEqual({ created: 0, updated: 1_200, deleted: 0, unchanged: 0 });
+    expect((await list('managed_by=bulk&limit=1000&q=moved')).length).toBe(1_000);
   });
 
   it('checks where source, prune and dry_run are given, and that a body is sent', async () => {
@@ -526,6 +575,55 @@ describe(`POST ${URL} from two replicas at once`, () => {
     } finally {
       await one.app.close();
       await two.app.close();
+    }
+  });
+});
+
+describe(`POST ${URL} under load`, () => {
+  it('runs two applies at a time per process, and answers a third 503 with Retry-After, before reading its body', async () => {
+    // Applies wait at a gate before their handler: the first two stay in flight until it opens.
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let waiting = 0;
+    const held = await buildTestApp({
+      extend: (app) => {
+        app.addHook('preHandler', async (request) => {
+          if (request.url.startsWith(URL)) {
+            waiting += 1;
+            await gate;
+          }
+        });
+      },
+    });
+    try {
+      const send = () =>
+        held.app.inject({
+          method: 'POST',
+          url: URL,
+          headers: AS_BOOTSTRAP,
+          payload: { source: 'load', servers: [{ hostname: 'l-1', ip: '192.0.2.90' }], dry_run: true },
+        });
+      const first = send();
+      const second = send();
+      // Until both wait at the gate, at most 5 s.
+      for (let i = 0; i < 500 && waiting < 2; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(waiting).toBe(2);
+      const third = await send();
+      expect(third.statusCode).toBe(503);
+      expect(third.json<ErrorBody>().code).toBe('OVERLOADED');
+      expect(third.headers['retry-after']).toBe('1');
+      expect(waiting).toBe(2);
+      open();
+      expect([(await first).statusCode, (await second).statusCode]).toStrictEqual([200, 200]);
+      // Both finished: the next one runs.
+      expect((await send()).statusCode).toBe(200);
+    } finally {
+      open();
+      await held.app.close();
     }
   });
 });
