@@ -164,6 +164,17 @@ function nextRecordLine(text: string, line: number): number {
   return next;
 }
 
+/**
+ * The separator of the cells: a comma, or a semicolon where the header row has semicolons and no
+ * comma (spreadsheets in locales whose decimal mark is a comma save CSV so). The header holds column
+ * names only, so it tells the two apart; a cell's own semicolons never decide.
+ */
+function delimiterOf(text: string): ',' | ';' {
+  const end = text.search(/\r|\n/);
+  const header = end === -1 ? text : text.slice(0, end);
+  return header.includes(';') && !header.includes(',') ? ';' : ',';
+}
+
 /** A record of the CSV, and the line of the file it starts on. */
 interface ParsedRecord {
   record: (string | null)[];
@@ -182,7 +193,7 @@ async function* slices(text: string): AsyncGenerator<string> {
 
 /**
  * CSV (RFC 4180) with a header row naming the export's columns (any subset, any order, hostname
- * among them). A cell's leading apostrophe that the export added against formulas is taken off;
+ * among them), separated by commas, or by semicolons throughout. A cell's leading apostrophe that the export added against formulas is taken off;
  * columns the apply does not set (id, timestamps, managed_by, last_seen_at) are skipped.
  */
 export async function parseCsv(text: string): Promise<ParsedItems> {
@@ -193,6 +204,7 @@ export async function parseCsv(text: string): Promise<ParsedItems> {
   let lastLine = 0;
   const options: Options<ParsedRecord, (string | null)[]> = {
     bom: true,
+    delimiter: delimiterOf(text),
     skip_empty_lines: true,
     max_record_size: 64 * 1024,
     // An empty cell is null, a quoted empty one the empty string.

@@ -228,6 +228,11 @@ describe(`POST ${URL}`, () => {
     expect(planned.summary.created).toBe(2);
     expect(await list('managed_by=vcenter-sync')).toStrictEqual([]);
     await applied(ndjson, { 'content-type': 'application/x-ndjson' }, '?source=vcenter-sync');
+    // As a spreadsheet in a locale with a decimal comma saves it: semicolons, a BOM, a comma in a cell.
+    const semicolons = '\ufeffhostname;ip;notes\r\nvm-09;192.0.2.9;"rack 4; left, top"\r\n';
+    const created09 = await applied(semicolons, { 'content-type': 'text/csv' }, '?source=sheet-eu');
+    expect(created09.created.map((c) => c.hostname)).toStrictEqual(['vm-09']);
+    expect((await list('hostname=vm-09'))[0]?.notes).toBe('rack 4; left, top');
     const csv = 'hostname,ip,os\r\nvm-02,192.0.2.2,debian-13\r\n';
     const result = await applied(csv, { 'content-type': 'text/csv; charset=utf-8' }, '?source=vcenter-sync&prune=true');
     expect(result.updated).toStrictEqual([
