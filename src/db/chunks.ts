@@ -22,3 +22,14 @@ export async function inChunks<T, R = never>(
   }
   return results;
 }
+
+/**
+ * A turn of the event loop before every `every`-th item of a loop over many (`i` counts from 0):
+ * `await turnEvery(i, 500)` at the top of the loop's body. The same reason as inChunks, for loops
+ * that do their work in memory.
+ */
+export async function turnEvery(i: number, every: number): Promise<void> {
+  if (i > 0 && i % every === 0) {
+    await nextTurn();
+  }
+}

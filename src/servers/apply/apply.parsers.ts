@@ -3,6 +3,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CsvError, type Options, parse } from 'csv-parse';
 import { type ErrorDetail, appError } from '../../errors.js';
 import { findJsonSyntaxError } from '../../shared/json-syntax.js';
+import { turnEvery } from '../../db/chunks.js';
 import { DECLARED, type FieldName, WRITABLE_FIELDS } from '../server-fields.js';
 import { CSV_COLUMNS, undefuse } from '../servers.export.js';
 import { MAX_APPLY_ITEMS } from './apply.schemas.js';
@@ -61,9 +62,7 @@ export async function parseNdjson(body: string): Promise<ParsedItems> {
       if (items.length > MAX_APPLY_ITEMS) {
         throw tooMany();
       }
-      if (items.length % TURN === 0) {
-        await nextTurn();
-      }
+      await turnEvery(items.length, TURN);
     }
     if (end === -1) {
       break;
@@ -243,9 +242,7 @@ export async function parseCsv(text: string): Promise<ParsedItems> {
       if (items.length > MAX_APPLY_ITEMS) {
         throw tooMany();
       }
-      if (items.length % TURN === 0) {
-        await nextTurn();
-      }
+      await turnEvery(items.length, TURN);
     }
   } catch (error) {
     if (error instanceof CsvError) {

@@ -1,9 +1,9 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { type AppError, type ErrorDetail, MAX_DETAILS, appError } from '../../errors.js';
 import { bodyText } from '../../plugins/body-parsers.js';
 import { errorResponses } from '../../shared/schemas.js';
+import { turnEvery } from '../../db/chunks.js';
 import { CSV_EXAMPLE, NDJSON_EXAMPLE, appliedExamples, applyExamples } from './apply.examples.js';
 import { type ParsedItems, parseCsv, parseNdjson } from './apply.parsers.js';
 import {
@@ -47,9 +47,7 @@ async function checkedItems(
   const details: ErrorDetail[] = [];
   let total = 0;
   for (const [i, item] of items.entries()) {
-    if (i > 0 && i % CHECK_SLICE === 0) {
-      await nextTurn();
-    }
+    await turnEvery(i, CHECK_SLICE);
     const checked = validate(item);
     if (checked !== true) {
       const label = labels[i] ?? `servers[${i}]`;

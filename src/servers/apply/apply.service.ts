@@ -1,7 +1,7 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import { insertChanges } from '../../changes/changes.repository.js';
 import { readTransaction, writeTransaction } from '../../db/transaction.js';
+import { turnEvery } from '../../db/chunks.js';
 import type { Database } from '../../db/types.js';
 import { type ErrorDetail, appError } from '../../errors.js';
 import { toServer } from '../servers.mapper.js';
@@ -69,9 +69,7 @@ async function carryOut(trx: Kysely<Database>, plan: Plan, actor: string, at: st
     await repository.parkAddress(trx, row.id);
   }
   for (const [i, { row, next }] of updates.entries()) {
-    if (i > 0 && i % TURN === 0) {
-      await nextTurn();
-    }
+    await turnEvery(i, TURN);
     // Seen by this apply too: one write of the row for both.
     const written = await repository.updateServer(trx, row.id, row.version, {
       ...next,
@@ -129,9 +127,7 @@ export function createApplyService(db: Kysely<Database>, now: () => Date = () =>
       const details: ErrorDetail[] = [];
       const entries: ApplyEntry[] = [];
       for (const [i, item] of items.entries()) {
-        if (i > 0 && i % TURN_ITEMS === 0) {
-          await nextTurn();
-        }
+        await turnEvery(i, TURN_ITEMS);
         const label = labels[i] ?? `servers[${i}]`;
         const values = valuesFromPatch(item, details, `${label}.`);
         entries.push({ label, values: { ...values, hostname: values.hostname ?? item.hostname } });
