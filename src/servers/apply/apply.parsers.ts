@@ -6,7 +6,7 @@ import { findJsonSyntaxError } from '../../shared/json-syntax.js';
 import { turnEvery } from '../../db/chunks.js';
 import { DECLARED, type FieldName, WRITABLE_FIELDS } from '../server-fields.js';
 import { CSV_COLUMNS, undefuse } from '../servers.export.js';
-import { MAX_APPLY_ITEMS } from './apply.schemas.js';
+import { MAX_APPLY_ITEMS, TOO_MANY_ITEMS } from './apply.schemas.js';
 
 // An apply's NDJSON and CSV bodies as the servers they hold, each with the line it starts on, so that
 // an error names the line a person can find in the file. Both are read a slice at a time, with a turn
@@ -22,9 +22,7 @@ export interface ParsedItems {
 const TURN = 1000;
 
 function tooMany(): Error {
-  return appError('VALIDATION_FAILED', [
-    { field: 'body', message: `must hold at most ${MAX_APPLY_ITEMS} servers: split the source's input` },
-  ]);
+  return appError('VALIDATION_FAILED', [{ field: 'body', message: TOO_MANY_ITEMS }]);
 }
 
 /**

@@ -6,6 +6,8 @@ import { ServerPatch } from '../servers.schemas.js';
 
 /** The most servers one apply takes. */
 export const MAX_APPLY_ITEMS = 10_000;
+/** What a body of more servers is told, by the schemas and by the NDJSON and CSV parsers. */
+export const TOO_MANY_ITEMS = `must hold at most ${MAX_APPLY_ITEMS} servers: split the source's input`;
 
 /**
  * The most bytes an apply's body may have: room for MAX_APPLY_ITEMS servers of 1.6 KB each (a
@@ -41,7 +43,7 @@ export type ApplyItem = Static<typeof ApplyItem>;
 const Items = Type.Array(ApplyItem, {
   maxItems: MAX_APPLY_ITEMS,
   description: `Every server the source sees, at most ${MAX_APPLY_ITEMS}`,
-  errorMessage: { maxItems: `must hold at most ${MAX_APPLY_ITEMS} servers: split the source's input` },
+  errorMessage: { maxItems: TOO_MANY_ITEMS },
 });
 
 const Prune = Type.Boolean({
@@ -73,7 +75,7 @@ export const ApplyItems = Items;
  */
 const UncheckedItems = Type.Array(Type.Unknown(), {
   maxItems: MAX_APPLY_ITEMS,
-  errorMessage: { maxItems: `must hold at most ${MAX_APPLY_ITEMS} servers: split the source's input` },
+  errorMessage: { maxItems: TOO_MANY_ITEMS },
 });
 export const ApplyBodyEnvelope = Type.Object(
   { ...ApplyBody.properties, servers: UncheckedItems },
