@@ -106,13 +106,8 @@ export const applyRoutes: FastifyPluginAsyncTypebox<ApplyRoutesOptions> = async 
     return validateItem;
   };
 
-  const running = new WeakSet<FastifyRequest>();
-  const finished = (request: FastifyRequest) => {
-    if (running.delete(request)) {
-      inFlight -= 1;
-    }
-  };
-  let inFlight = 0;
+  // The applies running now: a request leaves on its response or when its client goes away.
+  const running = new Set<FastifyRequest>();
 
   app.post(
     '/servers/apply',
@@ -120,20 +115,19 @@ export const applyRoutes: FastifyPluginAsyncTypebox<ApplyRoutesOptions> = async 
       config: { scope: 'write' },
       // After authentication (the app's hooks run first), before the body is read.
       onRequest: (request, _reply, done) => {
-        if (inFlight >= MAX_APPLIES_IN_FLIGHT) {
+        if (running.size >= MAX_APPLIES_IN_FLIGHT) {
           done(appError('OVERLOADED', { headers: { 'retry-after': '1' } }));
           return;
         }
-        inFlight += 1;
         running.add(request);
         done();
       },
       onResponse: (request, _reply, done) => {
-        finished(request);
+        running.delete(request);
         done();
       },
       onRequestAbort: (request, done) => {
-        finished(request);
+        running.delete(request);
         done();
       },
       bodyLimit: APPLY_BODY_LIMIT_BYTES,
