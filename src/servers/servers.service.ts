@@ -126,7 +126,7 @@ async function assertNoConflicts(db: Kysely<Database>, candidates: Candidate[]):
  * What `build` makes of a request's values, or one 400 naming every problem it found. Called before
  * the transaction: a bad value is a 400 whatever the store holds, as the schema's own checks are.
  */
-export function validated<T>(build: (details: ErrorDetail[]) => T): T {
+function validated<T>(build: (details: ErrorDetail[]) => T): T {
   const details: ErrorDetail[] = [];
   const values = build(details);
   if (details.length > 0) {
