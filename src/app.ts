@@ -4,6 +4,8 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { Database } from './db/types.js';
 import { changesRoutes } from './changes/changes.routes.js';
+import { customFieldsRoutes } from './custom-fields/custom-fields.routes.js';
+import { createCustomFieldsService } from './custom-fields/custom-fields.service.js';
 import { createChangesService } from './changes/changes.service.js';
 import { healthRoutes } from './health/health.routes.js';
 import { readinessRoutes } from './health/readiness.routes.js';
@@ -90,6 +92,7 @@ export async function buildApp({ config, db, logger, timeouts, now }: AppOptions
       await api.register(integrationsRoutes, { service: servers });
       await api.register(changesRoutes, { service: changes });
       await api.register(tokensRoutes, { service: tokens });
+      await api.register(customFieldsRoutes, { service: createCustomFieldsService(dataDb) });
     },
     { prefix: '/api/v1' },
   );

@@ -45,6 +45,10 @@ export const errorRegistry = {
     status: 404,
     message: "Token not found: GET /api/v1/tokens (or the CLI's `token list`) names every token",
   },
+  CUSTOM_FIELD_NOT_FOUND: {
+    status: 404,
+    message: 'Custom field not found: GET /api/v1/custom-fields lists the defined ones',
+  },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed: the Allow header lists the methods of this route' },
   REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time: send it again without pauses' },
   SERVER_CONFLICT: {
@@ -60,6 +64,26 @@ export const errorRegistry = {
   TOKEN_CONFLICT: {
     status: 409,
     message: 'A token with this name exists: names are never reused, not even revoked ones; choose another name',
+  },
+  CUSTOM_FIELD_CONFLICT: {
+    status: 409,
+    message: 'A custom field with this name exists: names are unique; choose another name or PATCH the existing field',
+  },
+  CUSTOM_FIELD_LIMIT: {
+    status: 409,
+    message: 'The inventory has the most custom fields it can hold (64): delete one before defining another',
+  },
+  CUSTOM_FIELD_VALUES_CONFLICT: {
+    status: 409,
+    message:
+      'Servers hold values this definition would not allow, or lack a required value: details name them; ' +
+      'correct those servers first, or give a default',
+  },
+  CUSTOM_FIELD_IN_USE: {
+    status: 409,
+    message:
+      'Servers hold values of this custom field: details say how many; delete with ?force=true to remove ' +
+      "the values too (each server's history records it)",
   },
   TOKEN_INACTIVE: {
     status: 409,

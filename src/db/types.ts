@@ -95,6 +95,29 @@ export interface IdempotencyKeysTable {
   response_body: string | null;
 }
 
+/** A custom field's definition (src/custom-fields/): one row each, in the order they were made. */
+export interface CustomFieldsTable {
+  /** Also the name of the definition's index on the servers' values (`servers_cf_<id>_idx`). */
+  id: Generated<number>;
+  name: string;
+  type: string;
+  /** JSON: the rest of the definition (see custom-fields.schemas.ts, CustomFieldSpec). */
+  spec: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What happened to the definitions: a feed of its own, beside the servers' change feed. */
+export interface CustomFieldChangesTable {
+  seq: Generated<number>;
+  name: string;
+  action: 'create' | 'update' | 'delete';
+  at: string;
+  actor: string;
+  /** JSON: `{ property: { from, to } }`, and `values_removed` after a forced delete. */
+  changes: string;
+}
+
 export interface Database {
   servers: ServersTable;
   inventory_meta: InventoryMetaTable;
@@ -104,6 +127,8 @@ export interface Database {
   server_counts: ServerCountsTable;
   token_events: TokenEventsTable;
   idempotency_keys: IdempotencyKeysTable;
+  custom_fields: CustomFieldsTable;
+  custom_field_changes: CustomFieldChangesTable;
 }
 
 export type ServerRow = Selectable<ServersTable>;
@@ -113,3 +138,5 @@ export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type ServerChangeRow = Selectable<ServerChangesTable>;
 export type TokenEventRow = Selectable<TokenEventsTable>;
 export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;
+export type CustomFieldRow = Selectable<CustomFieldsTable>;
+export type CustomFieldChangeRow = Selectable<CustomFieldChangesTable>;

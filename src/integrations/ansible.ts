@@ -1,12 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isReservedHostname } from '../servers/hostnames.js';
-import {
-  DECLARED,
-  type Declarations,
-  FIELD_NAMES,
-  type FieldName,
-  type VersionedField,
-} from '../servers/server-fields.js';
+import { DECLARED, type Declarations, FIELD_NAMES, type FieldName, type FieldsWith } from '../servers/server-fields.js';
 import type { Server } from '../servers/servers.schemas.js';
 import { type AnsibleHostVars, type AnsibleInventory, type UnsafeString, VARIABLE_FIELDS } from './ansible.schemas.js';
 
@@ -15,13 +9,16 @@ export type GroupKind = {
   [N in FieldName]: Declarations[N] extends { ansible: { group: infer G extends string } } ? G : never;
 }[FieldName];
 
+/** The fields Ansible groups by. */
+type GroupField = FieldsWith<'ansible', { group: string }>;
+
 /** The field each kind of group groups by, in the order of the declaration. */
 const GROUP_FIELDS = Object.fromEntries(
   FIELD_NAMES.flatMap((name) => {
     const group = DECLARED[name].ansible?.group;
     return group === undefined ? [] : [[group, name]];
   }),
-) as Record<GroupKind, VersionedField>;
+) as Record<GroupKind, GroupField>;
 export const GROUP_KIND_NAMES = Object.keys(GROUP_FIELDS) as GroupKind[];
 
 /** The values of a server a kind of group groups by: none for null, each item of a list. */
@@ -30,7 +27,7 @@ function groupValues(server: Server, kind: GroupKind): readonly string[] {
   if (value === null) {
     return [];
   }
-  return Array.isArray(value) ? value : [String(value)];
+  return Array.isArray(value) ? value : [value];
 }
 
 function byKind<T>(make: (kind: GroupKind) => T): Record<GroupKind, T> {
@@ -101,7 +98,7 @@ function unsafe(value: string): UnsafeString {
 }
 
 /** A value as a host variable: every string unsafe, in a list too; numbers and null as they are. */
-function variable(value: Server[VersionedField]): UnsafeString | UnsafeString[] | number | null {
+function variable(value: Server[(typeof VARIABLE_FIELDS)[number]]): UnsafeString | UnsafeString[] | number | null {
   if (value === null || typeof value === 'number') {
     return value;
   }

@@ -1,4 +1,4 @@
-import { type VersionedField, fieldsWith } from '../servers/server-fields.js';
+import { type FieldsWith, type ObservedField, fieldsWith } from '../servers/server-fields.js';
 import type { Server } from '../servers/servers.schemas.js';
 
 export interface TargetGroup {
@@ -7,12 +7,11 @@ export interface TargetGroup {
 }
 
 /** The fields every target carries, with their label `__meta_inventory_<name>` (`prometheus` in src/servers/server-fields.ts). */
-const LABELS = (fieldsWith('prometheus') as VersionedField[]).map(
-  (name) => [name, `__meta_inventory_${name}`] as const,
-);
+type LabelField = Exclude<FieldsWith<'prometheus', true>, ObservedField>;
+const LABELS = (fieldsWith('prometheus') as LabelField[]).map((name) => [name, `__meta_inventory_${name}`] as const);
 
 /** A value as a label: text; null as ''; a list Consul-style, `,a,b,` ('' when empty). */
-function labelValue(value: Server[VersionedField]): string {
+function labelValue(value: Server[LabelField]): string {
   if (value === null) {
     return '';
   }

@@ -68,6 +68,10 @@ export const openapi = fp<OpenApiOptions>(
           { name: 'servers', description: 'The inventory of servers' },
           { name: 'health', description: 'Liveness and readiness' },
           { name: 'tokens', description: "API tokens: administration, and the caller's own token" },
+          {
+            name: 'custom-fields',
+            description: 'Custom fields: the attributes a team defines for its servers, their types and rules',
+          },
           { name: 'operations', description: 'Metrics and this document' },
         ],
         components: {

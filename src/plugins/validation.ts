@@ -26,6 +26,8 @@ function createAjv(options: Options): Ajv {
     useDefaults: true,
     // Each error carries the schema it comes from, where detailsOf finds its errorMessage.
     verbose: true,
+    // A custom field's value is a string, a number or a boolean: `type: [...]` says it plainly.
+    allowUnionTypes: true,
     ...options,
   });
   ajvFormats(ajv);

@@ -1,5 +1,6 @@
 import Type, { type Static, type TSchema, type TUnsafe } from 'typebox';
 import { Nullable, Timestamp } from '../shared/schemas.js';
+import { CustomValues, CustomValuesInput } from '../custom-fields/custom-fields.schemas.js';
 import { canonicalIp } from './ip-address.js';
 import { checkLabel } from './labels.js';
 import {
@@ -225,6 +226,17 @@ export const SERVER_FIELDS = {
     ansible: { variable: true },
     prometheus: true,
   },
+  custom_fields: {
+    read: CustomValues,
+    write: CustomValuesInput,
+    default: {},
+    // null in a PATCH removes every value.
+    nullResetsInPatch: true,
+    // Checked against the definitions (src/custom-fields/) in the write's transaction, where a PATCH
+    // also merges them (servers.values.ts); filtered, sorted, exported and carried into the feeds by
+    // code of their own, as the fields are the inventory's, not the declaration's.
+    column: { type: 'text', json: true },
+  },
   created_at: {
     read: Timestamp,
     column: { type: 'varchar(32)' },
@@ -320,8 +332,11 @@ export type WritableValues = { [N in WritableField]: Widen<FieldValue<N>> };
 /** A new server's value of a field its client left out. */
 export function defaultValue(name: FieldName): unknown {
   const value = DECLARED[name].default;
-  // Arrays are copied: no two servers share one.
-  return Array.isArray(value) ? [...(value as unknown[])] : value;
+  // Arrays and objects are copied: no two servers share one.
+  if (Array.isArray(value)) {
+    return [...(value as unknown[])];
+  }
+  return typeof value === 'object' && value !== null ? { ...value } : value;
 }
 
 /** A new server's values of the fields a client may leave out. */

@@ -40,6 +40,7 @@ function stored(id: number, input: ServerInput, updatedAt = CREATED_AT): Server 
     tags: input.tags ?? [],
     notes: input.notes ?? null,
     managed_by: input.managed_by ?? null,
+    custom_fields: {},
     created_at: CREATED_AT,
     updated_at: updatedAt,
   };

@@ -95,7 +95,7 @@ export function csvCell(value: string | null): string {
 }
 
 /** A field's value as the text of its cell: a list's items separated by spaces (none: null), null as an empty cell. */
-function cellText(value: ListedServer[keyof ListedServer]): string | null {
+function cellText(value: ListedServer[(typeof CSV_COLUMNS)[number]]): string | null {
   if (typeof value === 'number') {
     // Not String(id): V8 keeps the strings of the numbers it converts that way in a cache, which
     // kept every id's string alive across young-generation GCs, so each 100,000-row export moved

@@ -24,6 +24,7 @@ export function toServer(row: ServerRow): Server {
     tags: JSON.parse(row.tags) as string[],
     notes: row.notes,
     managed_by: row.managed_by,
+    custom_fields: JSON.parse(row.custom_fields) as Server['custom_fields'],
     created_at: row.created_at,
     updated_at: row.updated_at,
   };

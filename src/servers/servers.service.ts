@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { listDefinitions } from '../custom-fields/custom-fields.repository.js';
+import { type ValuesMode, resolveValues } from '../custom-fields/custom-fields.values.js';
 import { insertChanges } from '../changes/changes.repository.js';
 import type { ChangeList } from '../changes/changes.schemas.js';
 import type { ChangesService } from '../changes/changes.service.js';
@@ -135,6 +137,26 @@ function validated<T>(build: (details: ErrorDetail[]) => T): T {
   return values;
 }
 
+/**
+ * Checks the custom values of these servers against the definitions, read in the write's transaction
+ * (where writers take turns, so no definition changes under it), and puts them in their stored form.
+ * Throws one 400 naming every problem, those `details` holds already (the fixed fields') included.
+ */
+async function withCustomValues(
+  trx: Kysely<Database>,
+  servers: readonly { values: ServerValues; prefix: string }[],
+  mode: ValuesMode,
+  details: ErrorDetail[],
+): Promise<void> {
+  const definitions = await listDefinitions(trx);
+  for (const { values, prefix } of servers) {
+    values.custom_fields = resolveValues(definitions, values.custom_fields, mode, prefix, details);
+  }
+  if (details.length > 0) {
+    throw appError('VALIDATION_FAILED', details);
+  }
+}
+
 /** Turns a unique-index violation that slipped past the check (a concurrent writer) into a 409. */
 export async function conflictsAs409<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -253,14 +275,14 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
     },
 
     async createServers(inputs, { actor, batch, onCreated }) {
-      const candidates = validated((details) =>
-        inputs.map((input, index) => {
-          const prefix = batch ? `[${index}].` : '';
-          return { values: valuesFromInput(input, details, prefix), prefix };
-        }),
-      );
+      const details: ErrorDetail[] = [];
+      const candidates = inputs.map((input, index) => {
+        const prefix = batch ? `[${index}].` : '';
+        return { values: valuesFromInput(input, details, prefix), prefix };
+      });
       return conflictsAs409(() =>
         writeTransaction(db, async (trx) => {
+          await withCustomValues(trx, candidates, 'whole', details);
           await assertNoConflicts(trx, candidates);
           const at = new Date().toISOString();
           const rows = await repository.insertServers(
@@ -287,9 +309,11 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
     },
 
     async replaceServer(id, input, { actor, ifMatch }) {
-      const next = validated((details) => valuesFromInput(input, details));
+      const details: ErrorDetail[] = [];
+      const next = valuesFromInput(input, details);
       return conflictsAs409(() =>
         writeTransaction(db, async (trx) => {
+          await withCustomValues(trx, [{ values: next, prefix: '' }], 'whole', details);
           const row = await current(trx, id, ifMatch);
           await assertNoConflicts(trx, [{ values: next, prefix: '', id }]);
           return update(trx, row, next, actor);
@@ -303,6 +327,7 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
         writeTransaction(db, async (trx) => {
           const row = await current(trx, id, ifMatch);
           const next = valuesWithPatch(valuesOf(toServer(row)), values);
+          await withCustomValues(trx, [{ values: next, prefix: '' }], 'merged', []);
           await assertNoConflicts(trx, [{ values: next, prefix: '', id }]);
           return update(trx, row, next, actor);
         }),

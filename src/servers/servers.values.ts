@@ -1,5 +1,7 @@
 import type { Change } from '../changes/changes.schemas.js';
 import type { ErrorDetail } from '../errors.js';
+import type { CustomValue } from '../custom-fields/custom-fields.schemas.js';
+import { mergeValues } from '../custom-fields/custom-fields.values.js';
 import { DECLARED, type Normalised, WRITABLE_FIELDS, type WritableField, defaultValue } from './server-fields.js';
 import type { Server, ServerInput, ServerPatch } from './servers.schemas.js';
 
@@ -47,7 +49,12 @@ export function valuesFromPatch(patch: ServerPatch, details: ErrorDetail[], pref
   const values: Record<string, unknown> = {};
   for (const name of TRACKED_FIELDS) {
     const given: unknown = patch[name];
-    if (given !== undefined) {
+    if (name === 'custom_fields') {
+      // Merged with the server's own values by valuesWithPatch; null removes them all.
+      if (given !== undefined) {
+        values[name] = given;
+      }
+    } else if (given !== undefined) {
       values[name] =
         given === null && DECLARED[name].nullable !== true
           ? defaultValue(name)
@@ -57,9 +64,16 @@ export function valuesFromPatch(patch: ServerPatch, details: ErrorDetail[], pref
   return values;
 }
 
-/** A server with the values of a patch (valuesFromPatch) over its own. */
+/**
+ * A server with the values of a patch (valuesFromPatch) over its own; its custom fields merged as a
+ * JSON Merge Patch of their own (null removes one), to be checked against the definitions.
+ */
 export function valuesWithPatch(current: ServerValues, patch: Partial<ServerValues>): ServerValues {
-  return { ...current, ...patch };
+  const next = { ...current, ...patch };
+  if (patch.custom_fields !== undefined) {
+    next.custom_fields = mergeValues(current.custom_fields, patch.custom_fields) as Record<string, CustomValue>;
+  }
+  return next;
 }
 
 export function valuesOf(server: Server): ServerValues {
@@ -70,10 +84,23 @@ export function valuesOf(server: Server): ServerValues {
   return values as ServerValues;
 }
 
-/** `{ field: { from, to } }` for every field that differs. */
+/**
+ * `{ field: { from, to } }` for every field that differs; custom fields one by one, as
+ * `custom_fields.<name>` (null where there is no value), in name order.
+ */
 export function diff(before: ServerValues | null, after: ServerValues | null): Change['changes'] {
   const changes: Change['changes'] = {};
   for (const field of TRACKED_FIELDS) {
+    if (field === 'custom_fields') {
+      const from = before?.custom_fields ?? {};
+      const to = after?.custom_fields ?? {};
+      for (const name of [...new Set([...Object.keys(from), ...Object.keys(to)])].sort()) {
+        if (from[name] !== to[name]) {
+          changes[`custom_fields.${name}`] = { from: from[name] ?? null, to: to[name] ?? null };
+        }
+      }
+      continue;
+    }
     const from = before === null ? null : before[field];
     const to = after === null ? null : after[field];
     if (JSON.stringify(from) !== JSON.stringify(to)) {

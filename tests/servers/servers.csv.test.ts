@@ -13,7 +13,13 @@ import { AT } from '../helpers/servers.js';
 // The export's CSV was csv-stringify's until its cost per cell showed in the export's memory
 // (docs/benchmarks.md); its own serialiser must quote and escape as csv-stringify did, byte for byte,
 // whatever the defusing adds in front of a cell.
-const COLUMNS = ['id', ...TRACKED_FIELDS, 'created_at', 'updated_at', 'last_seen_at'] as const;
+const COLUMNS = [
+  'id',
+  ...TRACKED_FIELDS.filter((field) => field !== 'custom_fields'),
+  'created_at',
+  'updated_at',
+  'last_seen_at',
+] as const;
 
 function previousRecord(server: ListedServer): string {
   const cells = COLUMNS.map((column) => {

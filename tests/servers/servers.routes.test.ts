@@ -5,6 +5,7 @@ import { DEFAULT_FIELDS } from '../helpers/servers.js';
 
 const SERVER_KEYS = [
   'created_at',
+  'custom_fields',
   'environment',
   'hostname',
   'id',
@@ -143,6 +144,7 @@ describe('GET /api/v1/servers with stored data', () => {
       tags: ['pci', 'edge'],
       notes: 'rack 4, "left" side',
       managed_by: null,
+      custom_fields: {},
       created_at: at,
       updated_at: at,
       last_seen_at: null,
