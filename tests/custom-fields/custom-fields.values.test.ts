@@ -1,0 +1,209 @@
+// What a custom field's value must be, type by type: valid, invalid, boundaries and null.
+import { describe, expect, it } from 'vitest';
+import type { CustomFieldSpec, CustomFieldType } from '../../src/custom-fields/custom-fields.schemas.js';
+import {
+  type Definition,
+  canonicalDatetime,
+  checkValue,
+  compilePattern,
+  mergeValues,
+  resolveValues,
+  valueFromText,
+} from '../../src/custom-fields/custom-fields.values.js';
+import type { ErrorDetail } from '../../src/errors.js';
+
+const NO_SPEC: CustomFieldSpec = {
+  description: null,
+  required: false,
+  default: null,
+  choices: null,
+  pattern: null,
+  max_length: null,
+  minimum: null,
+  maximum: null,
+};
+
+let nextId = 1;
+function field(name: string, type: CustomFieldType, spec: Partial<CustomFieldSpec> = {}): Definition {
+  const at = '2026-01-01T00:00:00.000Z';
+  nextId += 1;
+  return { id: nextId, name, type, spec: { ...NO_SPEC, ...spec }, created_at: at, updated_at: at };
+}
+
+/** The stored value, or the problem's text. */
+function check(definition: Definition, value: unknown): unknown {
+  const checked = checkValue(definition, value);
+  return checked.ok ? checked.value : `refused: ${checked.problem}`;
+}
+
+const refused = (pattern: RegExp) => expect.stringMatching(new RegExp(`^refused: .*${pattern.source}`)) as unknown;
+
+describe('checkValue', () => {
+  it('string: 1 to max_length characters (counted in code points), tab and line breaks but no other control', () => {
+    const rack = field('rack', 'string', { max_length: 3 });
+    expect(check(rack, 'R12')).toBe('R12');
+    expect(check(rack, '😀😀😀')).toBe('😀😀😀');
+    expect(check(rack, 'a\tb')).toBe('a\tb');
+    expect(check(rack, 'R123')).toEqual(refused(/must be a string of 1 to 3 characters.*\(got "R123"\)$/));
+    expect(check(rack, '')).toEqual(refused(/must be a string/));
+    expect(check(rack, 'a\u0000')).toEqual(refused(/must be a string/));
+    expect(check(rack, '\ud800')).toEqual(refused(/must be a string/));
+    expect(check(rack, 12)).toEqual(refused(/must be a string.*\(got 12\)$/));
+    expect(check(rack, true)).toEqual(refused(/must be a string/));
+    expect(check(field('long', 'string'), 'x'.repeat(4096))).toHaveLength(4096);
+    expect(check(field('long', 'string'), 'x'.repeat(4097))).toEqual(refused(/1 to 4096 characters/));
+  });
+
+  it('string with a pattern: a value must contain a match (anchors make it whole)', () => {
+    const rack = field('rack', 'string', { pattern: '^R[0-9]{1,3}$' });
+    expect(check(rack, 'R7')).toBe('R7');
+    expect(check(rack, 'xR7')).toEqual(refused(/matching the pattern "\^R\[0-9\]\{1,3\}\$" \(got "xR7"\)$/));
+    expect(check(field('team', 'string', { pattern: 'ops' }), 'netops-2')).toBe('netops-2');
+  });
+
+  it('a pattern that backtracks catastrophically elsewhere runs in linear time here', () => {
+    // (a+)+$ against a long run of a's ending in b takes exponential time in a backtracking engine:
+    // this test would not finish. RE2 answers at once.
+    const evil = field('evil', 'string', { pattern: '^(a+)+$' });
+    expect(check(evil, `${'a'.repeat(4000)}b`)).toEqual(refused(/matching the pattern/));
+    expect(check(evil, 'a'.repeat(4000))).toHaveLength(4000);
+    const alternation = field('alt', 'string', { pattern: '^(a|a)*$' });
+    expect(check(alternation, `${'a'.repeat(4000)}!`)).toEqual(refused(/matching the pattern/));
+  });
+
+  it('patterns that need backtracking are refused when defined, with the reason', () => {
+    expect(compilePattern('^(a)\\1$')).toEqual({ ok: false, problem: expect.stringMatching(/RE2 syntax.*\\1/) });
+    expect(compilePattern('^(?=a)')).toEqual({ ok: false, problem: expect.stringMatching(/RE2 syntax.*\(\?=/) });
+    expect(compilePattern('[')).toMatchObject({ ok: false });
+    expect(compilePattern('^R\\d+$')).toMatchObject({ ok: true });
+  });
+
+  it('integer: safe integers within minimum and maximum, inclusive', () => {
+    const u = field('u', 'integer', { minimum: 1, maximum: 48 });
+    expect(check(u, 1)).toBe(1);
+    expect(check(u, 48)).toBe(48);
+    expect(check(u, 0)).toEqual(refused(/must be an integer between 1 and 48 \(got 0\)$/));
+    expect(check(u, 49)).toEqual(refused(/between 1 and 48/));
+    expect(check(u, 1.5)).toEqual(refused(/must be an integer/));
+    expect(check(u, '14')).toEqual(refused(/must be an integer.*\(got "14"\)$/));
+    expect(check(field('big', 'integer'), 2 ** 53)).toEqual(refused(/must be an integer \(got/));
+    expect(check(field('big', 'integer'), 2 ** 53 - 1)).toBe(2 ** 53 - 1);
+    expect(check(field('low', 'integer', { minimum: -5 }), -5)).toBe(-5);
+    expect(check(field('low', 'integer', { minimum: -5 }), -6)).toEqual(refused(/of at least -5/));
+    expect(check(field('high', 'integer', { maximum: 10 }), 11)).toEqual(refused(/of at most 10/));
+  });
+
+  it('number: finite numbers within bounds', () => {
+    const cost = field('cost', 'number', { minimum: 0, maximum: 99.5 });
+    expect(check(cost, 0)).toBe(0);
+    expect(check(cost, 99.5)).toBe(99.5);
+    expect(check(cost, 12.25)).toBe(12.25);
+    expect(check(cost, 99.51)).toEqual(refused(/must be a number between 0 and 99.5/));
+    expect(check(cost, -0.01)).toEqual(refused(/must be a number/));
+    expect(check(cost, Number.POSITIVE_INFINITY)).toEqual(refused(/must be a number/));
+    expect(check(cost, '1')).toEqual(refused(/must be a number/));
+  });
+
+  it('boolean: true or false, not their names', () => {
+    const b = field('backup', 'boolean');
+    expect(check(b, true)).toBe(true);
+    expect(check(b, false)).toBe(false);
+    expect(check(b, 'true')).toEqual(refused(/must be true or false \(got "true"\)$/));
+    expect(check(b, 1)).toEqual(refused(/must be true or false/));
+  });
+
+  it('date: YYYY-MM-DD of a day that exists', () => {
+    const d = field('warranty_end', 'date');
+    expect(check(d, '2028-02-29')).toBe('2028-02-29');
+    expect(check(d, '0001-01-01')).toBe('0001-01-01');
+    expect(check(d, '2027-02-29')).toEqual(refused(/must be a date as YYYY-MM-DD/));
+    expect(check(d, '2027-13-01')).toEqual(refused(/must be a date/));
+    expect(check(d, '2027-1-01')).toEqual(refused(/must be a date/));
+    expect(check(d, '2027-01-01T00:00:00Z')).toEqual(refused(/must be a date/));
+  });
+
+  it('datetime: RFC 3339 with a zone, stored in UTC at fixed width', () => {
+    const t = field('installed_at', 'datetime');
+    expect(check(t, '2026-03-02T10:30:00+02:00')).toBe('2026-03-02T08:30:00.000Z');
+    expect(check(t, '2026-03-02t08:30:00.5z')).toBe('2026-03-02T08:30:00.500Z');
+    expect(check(t, '2026-03-02T08:30:00')).toEqual(refused(/RFC 3339 date and time with a time zone/));
+    expect(check(t, '2026-06-30T23:59:60Z')).toEqual(refused(/without a leap second/));
+    expect(check(t, '2026-02-30T00:00:00Z')).toEqual(refused(/RFC 3339/));
+    expect(check(t, '9999-12-31T23:00:00-02:00')).toEqual(refused(/between the years 0 and 9999/));
+    expect(canonicalDatetime('0000-01-01T00:00:00Z')).toBe('0000-01-01T00:00:00.000Z');
+  });
+
+  it('url: absolute http or https, no spaces, 2048 characters at most', () => {
+    const u = field('runbook', 'url');
+    expect(check(u, 'https://wiki.example/runbooks/web?x=1,2')).toBe('https://wiki.example/runbooks/web?x=1,2');
+    expect(check(u, 'http://10.0.0.1:8080/')).toBe('http://10.0.0.1:8080/');
+    expect(check(u, 'javascript:alert(1)')).toEqual(refused(/http or https URL/));
+    expect(check(u, 'ftp://files.example/')).toEqual(refused(/http or https URL/));
+    expect(check(u, 'https://wiki.example/a b')).toEqual(refused(/without spaces/));
+    expect(check(u, '/relative')).toEqual(refused(/absolute/));
+    expect(check(u, `https://e.example/${'a'.repeat(2048)}`)).toEqual(refused(/2048 characters/));
+  });
+
+  it('enum: one of the choices, exactly', () => {
+    const e = field('backup_policy', 'enum', { choices: ['none', 'daily', 'weekly'] });
+    expect(check(e, 'daily')).toBe('daily');
+    expect(check(e, 'Daily')).toEqual(refused(/must be one of none, daily, weekly \(got "Daily"\)$/));
+    expect(check(e, null)).toEqual(refused(/must be one of/));
+  });
+});
+
+describe('valueFromText (a CSV cell)', () => {
+  it('reads numbers and booleans by the type, leaves text for the check to refuse, and empty as no value', () => {
+    expect(valueFromText('integer', '14')).toBe(14);
+    expect(valueFromText('number', '-2.5e3')).toBe(-2500);
+    expect(valueFromText('integer', '0x10')).toBe('0x10');
+    expect(valueFromText('integer', ' 1')).toBe(' 1');
+    expect(valueFromText('boolean', 'true')).toBe(true);
+    expect(valueFromText('boolean', 'false')).toBe(false);
+    expect(valueFromText('boolean', 'yes')).toBe('yes');
+    expect(valueFromText('string', '14')).toBe('14');
+    expect(valueFromText('date', '')).toBeNull();
+  });
+});
+
+describe('resolveValues', () => {
+  const rack = field('rack', 'string');
+  const u = field('u', 'integer', { required: true, default: 1 });
+  const policy = field('policy', 'enum', { choices: ['daily', 'weekly'], required: true });
+  const owner = field('owner', 'string', { default: 'ops' });
+
+  function resolve(given: Record<string, unknown> | null, mode: 'whole' | 'merged') {
+    const details: ErrorDetail[] = [];
+    const values = resolveValues([rack, u, policy, owner], given, mode, '[2].', details);
+    return { values, details };
+  }
+
+  it('a whole server takes the defaults of what it leaves out (or sets to null), keys in name order', () => {
+    expect(resolve({ rack: 'R1', policy: 'daily' }, 'whole')).toEqual({
+      values: { owner: 'ops', policy: 'daily', rack: 'R1', u: 1 },
+      details: [],
+    });
+    expect(resolve({ policy: 'weekly', u: null, owner: null, rack: null }, 'whole').values).toEqual({
+      owner: 'ops',
+      policy: 'weekly',
+      u: 1,
+    });
+  });
+
+  it('refuses unknown fields, bad values and required fields without a value, naming each', () => {
+    expect(resolve({ rak: 'R1', u: 'x' }, 'whole').details).toEqual([
+      { field: '[2].custom_fields.rak', message: expect.stringMatching(/^is not a defined custom field/) },
+      { field: '[2].custom_fields.u', message: 'must be an integer (got "x")' },
+      { field: '[2].custom_fields.policy', message: 'is required: must be one of daily, weekly' },
+    ]);
+  });
+
+  it('after a merge, no default applies: a required field left without a value is refused', () => {
+    const merged = mergeValues({ policy: 'daily', u: 3 }, { u: null, rack: 'R2' });
+    expect(merged).toEqual({ policy: 'daily', rack: 'R2' });
+    expect(resolve(merged, 'merged').details).toEqual([
+      { field: '[2].custom_fields.u', message: 'is required: must be an integer' },
+    ]);
+    expect(mergeValues({ policy: 'daily' }, null)).toEqual({});
+  });
+});
