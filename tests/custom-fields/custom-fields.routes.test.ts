@@ -1,4 +1,5 @@
 // Custom-field definitions over HTTP, and the values servers hold, on the database the suite runs on.
+import type { Response as LightMyRequestResponse } from 'light-my-request';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChangeList } from '../../src/changes/changes.schemas.js';
 import type { CustomField, CustomFieldChangeList } from '../../src/custom-fields/custom-fields.schemas.js';
@@ -35,7 +36,7 @@ const patchServer = (id: number, body: object, headers?: Headers) =>
 const server = async (id: number) => (await call('GET', `/api/v1/servers/${id}`)).json<Server>();
 const history = async (id: number) => (await call('GET', `/api/v1/servers/${id}/history`)).json<ChangeList>().changes;
 const feed = async () => (await call('GET', '/api/v1/custom-fields/changes')).json<CustomFieldChangeList>().changes;
-const error = (res: { json: <T>() => T }) => res.json<ErrorResponse>();
+const error = (res: LightMyRequestResponse) => res.json<ErrorResponse>();
 
 async function tokenOf(scope: 'read' | 'write'): Promise<Headers> {
   const res = await call('POST', '/api/v1/tokens', { name: `${scope}-bot`, scope });
