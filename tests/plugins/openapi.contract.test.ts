@@ -164,10 +164,13 @@ describe('the API against its OpenAPI document', () => {
   it('covers every operation of the document', () => {
     expect(operations.map((o) => o.spec.operationId).sort()).toStrictEqual([
       'applyServers',
+      'createCustomField',
       'createServers',
       'createToken',
+      'deleteCustomField',
       'deleteServer',
       'getAnsibleInventory',
+      'getCustomField',
       'getHealth',
       'getMetrics',
       'getOpenApiDocument',
@@ -178,6 +181,8 @@ describe('the API against its OpenAPI document', () => {
       'getServerHistory',
       'getSummary',
       'listChanges',
+      'listCustomFieldChanges',
+      'listCustomFields',
       'listServers',
       'listTokenEvents',
       'listTokens',
@@ -186,6 +191,7 @@ describe('the API against its OpenAPI document', () => {
       'revokeToken',
       'rotateOwnToken',
       'rotateToken',
+      'updateCustomField',
     ]);
   });
 
@@ -218,7 +224,8 @@ describe('the API against its OpenAPI document', () => {
         { numRuns: 60 },
       );
     }
-  });
+    // 60 requests for each of some 30 operations.
+  }, 120_000);
 
   it('answers valid requests for a server with the server or a documented 404, and invalid ids with 400', async () => {
     const getServer = operations.find((o) => o.spec.operationId === 'getServer');
