@@ -43,12 +43,15 @@ import {
   parseIdempotencyKey,
 } from '../idempotency/idempotency.header.js';
 import type { IdempotencyService } from '../idempotency/idempotency.service.js';
+import type { CustomFieldsService } from '../custom-fields/custom-fields.service.js';
 import Type from 'typebox';
 
 export interface ServersRoutesOptions {
   service: ServersService;
   /** The Idempotency-Key store of creates. */
   idempotency: IdempotencyService;
+  /** The custom fields' definitions: the export's cf_ columns. */
+  customFields: CustomFieldsService;
 }
 
 const ListQuery = Type.Object(
@@ -60,7 +63,10 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = async (app, { service, idempotency }) => {
+export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = async (
+  app,
+  { service, idempotency, customFields },
+) => {
   app.get(
     '/servers',
     {
@@ -101,7 +107,7 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
         const stream =
           request.method === 'HEAD'
             ? Readable.from([])
-            : exportStream(wanted, service.exportServers({ filters, sort }));
+            : exportStream(wanted, await customFields.definitions(), service.exportServers({ filters, sort }));
         // A stream bypasses the JSON serialiser; the route's types only describe the JSON answer.
         return reply.send(stream as unknown as ServerList);
       }
