@@ -59,7 +59,8 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
         tags: ['integrations'],
         summary: 'Ansible dynamic inventory (the --list format)',
         description:
-          'Hosts by host name with ansible_host and server_* variables in _meta.hostvars; groups env_*, ' +
+          'Hosts by host name with ansible_host and server_* variables in _meta.hostvars (server_cf_<name> for ' +
+          'each custom field the server has a value for); groups env_*, ' +
           'role_*, location_*, status_* and tag_*. Every string variable is `{"__ansible_unsafe": "..."}`, ' +
           'which Ansible loads as an unsafe string: never rendered as a template. Servers with a host name ' +
           'reserved by Ansible (localhost, all ...) are left out. Takes the list filters. ' +
@@ -95,7 +96,8 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
         tags: ['integrations'],
         summary: 'Prometheus HTTP service discovery (http_sd_configs)',
         description:
-          'One target group per server, `<ip>:<port>`, with __meta_inventory_* labels. Decommissioned ' +
+          'One target group per server, `<ip>:<port>`, with __meta_inventory_* labels (__meta_inventory_cf_<name> ' +
+          'for each custom field the server has a value for, as text). Decommissioned ' +
           'servers are left out unless the status filter asks for them. Takes the list filters.',
         querystring: PrometheusQuery,
         response: {

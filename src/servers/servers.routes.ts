@@ -80,7 +80,8 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
           'of them, except `tag`, where the server must have every tag. Pages with `limit` and `offset`, or ' +
           'with the opaque `cursor` from `next` (also in the Link header), which neither skips nor repeats a ' +
           'row while servers come and go. With `format=csv` or `Accept: text/csv` (RFC 4180) and ' +
-          '`format=ndjson` or `Accept: application/x-ndjson`, every matching server is streamed, unpaged.',
+          '`format=ndjson` or `Accept: application/x-ndjson`, every matching server is streamed, unpaged; the ' +
+          'CSV has a column `cf_<name>` per custom field after the fixed ones.',
         querystring: ListQuery,
         response: {
           200: { ...ServerList, headers: { link: Type.Optional(Type.String({ description: 'rel="next"' })) } },
