@@ -119,11 +119,13 @@ function cellText(value: ListedServer[(typeof CSV_COLUMNS)[number]]): string | n
   return value;
 }
 
+const NO_CUSTOM_FIELDS: readonly string[] = [];
+
 /**
  * One server as a CSV record, CRLF included; tags in one cell separated by spaces; then the value of
  * each of `customFields` (by name) as text, defused and quoted as any other cell, empty without one.
  */
-export function csvRecord(server: ListedServer, customFields: readonly string[] = []): string {
+export function csvRecord(server: ListedServer, customFields = NO_CUSTOM_FIELDS): string {
   let record = '';
   let separator = '';
   for (const field of CSV_COLUMNS) {
