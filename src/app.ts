@@ -86,13 +86,14 @@ export async function buildApp({ config, db, logger, timeouts, now }: AppOptions
       const changes = createChangesService(dataDb);
       const servers = createServersService(dataDb, changes);
       const idempotency = createIdempotencyService(dataDb, { logger: app.log, ...(now === undefined ? {} : { now }) });
-      await api.register(serversRoutes, { service: servers, idempotency });
+      const customFields = createCustomFieldsService(dataDb);
+      await api.register(serversRoutes, { service: servers, idempotency, customFields });
       await api.register(applyRoutes, { service: createApplyService(dataDb, now) });
       await api.register(reportsRoutes, { service: servers });
-      await api.register(integrationsRoutes, { service: servers });
+      await api.register(integrationsRoutes, { service: servers, customFields });
       await api.register(changesRoutes, { service: changes });
       await api.register(tokensRoutes, { service: tokens });
-      await api.register(customFieldsRoutes, { service: createCustomFieldsService(dataDb) });
+      await api.register(customFieldsRoutes, { service: customFields });
     },
     { prefix: '/api/v1' },
   );

@@ -18,9 +18,14 @@ function toDefinition(row: CustomFieldRow): Definition {
   };
 }
 
+/** The query of every definition, in the order they were made (the SQL snapshots show it). */
+export function listDefinitionsQuery(db: Kysely<Database>) {
+  return db.selectFrom('custom_fields').selectAll().orderBy('id');
+}
+
 /** Every definition, in the order they were made. */
 export async function listDefinitions(db: Kysely<Database>): Promise<Definition[]> {
-  return (await db.selectFrom('custom_fields').selectAll().orderBy('id').execute()).map(toDefinition);
+  return (await listDefinitionsQuery(db).execute()).map(toDefinition);
 }
 
 export async function findDefinition(db: Kysely<Database>, name: string): Promise<Definition | undefined> {

@@ -1,4 +1,5 @@
 import Type, { type Static, type TArray, type TInteger, type TSchema, type TUnsafe } from 'typebox';
+import { CUSTOM_FIELD_NAME_PATTERN } from '../custom-fields/custom-fields.schemas.js';
 import { DECLARED, type Declarations, FIELD_NAMES, type FieldName } from '../servers/server-fields.js';
 import { Nullable } from '../shared/schemas.js';
 
@@ -43,6 +44,23 @@ function variableSchema(name: FieldName): TSchema {
   return nullable === true ? Nullable(UnsafeString) : UnsafeString;
 }
 
+/** The prefix of a custom field's variable, `server_cf_<name>`: no fixed field's name starts with `cf_`. */
+export const CUSTOM_VARIABLE_PREFIX = 'server_cf_';
+
+/**
+ * The names a host's variables may have: the fixed ones, and a custom field's, the prefix and the
+ * field's name (lowercase letters, digits and underscores, starting with a letter), which is always
+ * a valid Ansible variable name.
+ */
+const VARIABLE_NAMES = `^(?:${[
+  'ansible_host',
+  ...VARIABLE_FIELDS.map((name) => `server_${name}`),
+  `${CUSTOM_VARIABLE_PREFIX}${CUSTOM_FIELD_NAME_PATTERN.replace(/^\^|\$$/g, '')}`,
+].join('|')})$`;
+
+// The custom fields' variables are additionalProperties restricted by propertyNames rather than
+// patternProperties: @fastify/swagger rewrites patternProperties into additionalProperties (OpenAPI
+// 3.0's way), which would drop the names' pattern from the document.
 export const AnsibleHostVars = Type.Object(
   {
     ansible_host: UnsafeString,
@@ -50,7 +68,14 @@ export const AnsibleHostVars = Type.Object(
       [N in VariableField as `server_${N}`]: VariableSchema<N>;
     }),
   },
-  { additionalProperties: false, description: "A host's variables; every string is an unsafe string" },
+  {
+    additionalProperties: Type.Union([UnsafeString, Type.Number(), Type.Boolean()], {
+      description: 'The value of a custom field, `server_cf_<name>`; absent when the server has none',
+    }),
+    propertyNames: { pattern: VARIABLE_NAMES },
+    description:
+      "A host's variables, `server_cf_<name>` for each custom field with a value; every string is an unsafe string",
+  },
 );
 export type AnsibleHostVars = Static<typeof AnsibleHostVars>;
 

@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
+import type { CustomValue } from '../custom-fields/custom-fields.schemas.js';
+import type { Definition } from '../custom-fields/custom-fields.values.js';
 import { isReservedHostname } from '../servers/hostnames.js';
 import { DECLARED, type Declarations, FIELD_NAMES, type FieldName, type FieldsWith } from '../servers/server-fields.js';
 import type { Server } from '../servers/servers.schemas.js';
-import { type AnsibleHostVars, type AnsibleInventory, type UnsafeString, VARIABLE_FIELDS } from './ansible.schemas.js';
+import {
+  type AnsibleHostVars,
+  type AnsibleInventory,
+  CUSTOM_VARIABLE_PREFIX,
+  type UnsafeString,
+  VARIABLE_FIELDS,
+} from './ansible.schemas.js';
 
 /** The kinds of group, by prefix (`ansible.group` in src/servers/server-fields.ts). */
 export type GroupKind = {
@@ -108,11 +116,28 @@ function variable(value: Server[(typeof VARIABLE_FIELDS)[number]]): UnsafeString
 /** Each variable field with its variable's name, made once. */
 const VARIABLES = VARIABLE_FIELDS.map((name) => [name, `server_${name}`] as const);
 
-/** The variables of one host: ansible_host, then `server_<field>` for each variable field. */
-function hostVars(server: Server): AnsibleHostVars {
+/** A custom field's name and its variable's name. */
+type CustomVariables = readonly (readonly [string, string])[];
+
+/** A custom value as a host variable: a string unsafe, a number or a boolean as it is. */
+function customVariable(value: CustomValue): UnsafeString | number | boolean {
+  return typeof value === 'string' ? unsafe(value) : value;
+}
+
+/**
+ * The variables of one host: ansible_host, then `server_<field>` for each variable field, then
+ * `server_cf_<name>` for each custom field the server has a value for.
+ */
+function hostVars(server: Server, customVariables: CustomVariables): AnsibleHostVars {
   const vars: Record<string, unknown> = { ansible_host: unsafe(server.ip) };
   for (const [name, variableName] of VARIABLES) {
     vars[variableName] = variable(server[name]);
+  }
+  for (const [name, variableName] of customVariables) {
+    const value = server.custom_fields[name];
+    if (value !== undefined) {
+      vars[variableName] = customVariable(value);
+    }
   }
   return vars as AnsibleHostVars;
 }
@@ -131,15 +156,18 @@ export interface AnsibleFeed {
  * may write to the inventory. Groups: status_, env_, role_, location_ and tag_ followed by the
  * value made a valid group name (see groupNames); `all` lists them as children. Servers with a
  * reserved host name (`localhost`, `all` ...) are left out: they would stand in for Ansible's own.
+ * Each custom field of `definitions` a server has a value for is the variable `server_cf_<name>`,
+ * in the order of the definitions; a playbook tells a field without a value by `is defined`.
  */
-export function ansibleInventory(servers: Server[]): AnsibleFeed {
+export function ansibleInventory(servers: Server[], definitions: readonly Pick<Definition, 'name'>[]): AnsibleFeed {
+  const customVariables = definitions.map(({ name }) => [name, `${CUSTOM_VARIABLE_PREFIX}${name}`] as const);
   const leftOut = servers.filter((server) => isReservedHostname(server.hostname)).map((server) => server.hostname);
   const hosts = leftOut.length === 0 ? servers : servers.filter((server) => !isReservedHostname(server.hostname));
   const hostvars: Record<string, AnsibleHostVars> = {};
   // The hosts of each value of each kind, in the order of the servers.
   const members = byKind(() => new Map<string, string[]>());
   for (const server of hosts) {
-    hostvars[server.hostname] = hostVars(server);
+    hostvars[server.hostname] = hostVars(server, customVariables);
     for (const kind of GROUP_KIND_NAMES) {
       for (const value of groupValues(server, kind)) {
         const list = members[kind].get(value);

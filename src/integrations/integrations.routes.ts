@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
+import type { CustomFieldsService } from '../custom-fields/custom-fields.service.js';
 import type { ServersService } from '../servers/servers.service.js';
 import { filterParameters } from '../servers/query/params.js';
 import { parseFilters } from '../servers/query/parsing.js';
@@ -13,6 +14,8 @@ import { prometheusTargets } from './prometheus.js';
 
 export interface IntegrationsRoutesOptions {
   service: ServersService;
+  /** The custom fields' definitions: the feeds' server_cf_* variables and __meta_inventory_cf_* labels. */
+  customFields: CustomFieldsService;
 }
 
 const FeedQuery = Type.Object(filterParameters, { additionalProperties: false });
@@ -43,7 +46,10 @@ function sendFeed(request: FastifyRequest, reply: FastifyReply, body: unknown) {
   return reply.type('application/json; charset=utf-8').send(json);
 }
 
-export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOptions> = async (app, { service }) => {
+export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOptions> = async (
+  app,
+  { service, customFields },
+) => {
   app.get(
     '/integrations/ansible',
     {
@@ -53,7 +59,8 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
         tags: ['integrations'],
         summary: 'Ansible dynamic inventory (the --list format)',
         description:
-          'Hosts by host name with ansible_host and server_* variables in _meta.hostvars; groups env_*, ' +
+          'Hosts by host name with ansible_host and server_* variables in _meta.hostvars (server_cf_<name> for ' +
+          'each custom field the server has a value for); groups env_*, ' +
           'role_*, location_*, status_* and tag_*. Every string variable is `{"__ansible_unsafe": "..."}`, ' +
           'which Ansible loads as an unsafe string: never rendered as a template. Servers with a host name ' +
           'reserved by Ansible (localhost, all ...) are left out. Takes the list filters. ' +
@@ -67,7 +74,8 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
       },
     },
     async (request, reply) => {
-      const { inventory, leftOut } = ansibleInventory(await service.listAll(parseFilters(request.query)));
+      const servers = await service.listAll(parseFilters(request.query));
+      const { inventory, leftOut } = ansibleInventory(servers, await customFields.definitions());
       if (leftOut.length > 0) {
         // Stored before host names were checked against the reserved ones: rename them to bring them back.
         request.log.warn(
@@ -88,7 +96,8 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
         tags: ['integrations'],
         summary: 'Prometheus HTTP service discovery (http_sd_configs)',
         description:
-          'One target group per server, `<ip>:<port>`, with __meta_inventory_* labels. Decommissioned ' +
+          'One target group per server, `<ip>:<port>`, with __meta_inventory_* labels (__meta_inventory_cf_<name> ' +
+          'for each custom field the server has a value for, as text). Decommissioned ' +
           'servers are left out unless the status filter asks for them. Takes the list filters.',
         querystring: PrometheusQuery,
         response: {
@@ -108,7 +117,8 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
       const { port = 9100, ...query } = request.query;
       const filters = parseFilters(query);
       filters.status ??= ['up', 'down', 'maintenance'];
-      return sendFeed(request, reply, prometheusTargets(await service.listAll(filters), port));
+      const servers = await service.listAll(filters);
+      return sendFeed(request, reply, prometheusTargets(servers, port, await customFields.definitions()));
     },
   );
 };

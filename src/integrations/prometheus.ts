@@ -1,3 +1,4 @@
+import { type Definition, valueAsText } from '../custom-fields/custom-fields.values.js';
 import { type FieldsWith, type ObservedField, fieldsWith } from '../servers/server-fields.js';
 import type { Server } from '../servers/servers.schemas.js';
 
@@ -24,14 +25,28 @@ function labelValue(value: Server[LabelField]): string {
 /**
  * Prometheus HTTP service discovery: one target group per server, `<ip>:<port>` (IPv6 in
  * brackets) with __meta_inventory_* labels, which relabelling turns into target labels. Tags are
- * joined Consul-style, `,a,b,`, so that a regex like `.*,pci,.*` matches one.
+ * joined Consul-style, `,a,b,`, so that a regex like `.*,pci,.*` matches one. Each custom field of
+ * `definitions` the server has a value for adds `__meta_inventory_cf_<name>`, the value as text (a
+ * field without a value has no label, which a relabel rule reads as ''). Custom field names are
+ * valid label names: lowercase letters, digits and underscores, starting with a letter.
  */
-export function prometheusTargets(servers: Server[], port: number): TargetGroup[] {
+export function prometheusTargets(
+  servers: Server[],
+  port: number,
+  definitions: readonly Pick<Definition, 'name'>[],
+): TargetGroup[] {
+  // The names are made once: a name made per row costs more than the rest of the row.
+  const customLabels = definitions.map(({ name }) => [name, `__meta_inventory_cf_${name}`] as const);
   return servers.map((server) => {
     const labels: Record<string, string> = {};
-    // The names are made once, above: a name made per row costs more than the rest of the row.
     for (const [name, label] of LABELS) {
       labels[label] = labelValue(server[name]);
+    }
+    for (const [name, label] of customLabels) {
+      const value = server.custom_fields[name];
+      if (value !== undefined) {
+        labels[label] = valueAsText(value);
+      }
     }
     return { targets: [`${server.ip.includes(':') ? `[${server.ip}]` : server.ip}:${port}`], labels };
   });

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { type Definition, valueAsText } from '../custom-fields/custom-fields.values.js';
 import { type FieldsWith, fieldsWith } from './server-fields.js';
 import type { ListedServer } from './servers.schemas.js';
 
@@ -9,9 +10,19 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const CSV_TYPE = 'text/csv; charset=utf-8; header=present';
 export const NDJSON_TYPE = 'application/x-ndjson; charset=utf-8';
 
-/** The CSV's columns: the fields declared with `csv` (server-fields.ts), named after them, in their order. */
+/** The CSV's fixed columns: the fields declared with `csv` (server-fields.ts), named after them, in their order. */
 export const CSV_COLUMNS = fieldsWith('csv') as FieldsWith<'csv'>[];
-const CSV_HEADER = `${CSV_COLUMNS.join(',')}\r\n`;
+/** The prefix of a custom field's column: `cf_<name>`, after the fixed columns. */
+export const CUSTOM_COLUMN_PREFIX = 'cf_';
+
+/** The header row: the fixed columns, then `cf_<name>` for each custom field, in the order given. */
+export function csvHeader(customFields: readonly string[]): string {
+  let header = CSV_COLUMNS.join(',');
+  for (const name of customFields) {
+    header += `,${CUSTOM_COLUMN_PREFIX}${name}`;
+  }
+  return `${header}\r\n`;
+}
 
 /**
  * The first character a spreadsheet may look at for a formula: not white space (U+00A0 and U+3000
@@ -108,21 +119,33 @@ function cellText(value: ListedServer[(typeof CSV_COLUMNS)[number]]): string | n
   return value;
 }
 
-/** One server as a CSV record, CRLF included; tags in one cell separated by spaces. */
-export function csvRecord(server: ListedServer): string {
+const NO_CUSTOM_FIELDS: readonly string[] = [];
+
+/**
+ * One server as a CSV record, CRLF included; tags in one cell separated by spaces; then the value of
+ * each of `customFields` (by name) as text, defused and quoted as any other cell, empty without one.
+ */
+export function csvRecord(server: ListedServer, customFields = NO_CUSTOM_FIELDS): string {
   let record = '';
   let separator = '';
   for (const field of CSV_COLUMNS) {
     record += `${separator}${csvCell(cellText(server[field]))}`;
     separator = ',';
   }
+  if (customFields.length > 0) {
+    const values = server.custom_fields;
+    for (const name of customFields) {
+      const value = values[name];
+      record += value === undefined ? ',' : `,${csvCell(valueAsText(value))}`;
+    }
+  }
   return `${record}\r\n`;
 }
 
-function csvChunk(servers: ListedServer[], header: boolean): string {
-  let chunk = header ? CSV_HEADER : '';
+function csvChunk(servers: ListedServer[], header: string | null, customFields: readonly string[]): string {
+  let chunk = header ?? '';
   for (const server of servers) {
-    chunk += csvRecord(server);
+    chunk += csvRecord(server, customFields);
   }
   return chunk;
 }
@@ -144,13 +167,21 @@ function ndjsonChunk(servers: ListedServer[]): string {
 
 /**
  * The export as a byte stream, pulled chunk by chunk from `chunks`: the database is read only as
- * fast as the client takes the response, and a client that goes away stops the reading.
+ * fast as the client takes the response, and a client that goes away stops the reading. The CSV has
+ * a column for each of `definitions`, read once before the export: a field defined meanwhile has
+ * none, and one deleted meanwhile has empty cells from then on (its values are gone).
  */
-export function exportStream(format: Exclude<ExportFormat, 'json'>, chunks: AsyncGenerator<ListedServer[]>): Readable {
+export function exportStream(
+  format: Exclude<ExportFormat, 'json'>,
+  definitions: readonly Pick<Definition, 'name'>[],
+  chunks: AsyncGenerator<ListedServer[]>,
+): Readable {
+  const customFields = definitions.map(({ name }) => name);
+  const header = csvHeader(customFields);
   async function* lines() {
     let first = true;
     for await (const servers of chunks) {
-      yield format === 'csv' ? csvChunk(servers, first) : ndjsonChunk(servers);
+      yield format === 'csv' ? csvChunk(servers, first ? header : null, customFields) : ndjsonChunk(servers);
       first = false;
       // A client that reads as fast as the server writes (on the same host, or a fast network)
       // never fills the socket: every write completes at once, the next chunk is read from a
@@ -159,7 +190,7 @@ export function exportStream(format: Exclude<ExportFormat, 'json'>, chunks: Asyn
       await nextTurn();
     }
     if (first && format === 'csv') {
-      yield CSV_HEADER;
+      yield header;
     }
   }
   return Readable.from(lines(), { objectMode: false });

@@ -43,12 +43,15 @@ import {
   parseIdempotencyKey,
 } from '../idempotency/idempotency.header.js';
 import type { IdempotencyService } from '../idempotency/idempotency.service.js';
+import type { CustomFieldsService } from '../custom-fields/custom-fields.service.js';
 import Type from 'typebox';
 
 export interface ServersRoutesOptions {
   service: ServersService;
   /** The Idempotency-Key store of creates. */
   idempotency: IdempotencyService;
+  /** The custom fields' definitions: the export's cf_ columns. */
+  customFields: CustomFieldsService;
 }
 
 const ListQuery = Type.Object(
@@ -60,7 +63,10 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = async (app, { service, idempotency }) => {
+export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = async (
+  app,
+  { service, idempotency, customFields },
+) => {
   app.get(
     '/servers',
     {
@@ -74,7 +80,8 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
           'of them, except `tag`, where the server must have every tag. Pages with `limit` and `offset`, or ' +
           'with the opaque `cursor` from `next` (also in the Link header), which neither skips nor repeats a ' +
           'row while servers come and go. With `format=csv` or `Accept: text/csv` (RFC 4180) and ' +
-          '`format=ndjson` or `Accept: application/x-ndjson`, every matching server is streamed, unpaged.',
+          '`format=ndjson` or `Accept: application/x-ndjson`, every matching server is streamed, unpaged; the ' +
+          'CSV has a column `cf_<name>` per custom field after the fixed ones.',
         querystring: ListQuery,
         response: {
           200: { ...ServerList, headers: { link: Type.Optional(Type.String({ description: 'rel="next"' })) } },
@@ -101,7 +108,7 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
         const stream =
           request.method === 'HEAD'
             ? Readable.from([])
-            : exportStream(wanted, service.exportServers({ filters, sort }));
+            : exportStream(wanted, await customFields.definitions(), service.exportServers({ filters, sort }));
         // A stream bypasses the JSON serialiser; the route's types only describe the JSON answer.
         return reply.send(stream as unknown as ServerList);
       }

@@ -8,7 +8,8 @@ import {
   groupName,
   groupNames,
 } from '../../src/integrations/ansible.js';
-import { defaultValues } from '../../src/servers/server-fields.js';
+import { CUSTOM_FIELD_NAME_PATTERN } from '../../src/custom-fields/custom-fields.schemas.js';
+import { FIELD_NAMES, defaultValues } from '../../src/servers/server-fields.js';
 import { SERVER_STATUSES } from '../../src/servers/server-fields.schemas.js';
 import type { Server } from '../../src/servers/servers.schemas.js';
 import { AT } from '../helpers/servers.js';
@@ -63,7 +64,7 @@ describe('ansibleInventory', () => {
       notes: '{{ lookup("pipe", "id") }}',
       managed_by: 'vcenter-sync',
     });
-    const { inventory } = ansibleInventory([full, server(8)]);
+    const { inventory } = ansibleInventory([full, server(8)], []);
     expect(inventory._meta.hostvars['web-07']).toStrictEqual({
       ansible_host: { __ansible_unsafe: '2001:db8::7' },
       server_id: 7,
@@ -90,12 +91,15 @@ describe('ansibleInventory', () => {
   });
 
   it('leaves out servers with reserved host names, from the hosts and from every group, and names them', () => {
-    const { inventory, leftOut } = ansibleInventory([
-      server(1, { role: 'web', tags: ['edge'] }),
-      server(2, { hostname: 'localhost', role: 'web', tags: ['edge', 'only-localhost'] }),
-      server(3, { hostname: 'ungrouped', environment: 'staging' }),
-      server(4, { hostname: 'localhost6.localdomain6' }),
-    ]);
+    const { inventory, leftOut } = ansibleInventory(
+      [
+        server(1, { role: 'web', tags: ['edge'] }),
+        server(2, { hostname: 'localhost', role: 'web', tags: ['edge', 'only-localhost'] }),
+        server(3, { hostname: 'ungrouped', environment: 'staging' }),
+        server(4, { hostname: 'localhost6.localdomain6' }),
+      ],
+      [],
+    );
     expect(leftOut).toStrictEqual(['localhost', 'ungrouped', 'localhost6.localdomain6']);
     expect(Object.keys(inventory._meta.hostvars)).toStrictEqual(['host-1']);
     expect(inventory.all.children).toStrictEqual(['ungrouped', 'role_web', 'status_up', 'tag_edge']);
@@ -104,7 +108,7 @@ describe('ansibleInventory', () => {
   });
 
   it('leaves nobody out of an inventory without reserved host names', () => {
-    expect(ansibleInventory([server(1), server(2, { hostname: 'localhost-2' })]).leftOut).toStrictEqual([]);
+    expect(ansibleInventory([server(1), server(2, { hostname: 'localhost-2' })], []).leftOut).toStrictEqual([]);
   });
 });
 
@@ -117,7 +121,7 @@ describe('groupNames', () => {
       server(2, { environment: 'web_app' }),
       server(3, { environment: 'web_app_a7a1d1' }),
     ];
-    const { inventory } = ansibleInventory(servers);
+    const { inventory } = ansibleInventory(servers, []);
     const envGroups = inventory.all.children.filter((name) => name.startsWith('env_'));
     expect(envGroups).toHaveLength(3);
     expect(inventory.env_web_app_a7a1d1).toStrictEqual({ hosts: ['host-3'] });
@@ -127,7 +131,7 @@ describe('groupNames', () => {
     expect(webApp[0]).toMatch(/^env_web_app_[0-9a-f]{6}$/);
     expect(inventory[String(webApp[0])]).toStrictEqual({ hosts: ['host-1'] });
     // The same names whatever the order of the servers.
-    expect(ansibleInventory([...servers].reverse()).inventory.all.children).toStrictEqual(inventory.all.children);
+    expect(ansibleInventory([...servers].reverse(), []).inventory.all.children).toStrictEqual(inventory.all.children);
   });
 
   it('rehashes where two values that share a plain name also share a hash, the same way in any order', () => {
@@ -221,7 +225,7 @@ describe('groupNames', () => {
     fc.assert(
       fc.property(servers, (fields) => {
         const list = fields.map((f, i) => server(i + 1, f));
-        const { inventory } = ansibleInventory(list);
+        const { inventory } = ansibleInventory(list, []);
         const expected = new Map<string, string[]>();
         for (const s of list) {
           const pairs: [string, string | null][] = [
@@ -248,5 +252,41 @@ describe('groupNames', () => {
         expect(bareStrings(inventory._meta.hostvars)).toStrictEqual([]);
       }),
     );
+  });
+});
+
+describe('ansibleInventory with custom fields', () => {
+  const definitions = [{ name: 'rack' }, { name: 'u' }, { name: 'backup' }, { name: 'backup_policy' }];
+  const withValues = server(1, { custom_fields: { backup: true, gone: 'x', rack: '{{ x }}', u: 0 } });
+
+  it('gives each value a variable server_cf_<name>, strings unsafe, in definition order, none for a missing value', () => {
+    const { inventory } = ansibleInventory([withValues, server(2)], definitions);
+    const vars = inventory._meta.hostvars['host-1'] ?? {};
+    expect(Object.entries(vars).filter(([name]) => name.startsWith('server_cf_'))).toStrictEqual([
+      ['server_cf_rack', { __ansible_unsafe: '{{ x }}' }],
+      ['server_cf_u', 0],
+      ['server_cf_backup', true],
+    ]);
+    // A value of a field no longer defined (deleted meanwhile) is left out.
+    expect(vars).not.toHaveProperty('server_cf_gone');
+    expect(Object.keys(inventory._meta.hostvars['host-2'] ?? {}).filter((name) => name.includes('_cf_'))).toStrictEqual(
+      [],
+    );
+    expect(bareStrings(inventory._meta.hostvars)).toStrictEqual([]);
+  });
+
+  it('makes a valid Ansible variable name of every custom field name, clashing with no field', () => {
+    // A Python identifier in ASCII, Ansible's rule (the prefix keeps Python's keywords out).
+    const ANSIBLE_VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+    fc.assert(
+      fc.property(fc.stringMatching(new RegExp(CUSTOM_FIELD_NAME_PATTERN)), (name) => {
+        const { inventory } = ansibleInventory([server(1, { custom_fields: { [name]: 1 } })], [{ name }]);
+        const variable = `server_cf_${name}`;
+        expect(inventory._meta.hostvars['host-1']).toHaveProperty([variable], 1);
+        expect(variable).toMatch(ANSIBLE_VARIABLE);
+      }),
+    );
+    // server_<field>, __meta_inventory_<field> and the CSV's columns leave cf_ to the custom fields.
+    expect(FIELD_NAMES.filter((name) => name.startsWith('cf_'))).toStrictEqual([]);
   });
 });

@@ -1,12 +1,18 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { OpenAPIV3_1 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupName } from '../../src/integrations/ansible.js';
 import { insertServers } from '../../src/servers/servers.repository.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { dereference, fetchDocument } from '../helpers/openapi.js';
 import { serverRow } from '../helpers/servers.js';
+
+/** No overload protection: the apps other tests build beside it hold the event loop for a second at times. */
+const CALM = { MAX_EVENT_LOOP_DELAY_MS: '0' };
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await buildTestApp();
+  t = await buildTestApp({ env: CALM });
   await t.app.inject({
     method: 'POST',
     url: '/api/v1/servers',
@@ -192,6 +198,143 @@ describe('feed ETags', () => {
       const changed = await t.app.inject({ method: 'GET', url, headers: { 'if-none-match': etag } });
       expect(changed.statusCode).toBe(200);
       expect(changed.headers.etag).not.toBe(etag);
+    },
+  );
+});
+
+describe('custom fields in the feeds', () => {
+  let c: TestApp;
+  beforeAll(async () => {
+    c = await buildTestApp({ seed: false, env: CALM });
+    // Defined in an order that is not the order of their names.
+    for (const definition of [
+      { name: 'rack', type: 'string' },
+      { name: 'u', type: 'integer' },
+      { name: 'backup', type: 'boolean' },
+      { name: 'weight', type: 'number' },
+      { name: 'policy', type: 'enum', choices: ['daily', 'weekly'] },
+    ]) {
+      const res = await c.app.inject({
+        method: 'POST',
+        url: '/api/v1/custom-fields',
+        headers: AS_BOOTSTRAP,
+        payload: definition,
+      });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const created = await c.app.inject({
+      method: 'POST',
+      url: '/api/v1/servers',
+      headers: AS_BOOTSTRAP,
+      payload: [
+        {
+          hostname: 'full',
+          ip: '10.0.0.1',
+          custom_fields: { policy: 'daily', weight: 0.5, backup: false, u: -2, rack: '{{ lookup("pipe", "id") }}' },
+        },
+        { hostname: 'bare', ip: '10.0.0.2' },
+      ],
+    });
+    expect(created.statusCode, created.body).toBe(201);
+  });
+  afterAll(async () => {
+    await c.app.close();
+  });
+
+  it('gives Ansible server_cf_<name> for each value a host has, strings unsafe, in definition order', async () => {
+    const res = await c.app.inject({ method: 'GET', url: '/api/v1/integrations/ansible' });
+    expect(res.statusCode).toBe(200);
+    const { full, bare } = res.json<Inventory>()._meta.hostvars;
+    const custom = (vars: Record<string, unknown> | undefined) =>
+      Object.entries(vars ?? {}).filter(([name]) => name.startsWith('server_cf_'));
+    expect(custom(full)).toStrictEqual([
+      ['server_cf_rack', { __ansible_unsafe: '{{ lookup("pipe", "id") }}' }],
+      ['server_cf_u', -2],
+      ['server_cf_backup', false],
+      ['server_cf_weight', 0.5],
+      ['server_cf_policy', { __ansible_unsafe: 'daily' }],
+    ]);
+    // No value, no variable: a playbook tells it by `is defined`.
+    expect(custom(bare)).toStrictEqual([]);
+    expect(bare).toHaveProperty('server_id', 2);
+  });
+
+  it('answers an inventory with custom variables that its documented schema accepts, and no other', async () => {
+    const document = dereference(await fetchDocument(c.app));
+    const answer = document.paths?.['/api/v1/integrations/ansible']?.get?.responses['200'];
+    const schema = (answer as OpenAPIV3_1.ResponseObject).content?.['application/json']?.schema ?? {};
+    const validate = new Ajv2020({ strict: false }).compile(schema);
+    const inventory = (await c.app.inject({ method: 'GET', url: '/api/v1/integrations/ansible' })).json<Inventory>();
+    expect(validate(inventory), JSON.stringify(validate.errors)).toBe(true);
+    const hostvars = inventory._meta.hostvars.full ?? {};
+    for (const wrong of [
+      { server_cf_rack: 'a bare string' },
+      { server_cf_rack: null },
+      { server_cf_Rack: 1 },
+      { server_cf_: 1 },
+      { server_rack: 1 },
+    ]) {
+      const changed = { ...inventory, _meta: { hostvars: { full: { ...hostvars, ...wrong } } } };
+      expect(validate(changed), JSON.stringify(wrong)).toBe(false);
+    }
+  });
+
+  it('gives Prometheus __meta_inventory_cf_<name> for each value a target has, as text', async () => {
+    const res = await c.app.inject({ method: 'GET', url: '/api/v1/integrations/prometheus' });
+    expect(res.statusCode).toBe(200);
+    const [full, bare] = res.json<TargetGroup[]>();
+    const custom = (group: TargetGroup | undefined) =>
+      Object.entries(group?.labels ?? {}).filter(([name]) => name.startsWith('__meta_inventory_cf_'));
+    expect(custom(full)).toStrictEqual([
+      ['__meta_inventory_cf_rack', '{{ lookup("pipe", "id") }}'],
+      ['__meta_inventory_cf_u', '-2'],
+      ['__meta_inventory_cf_backup', 'false'],
+      ['__meta_inventory_cf_weight', '0.5'],
+      ['__meta_inventory_cf_policy', 'daily'],
+    ]);
+    expect(custom(bare)).toStrictEqual([]);
+    expect(bare?.labels.__meta_inventory_hostname).toBe('bare');
+  });
+
+  it.each(['/api/v1/integrations/ansible', '/api/v1/integrations/prometheus'])(
+    '%s changes its ETag when a custom value changes, and when a field is deleted',
+    async (url) => {
+      const first = await c.app.inject({ method: 'GET', url });
+      const patched = await c.app.inject({
+        method: 'PATCH',
+        url: '/api/v1/servers/2',
+        headers: AS_BOOTSTRAP,
+        payload: { custom_fields: { rack: `R${Date.now()}` } },
+      });
+      expect(patched.statusCode, patched.body).toBe(200);
+      const second = await c.app.inject({
+        method: 'GET',
+        url,
+        headers: { 'if-none-match': String(first.headers.etag) },
+      });
+      expect(second.statusCode).toBe(200);
+      expect(second.body).toMatch(/"R\d+"/);
+      const removed = await c.app.inject({
+        method: 'DELETE',
+        url: '/api/v1/custom-fields/rack?force=true',
+        headers: AS_BOOTSTRAP,
+      });
+      expect(removed.statusCode, removed.body).toBe(204);
+      const third = await c.app.inject({
+        method: 'GET',
+        url,
+        headers: { 'if-none-match': String(second.headers.etag) },
+      });
+      expect(third.statusCode).toBe(200);
+      expect(third.body).not.toContain('cf_rack');
+      expect(third.body).toContain('cf_policy');
+      // Defined again for the next feed's run.
+      await c.app.inject({
+        method: 'POST',
+        url: '/api/v1/custom-fields',
+        headers: AS_BOOTSTRAP,
+        payload: { name: 'rack', type: 'string' },
+      });
     },
   );
 });

@@ -22,10 +22,33 @@ const SCRIPT = fileURLToPath(new URL('../../contrib/ansible/inventory.sh', impor
 const ansible = await toolsPresent('ansible-inventory', 'ansible', 'ansible-playbook');
 const prometheus = await toolsPresent('prometheus');
 
+/** The custom fields every app here defines, in this order, before its servers. */
+const CUSTOM_FIELDS = [
+  { name: 'rack', type: 'string' },
+  { name: 'u', type: 'integer' },
+  { name: 'backup', type: 'boolean' },
+  { name: 'backup_policy', type: 'enum', choices: ['daily', 'weekly'] },
+  { name: 'note', type: 'string' },
+];
 const SERVERS = [
-  { hostname: 'web-01', ip: '127.0.0.11', environment: 'production', role: 'web', tags: ['edge'] },
-  { hostname: 'db-01', ip: '127.0.0.12', environment: 'production', role: 'database', status: 'down' },
+  {
+    hostname: 'web-01',
+    ip: '127.0.0.11',
+    environment: 'production',
+    role: 'web',
+    tags: ['edge'],
+    custom_fields: { rack: 'R12', u: 14, backup: true },
+  },
+  {
+    hostname: 'db-01',
+    ip: '127.0.0.12',
+    environment: 'production',
+    role: 'database',
+    status: 'down',
+    custom_fields: { u: 3 },
+  },
   { hostname: 'lab-01', ip: '127.0.0.13', location: 'lab 2', status: 'decommissioned' },
+  { hostname: 'app-01', ip: '127.0.0.14', custom_fields: { rack: 'R20' } },
 ];
 
 async function startApp(
@@ -33,6 +56,15 @@ async function startApp(
   servers: object[] = SERVERS,
 ): Promise<{ t: TestApp; url: string }> {
   const t = await buildTestApp({ seed: false, env });
+  for (const definition of CUSTOM_FIELDS) {
+    const defined = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/custom-fields',
+      headers: AS_BOOTSTRAP,
+      payload: definition,
+    });
+    expect(defined.statusCode, defined.body).toBe(201);
+  }
   const created = await t.app.inject({
     method: 'POST',
     url: '/api/v1/servers',
@@ -86,8 +118,16 @@ describe.runIf(ansible)('contrib/ansible/inventory.sh with ansible-inventory', (
       server_role: { __ansible_unsafe: 'web' },
       server_tags: [{ __ansible_unsafe: 'edge' }],
       server_notes: null,
+      server_cf_rack: { __ansible_unsafe: 'R12' },
+      server_cf_u: 14,
+      server_cf_backup: true,
     });
-    expect(parsed._meta.hostvars['db-01']?.server_status).toStrictEqual({ __ansible_unsafe: 'down' });
+    expect(parsed._meta.hostvars['db-01']).toMatchObject({
+      server_status: { __ansible_unsafe: 'down' },
+      server_cf_u: 3,
+    });
+    // No value, no variable.
+    expect(parsed._meta.hostvars['db-01']).not.toHaveProperty('server_cf_rack');
     expect(parsed.env_production).toStrictEqual({ hosts: ['web-01', 'db-01'] });
     expect(parsed.location_lab_2).toStrictEqual({ hosts: ['lab-01'] });
     expect(parsed.tag_edge).toStrictEqual({ hosts: ['web-01'] });
@@ -126,8 +166,9 @@ const TEMPLATES = {
   server_location: "l{% if lookup(*'pipe:touch m-loc'.split(':')) %}{% endif %}",
   // No marker: rendered, it would print the output of id instead of itself.
   server_os: "o{{ lookup(*'pipe id'.split()) }}",
+  server_cf_note: "{{ lookup('pipe', 'id') }}{{ lookup('pipe', 'touch m-cf') }}",
 };
-const MARKERS = ['m-notes', 'm-role', 'm-env', 'm-loc'];
+const MARKERS = ['m-notes', 'm-role', 'm-env', 'm-loc', 'm-cf'];
 const JINJA_SERVERS = [
   {
     hostname: 'jinja-01',
@@ -138,6 +179,7 @@ const JINJA_SERVERS = [
     location: TEMPLATES.server_location,
     os: TEMPLATES.server_os,
     tags: ['jinja', 'a.b-c_d'],
+    custom_fields: { note: TEMPLATES.server_cf_note, rack: 'R7', backup_policy: 'daily' },
   },
   { hostname: 'plain-01', ip: '127.0.0.22', role: 'web' },
 ];
@@ -238,18 +280,41 @@ describe.runIf(ansible)('inventory text with ansible and ansible-playbook', () =
         '        derived: "{{ server_role | trim }}"',
         '    - debug:',
         '        msg: "{{ [inventory_hostname, ansible_host, server_notes, derived] }}"',
+        // The custom fields as the docs use them: a default for a missing value, a test for one.
+        '    - debug:',
+        `        msg: "{{ [inventory_hostname, server_cf_rack | default('unknown')] }}"`,
+        '    - debug:',
+        '        msg: "{{ [inventory_hostname, server_cf_backup_policy, server_cf_note] }}"',
+        '      when: server_cf_backup_policy is defined',
         '',
       ].join('\n'),
     );
     const { stdout } = await runAnsible('ansible-playbook', [playbook]);
-    const [controller, ...fleet] = outcomes(stdout).filter(({ result }) => 'msg' in result);
+    const [controller, ...rest] = outcomes(stdout).filter(({ result }) => 'msg' in result);
+    // Hosts of one task answer in any order (forks); the tasks are told apart by their lists' lengths.
+    const task = (length: number) =>
+      rest
+        .filter(({ result }) => Array.isArray(result.msg) && result.msg.length === length)
+        .sort((a, b) => a.host.localeCompare(b.host));
+    const fleet = task(4);
+    expect(task(2).map(({ result }) => result.msg)).toStrictEqual([
+      ['jinja-01', 'R7'],
+      ['plain-01', 'unknown'],
+    ]);
+    // plain-01 has no backup_policy: skipped.
+    expect(task(3)).toStrictEqual([
+      {
+        host: 'jinja-01',
+        status: 'SUCCESS',
+        result: { changed: false, msg: ['jinja-01', 'daily', TEMPLATES.server_cf_note] },
+      },
+    ]);
     expect(controller).toStrictEqual({
       host: 'localhost',
       status: 'SUCCESS',
       result: { changed: false, msg: 'controller localhost False' },
     });
-    // Hosts of one task answer in any order (forks).
-    expect(fleet.sort((a, b) => a.host.localeCompare(b.host))).toStrictEqual([
+    expect(fleet).toStrictEqual([
       {
         host: 'jinja-01',
         status: 'SUCCESS',
@@ -276,7 +341,7 @@ describe.runIf(prometheus)('the Prometheus feed with Prometheus', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('discovers one target per server that is not decommissioned, with the inventory labels', async () => {
+  it('discovers one target per server that is not decommissioned, with the inventory labels, and keeps by a custom field', async () => {
     const port = await freePort();
     const config = join(dir, 'prometheus.yml');
     writeFileSync(
@@ -294,6 +359,15 @@ describe.runIf(prometheus)('the Prometheus feed with Prometheus', () => {
         '        target_label: hostname',
         '      - source_labels: [__meta_inventory_role]',
         '        target_label: role',
+        // The same feed, but only the targets whose custom field rack is R1<something>.
+        '  - job_name: rack-r1',
+        '    http_sd_configs:',
+        `      - url: ${url}/api/v1/integrations/prometheus?port=9`,
+        '        refresh_interval: 5s',
+        '    relabel_configs:',
+        '      - source_labels: [__meta_inventory_cf_rack]',
+        '        regex: R1.*',
+        '        action: keep',
         '',
       ].join('\n'),
     );
@@ -305,15 +379,18 @@ describe.runIf(prometheus)('the Prometheus feed with Prometheus', () => {
     interface Target {
       labels: Record<string, string>;
       discoveredLabels: Record<string, string>;
+      scrapePool: string;
     }
     let targets: Target[] = [];
+    let dropped: Omit<Target, 'labels' | 'scrapePool'>[] = [];
     const deadline = Date.now() + 45_000;
     while (Date.now() < deadline) {
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/api/v1/targets?state=active`);
-        const body = (await res.json()) as { data: { activeTargets: Target[] } };
-        targets = body.data.activeTargets;
-        if (targets.length >= 2) {
+        const res = await fetch(`http://127.0.0.1:${port}/api/v1/targets?state=any`);
+        const body = (await res.json()) as { data: { activeTargets: Target[]; droppedTargets: typeof dropped } };
+        ({ activeTargets: targets, droppedTargets: dropped } = body.data);
+        // Both jobs have read the feed: three targets kept by one, one kept and two dropped by the other.
+        if (targets.length + dropped.length >= 6) {
           break;
         }
       } catch {
@@ -322,6 +399,7 @@ describe.runIf(prometheus)('the Prometheus feed with Prometheus', () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const found = targets
+      .filter((target) => target.scrapePool === 'inventory')
       .map((target) => ({
         instance: target.labels.instance,
         hostname: target.labels.hostname,
@@ -332,6 +410,21 @@ describe.runIf(prometheus)('the Prometheus feed with Prometheus', () => {
     expect(found).toStrictEqual([
       { instance: '127.0.0.11:9', hostname: 'web-01', role: 'web', status: 'up' },
       { instance: '127.0.0.12:9', hostname: 'db-01', role: 'database', status: 'down' },
+      { instance: '127.0.0.14:9', hostname: 'app-01', role: undefined, status: 'up' },
+    ]);
+    const web = targets.find((target) => target.labels.instance === '127.0.0.11:9');
+    expect(web?.discoveredLabels).toMatchObject({
+      __meta_inventory_cf_rack: 'R12',
+      __meta_inventory_cf_u: '14',
+      __meta_inventory_cf_backup: 'true',
+    });
+    // app-01's rack does not match; db-01 has none, which the keep rule reads as ''.
+    expect(
+      targets.filter((target) => target.scrapePool === 'rack-r1').map((target) => target.labels.instance),
+    ).toStrictEqual(['127.0.0.11:9']);
+    expect(dropped.map((target) => target.discoveredLabels.__meta_inventory_hostname).sort()).toStrictEqual([
+      'app-01',
+      'db-01',
     ]);
   }, 60_000);
 });

@@ -9,9 +9,13 @@ import type {
   UnknownRow,
 } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CustomFieldType } from '../../src/custom-fields/custom-fields.schemas.js';
+import { valueFromText } from '../../src/custom-fields/custom-fields.values.js';
+import { undefuse } from '../../src/servers/servers.export.js';
 import { insertServers } from '../../src/servers/servers.repository.js';
+import type { Server } from '../../src/servers/servers.schemas.js';
 import { EXPORT_CHUNK } from '../../src/servers/servers.service.js';
-import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
 import { PYTHON_CSV_READER, PYTHON_NDJSON_READER, hasPython, python } from '../helpers/python.js';
 import { AT, DEFAULT_FIELDS, serverRow } from '../helpers/servers.js';
 
@@ -112,6 +116,192 @@ describe('exports of GET /api/v1/servers', () => {
   });
 });
 
+/** The custom fields of the export tests, defined in this order (not the order of their names). */
+const DEFINITIONS: { name: string; type: CustomFieldType; choices?: string[] }[] = [
+  { name: 'rack', type: 'string' },
+  { name: 'u', type: 'integer' },
+  { name: 'weight', type: 'number' },
+  { name: 'backup', type: 'boolean' },
+  { name: 'bought', type: 'date' },
+  { name: 'audited_at', type: 'datetime' },
+  { name: 'docs', type: 'url' },
+  { name: 'tier', type: 'enum', choices: ['gold', 'silver'] },
+];
+const FIXED_HEADER =
+  'id,hostname,ip,status,environment,role,location,os,tags,notes,managed_by,created_at,updated_at,last_seen_at';
+/** Strings a spreadsheet would run, and strings that only look like a defused one. */
+const HOSTILE = ['=HYPERLINK("http://x","y")', '+1', '-1+2', '@SUM(A1)', ' =1', '\t=1', '＝1', "'=1", "'plain", 'a,b'];
+
+describe('custom field columns of exports of GET /api/v1/servers', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ seed: false });
+    for (const definition of DEFINITIONS) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/custom-fields',
+        headers: AS_BOOTSTRAP,
+        payload: definition,
+      });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/servers',
+      headers: AS_BOOTSTRAP,
+      payload: [
+        {
+          hostname: 'full',
+          ip: '10.0.0.1',
+          custom_fields: {
+            tier: 'gold',
+            rack: 'R12',
+            u: -3,
+            weight: 1.5,
+            backup: true,
+            bought: '2024-02-29',
+            audited_at: '2026-01-02T03:04:05+02:00',
+            docs: 'https://wiki.example/r12?a=1,b',
+          },
+        },
+        { hostname: 'none', ip: '10.0.0.2' },
+        { hostname: 'some', ip: '10.0.0.3', custom_fields: { u: 0, weight: 1e21, backup: false } },
+        ...HOSTILE.map((rack, i) => ({ hostname: `hostile-${i}`, ip: `10.0.1.${i}`, custom_fields: { rack } })),
+      ],
+    });
+    expect(created.statusCode, created.body).toBe(201);
+  });
+  afterAll(async () => {
+    await t.app.close();
+  });
+
+  /** The export's records by id, split at CRLF: the header first, '' last. */
+  const csv = async (query = '') => {
+    const res = await t.app.inject({ method: 'GET', url: `/api/v1/servers?format=csv&sort=id${query}` });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.body.split('\r\n');
+  };
+  /** A record's cells after the fixed ones (no fixed cell of these servers needs quotes). */
+  const customCells = (record: string | undefined) => String(record).split(',').slice(14).join(',');
+
+  it('has a cf_ column per definition after the fixed columns, in the order the fields were defined', async () => {
+    const [header] = await csv('&hostname=none');
+    expect(header).toBe(`${FIXED_HEADER},cf_rack,cf_u,cf_weight,cf_backup,cf_bought,cf_audited_at,cf_docs,cf_tier`);
+  });
+
+  it('writes each type as text and an empty cell for no value; a negative number is defused as any cell', async () => {
+    const [, full, none, some] = await csv();
+    expect(customCells(full)).toBe(
+      `R12,'-3,1.5,true,2024-02-29,2026-01-02T01:04:05.000Z,"https://wiki.example/r12?a=1,b",gold`,
+    );
+    // Seven empty fixed cells, the timestamps, no last_seen_at, then eight empty custom cells.
+    expect(none).toMatch(/^2,none,10\.0\.0\.2,up,{8}[^,]+,[^,]+,{9}$/);
+    expect(customCells(some)).toBe(',0,1e+21,false,,,,');
+  });
+
+  it('defuses a hostile string value exactly as a fixed text cell', async () => {
+    const records = (await csv()).filter((record) => /^\d+,hostile-/.test(record));
+    expect(records.map((record) => customCells(record).replace(/,{7}$/, ''))).toStrictEqual([
+      `"'=HYPERLINK(""http://x"",""y"")"`,
+      "'+1",
+      "'-1+2",
+      "'@SUM(A1)",
+      "' =1",
+      "'\t=1",
+      "'＝1",
+      "''=1",
+      "'plain",
+      '"a,b"',
+    ]);
+    // The same text in a fixed column (notes) is written the same way.
+    const patched = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/servers/4',
+      headers: AS_BOOTSTRAP,
+      payload: { notes: HOSTILE[0] },
+    });
+    expect(patched.statusCode, patched.body).toBe(200);
+    const record = (await csv()).find((line) => line.startsWith('4,hostile-0,'));
+    const cell = `"'=HYPERLINK(""http://x"",""y"")"`;
+    expect(record?.split(cell)).toHaveLength(3);
+  });
+
+  it.runIf(hasPython)(
+    'gives every value back, read by a CSV reader, undefused and read as its type (as an apply reads it)',
+    async () => {
+      const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers?format=csv&sort=id' });
+      const [header = [], ...records] = python(PYTHON_CSV_READER, res.body) as string[][];
+      const list = await t.app.inject({ method: 'GET', url: '/api/v1/servers?sort=id&limit=100' });
+      const servers = list.json<{ servers: Server[] }>().servers;
+      expect(records).toHaveLength(servers.length);
+      const read = records.map((record) =>
+        Object.fromEntries(
+          DEFINITIONS.flatMap(({ name, type }) => {
+            const value = valueFromText(type, undefuse(record[header.indexOf(`cf_${name}`)] ?? ''));
+            return value === null ? [] : [[name, value]];
+          }),
+        ),
+      );
+      expect(read).toStrictEqual(servers.map((server) => server.custom_fields));
+      expect(read.slice(3).map((values) => values.rack)).toStrictEqual(HOSTILE);
+    },
+  );
+
+  it('carries custom_fields in every NDJSON object: the set values in name order, {} for none', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/servers?format=ndjson&sort=id&hostname=full,none' });
+    const objects = res.body
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Server);
+    expect(objects.map((server) => [server.hostname, server.custom_fields])).toStrictEqual([
+      [
+        'full',
+        {
+          audited_at: '2026-01-02T01:04:05.000Z',
+          backup: true,
+          bought: '2024-02-29',
+          docs: 'https://wiki.example/r12?a=1,b',
+          rack: 'R12',
+          tier: 'gold',
+          u: -3,
+          weight: 1.5,
+        },
+      ],
+      ['none', {}],
+    ]);
+    expect(Object.keys(objects[0]?.custom_fields ?? {})).toStrictEqual([
+      'audited_at',
+      'backup',
+      'bought',
+      'docs',
+      'rack',
+      'tier',
+      'u',
+      'weight',
+    ]);
+  });
+
+  it('drops the column of a deleted field and adds one for a new field, in the header of an empty export too', async () => {
+    const defined = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/custom-fields',
+      headers: AS_BOOTSTRAP,
+      payload: { name: 'spare', type: 'string' },
+    });
+    expect(defined.statusCode).toBe(201);
+    const removed = await t.app.inject({
+      method: 'DELETE',
+      url: '/api/v1/custom-fields/weight?force=true',
+      headers: AS_BOOTSTRAP,
+    });
+    expect(removed.statusCode, removed.body).toBe(204);
+    expect(await csv('&status=maintenance')).toStrictEqual([
+      `${FIXED_HEADER},cf_rack,cf_u,cf_backup,cf_bought,cf_audited_at,cf_docs,cf_tier,cf_spare`,
+      '',
+    ]);
+  });
+});
+
 describe.runIf(hasPython)('exports of text that spreadsheets and line splitters misread', () => {
   // No NUL among them: PostgreSQL stores none in text (the unit tests of the CSV cover it).
   const FORMULAS = [' =1+2', '\t =1+2', '\n=1+2', '\u00a0@SUM(A1)', '＝1+2', '＋1', '－1', '＠SUM(A1)'];
@@ -152,11 +342,11 @@ describe.runIf(hasPython)('exports of text that spreadsheets and line splitters 
   });
 });
 
-/** Counts the SELECTs on servers that reach the database. */
+/** Counts the SELECTs on servers that reach the database (not those of the custom fields' definitions). */
 class QueryCounter implements KyselyPlugin {
   selects = 0;
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    if (args.node.kind === 'SelectQueryNode') {
+    if (args.node.kind === 'SelectQueryNode' && readsServers(args.node)) {
       this.selects++;
     }
     return args.node;
@@ -164,6 +354,11 @@ class QueryCounter implements KyselyPlugin {
   transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
     return Promise.resolve(args.result);
   }
+}
+
+/** Whether a query reads the servers table (rather than another, such as the custom fields' definitions). */
+function readsServers(node: RootOperationNode): boolean {
+  return JSON.stringify(node).includes('"name":"servers"');
 }
 
 /** An app on `total` servers (h0, h1 ... on 10.0.0.0/8) listening on a loopback port, its queries counted. */
