@@ -164,10 +164,13 @@ describe('the API against its OpenAPI document', () => {
   it('covers every operation of the document', () => {
     expect(operations.map((o) => o.spec.operationId).sort()).toStrictEqual([
       'applyServers',
+      'createCustomField',
       'createServers',
       'createToken',
+      'deleteCustomField',
       'deleteServer',
       'getAnsibleInventory',
+      'getCustomField',
       'getHealth',
       'getMetrics',
       'getOpenApiDocument',
@@ -178,6 +181,8 @@ describe('the API against its OpenAPI document', () => {
       'getServerHistory',
       'getSummary',
       'listChanges',
+      'listCustomFieldChanges',
+      'listCustomFields',
       'listServers',
       'listTokenEvents',
       'listTokens',
@@ -186,6 +191,7 @@ describe('the API against its OpenAPI document', () => {
       'revokeToken',
       'rotateOwnToken',
       'rotateToken',
+      'updateCustomField',
     ]);
   });
 

@@ -128,6 +128,8 @@ describe('the examples of the OpenAPI document', () => {
     'createToken',
     'rotateToken',
     'rotateOwnToken',
+    'createCustomField',
+    'updateCustomField',
   ];
 
   it('are on every operation that takes a body, for its request and its success response', () => {
