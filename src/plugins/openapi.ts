@@ -125,18 +125,8 @@ export const openapi = fp<OpenApiOptions>(
       const document = options.extension === undefined ? base : await options.extension.extend(base);
       return { version, document, json: JSON.stringify(document) };
     };
-    const current = async (): Promise<Rendered> => {
-      let version: string;
-      try {
-        version = (await options.extension?.version()) ?? '';
-      } catch (error) {
-        // The database is away: the last rendering describes the API better than an error does.
-        if (rendered === undefined) {
-          throw error;
-        }
-        app.log.warn({ err: error }, 'the OpenAPI document is served as last rendered: its version could not be read');
-        return rendered;
-      }
+    const latest = async (): Promise<Rendered> => {
+      const version = (await options.extension?.version()) ?? '';
       if (rendered?.version === version) {
         return rendered;
       }
@@ -148,13 +138,31 @@ export const openapi = fp<OpenApiOptions>(
             return made;
           },
           (error: unknown) => {
-            rendering = undefined;
+            // The next request tries again.
+            if (rendering?.done === done) {
+              rendering = undefined;
+            }
             throw error;
           },
         );
         rendering = { version, done };
       }
       return rendering.done;
+    };
+    const current = async (): Promise<Rendered> => {
+      try {
+        return await latest();
+      } catch (error) {
+        // The database is away: the last rendering describes the API better than an error does.
+        if (rendered === undefined) {
+          throw error;
+        }
+        app.log.warn(
+          { err: error },
+          'the OpenAPI document is served as last rendered: the definitions could not be read',
+        );
+        return rendered;
+      }
     };
     /** The page's copy of the document, which swagger-ui serves at /docs/json and /docs/yaml. */
     let forPage: OpenAPIV3_1.Document | undefined;
