@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { Database } from './db/types.js';
 import { changesRoutes } from './changes/changes.routes.js';
+import { customFieldsDocument } from './custom-fields/custom-fields.openapi.js';
 import { customFieldsRoutes } from './custom-fields/custom-fields.routes.js';
 import { createCustomFieldsService } from './custom-fields/custom-fields.service.js';
 import { createChangesService } from './changes/changes.service.js';
@@ -75,7 +76,8 @@ export async function buildApp({ config, db, logger, timeouts, now }: AppOptions
     ...(now === undefined ? {} : { now }),
   });
   await app.register(auth, { tokens, authReads: config.auth.reads });
-  await app.register(openapi, { authReads: config.auth.reads });
+  const customFields = createCustomFieldsService(dataDb);
+  await app.register(openapi, { authReads: config.auth.reads, extension: customFieldsDocument(customFields) });
   if (metrics !== undefined) {
     await app.register(metricsPlugin, { metrics });
   }

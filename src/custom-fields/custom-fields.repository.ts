@@ -85,6 +85,16 @@ export async function insertDefinitionChange(
   await db.insertInto('custom_field_changes').values(change).execute();
 }
 
+/** The seq of the last change of a definition (0 before any): it moves with every change of one. */
+export async function lastDefinitionChange(db: Kysely<Database>): Promise<number> {
+  const row = await db
+    .selectFrom('custom_field_changes')
+    .select((eb) => eb.fn.max<number | string | null>('seq').as('seq'))
+    .executeTakeFirst();
+  // A number on both databases (an integer column); a driver that gave it as text would be read alike.
+  return Number(row?.seq ?? 0);
+}
+
 export function listDefinitionChanges(
   db: Kysely<Database>,
   after: number,

@@ -33,6 +33,8 @@ export interface CustomFieldsService {
   changes(after: number, limit: number): Promise<CustomFieldChangeList>;
   /** The definitions as they are now, in the order they were made. */
   definitions(): Promise<Definition[]>;
+  /** A number that moves whenever a definition changes (the last seq of their feed): one small query. */
+  definitionsVersion(): Promise<number>;
 }
 
 const SPEC_KEYS = [
@@ -383,6 +385,10 @@ export function createCustomFieldsService(db: Kysely<Database>): CustomFieldsSer
 
     definitions() {
       return repository.listDefinitions(db);
+    },
+
+    definitionsVersion() {
+      return repository.lastDefinitionChange(db);
     },
   };
 }

@@ -40,6 +40,17 @@ function finishDocument(document: OpenAPIV3_1.Document): OpenAPIV3_1.Document {
 }
 
 /**
+ * What the document holds besides the route schemas, which changes while the app runs (the custom
+ * fields' definitions): the document is rendered again when, and only when, its version changes.
+ */
+export interface DocumentExtension {
+  /** A value that changes whenever what `extend` adds changes: asked on every request, so one small query. */
+  version(): Promise<string>;
+  /** The document with what it adds, as a new object: `base` is shared and must not change. */
+  extend(base: Readonly<OpenAPIV3_1.Document>): Promise<OpenAPIV3_1.Document>;
+}
+
+/**
  * The OpenAPI 3.1 document, generated from the route schemas (register this plugin before the routes:
  * it collects them as they are added), served at `GET /api/v1/openapi.json`, and the interactive
  * documentation at `/docs`, whose scripts and styles come from the installed package (no CDN).
@@ -47,6 +58,15 @@ function finishDocument(document: OpenAPIV3_1.Document): OpenAPIV3_1.Document {
 export interface OpenApiOptions {
   /** Whether reads need a token (INVENTORY_AUTH_READS): the document says so in their `security`. */
   authReads: boolean;
+  /** What the document holds besides the routes' schemas, if anything. */
+  extension?: DocumentExtension;
+}
+
+/** A rendering of the document: the object, its JSON, and the extension's version it was made at. */
+interface Rendered {
+  version: string;
+  document: OpenAPIV3_1.Document;
+  json: string;
 }
 
 export const openapi = fp<OpenApiOptions>(
@@ -95,6 +115,58 @@ export const openapi = fp<OpenApiOptions>(
           : documentObject.swaggerObject,
     });
 
+    // The routes' schemas are fixed once the app is ready: @fastify/swagger renders them once. The
+    // extension's part is rendered on top when its version changes, which each request asks (one small
+    // query) rather than trusting a cache that another replica's change would leave stale.
+    let rendered: Rendered | undefined;
+    let rendering: { version: string; done: Promise<Rendered> } | undefined;
+    const render = async (version: string): Promise<Rendered> => {
+      const base = app.swagger() as OpenAPIV3_1.Document;
+      const document = options.extension === undefined ? base : await options.extension.extend(base);
+      return { version, document, json: JSON.stringify(document) };
+    };
+    const latest = async (): Promise<Rendered> => {
+      const version = (await options.extension?.version()) ?? '';
+      if (rendered?.version === version) {
+        return rendered;
+      }
+      // Requests that arrive during a rendering wait for it rather than render the same again.
+      if (rendering?.version !== version) {
+        const done = render(version).then(
+          (made) => {
+            rendered = made;
+            return made;
+          },
+          (error: unknown) => {
+            // The next request tries again.
+            if (rendering?.done === done) {
+              rendering = undefined;
+            }
+            throw error;
+          },
+        );
+        rendering = { version, done };
+      }
+      return rendering.done;
+    };
+    const current = async (): Promise<Rendered> => {
+      try {
+        return await latest();
+      } catch (error) {
+        // The database is away: the last rendering describes the API better than an error does.
+        if (rendered === undefined) {
+          throw error;
+        }
+        app.log.warn(
+          { err: error },
+          'the OpenAPI document is served as last rendered: the definitions could not be read',
+        );
+        return rendered;
+      }
+    };
+    /** The page's copy of the document, which swagger-ui serves at /docs/json and /docs/yaml. */
+    let forPage: OpenAPIV3_1.Document | undefined;
+
     // swagger-ui redirects static/index.html to the page by rewriting a URL that ends with it: with a
     // query string nothing is rewritten and the redirect points to itself, forever.
     app.addHook('onRoute', (route) => {
@@ -111,12 +183,33 @@ export const openapi = fp<OpenApiOptions>(
       transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;/, ''),
       // No call to the public validator service: the page works offline.
       uiConfig: { deepLinking: true, validatorUrl: null },
+      // The page reads the document the API serves, custom fields and all (not the routes' alone).
+      uiHooks: {
+        onRequest: (request, _reply, done) => {
+          const url = request.routeOptions.url ?? '';
+          if (!url.endsWith('/json') && !url.endsWith('/yaml')) {
+            done();
+            return;
+          }
+          current().then(
+            (made) => {
+              forPage = made.document;
+              done();
+            },
+            (error: unknown) => {
+              done(error as Error);
+            },
+          );
+        },
+      },
+      transformSpecification: (document) => forPage ?? document,
+      // Served as it is: the renderings are never changed once made.
+      transformSpecificationClone: false,
     });
 
     // The address a person types first leads to the documentation (a web console may take it later).
     app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect(`${DOCS_PREFIX}/`));
 
-    let document: string | undefined;
     app.get(
       OPENAPI_PATH,
       {
@@ -133,11 +226,7 @@ export const openapi = fp<OpenApiOptions>(
           },
         },
       },
-      async (_request, reply) => {
-        // Routes are fixed once the app is ready, so one rendering serves every request.
-        document ??= JSON.stringify(app.swagger());
-        return reply.type('application/json; charset=utf-8').send(document);
-      },
+      async (_request, reply) => reply.type('application/json; charset=utf-8').send((await current()).json),
     );
   },
   { name: 'openapi', fastify: '5.x' },

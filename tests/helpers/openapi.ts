@@ -1,5 +1,19 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 import type { OpenAPIV3_1 } from 'openapi-types';
+import { canonicalIp } from '../../src/servers/ip-address.js';
+
+// ajv-formats is CommonJS with its function on `default` for ESM callers.
+const addFormats = addFormatsModule.default;
+
+/** Ajv as the app sets it up for the document's keywords and formats (no errorMessage: it is not published). */
+export function documentAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  ajv.addFormat('ip-address', { type: 'string', validate: (value: string) => canonicalIp(value) !== null });
+  return ajv;
+}
 
 /** The document the app serves. */
 export async function fetchDocument(app: FastifyInstance): Promise<OpenAPIV3_1.Document> {
@@ -79,4 +93,54 @@ export function operationsOf(
       return operation === undefined ? [] : [{ method, path, operation }];
     }),
   );
+}
+
+/**
+ * Checks every example of a document against the schema beside it: a schema's own `examples`, a
+ * media type's named examples and its `example`. Returns how many it checked, and what failed.
+ */
+export function exampleProblems(document: OpenAPIV3_1.Document, ajv: Ajv2020): { checked: number; problems: string[] } {
+  const problems: string[] = [];
+  let checked = 0;
+  const check = (schema: unknown, value: unknown, where: string) => {
+    const validate = ajv.compile(schema as object);
+    if (!validate(value)) {
+      problems.push(`${where}: ${ajv.errorsText(validate.errors)}`);
+    }
+    checked += 1;
+  };
+  const walk = (node: unknown, where: string): void => {
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => {
+        walk(item, `${where}/${i}`);
+      });
+      return;
+    }
+    if (typeof node !== 'object' || node === null) {
+      return;
+    }
+    const { examples, example, schema } = node as { examples?: unknown; example?: unknown; schema?: unknown };
+    if (Array.isArray(examples)) {
+      // A schema's own examples.
+      const itself = Object.fromEntries(Object.entries(node).filter(([key]) => key !== 'examples'));
+      examples.forEach((value, i) => {
+        check(itself, value, `${where}/examples/${i}`);
+      });
+    } else if (typeof examples === 'object' && examples !== null && schema !== undefined) {
+      // A media type's named examples.
+      for (const [name, { value }] of Object.entries(examples as Record<string, { value: unknown }>)) {
+        check(schema, value, `${where}/examples/${name}`);
+      }
+    }
+    if (example !== undefined && schema !== undefined) {
+      check(schema, example, `${where}/example`);
+    }
+    for (const [key, value] of Object.entries(node)) {
+      if (key !== 'examples' && key !== 'example') {
+        walk(value, `${where}/${key}`);
+      }
+    }
+  };
+  walk(dereference(document), '#');
+  return { checked, problems };
 }

@@ -11,6 +11,7 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTypes } from '../../scripts/openapi/types.js';
 import { AS_BOOTSTRAP, BOOTSTRAP_TOKEN, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { EVERY_TYPE, defineFields } from '../helpers/custom-fields.js';
 import { fetchDocument } from '../helpers/openapi.js';
 
 const run = promisify(execFile);
@@ -70,6 +71,26 @@ describe('contrib/client-example, typed from the OpenAPI document', () => {
   it('compiles against the types generated from the document', async () => {
     const types = await generateTypes(document);
     expect(types).toContain('Server: {');
+    expect(typeCheck(types)).toStrictEqual([]);
+  }, 60_000);
+
+  it('compiles against the types of a document with custom fields, which type each field', async () => {
+    const defined = await buildTestApp({ env: { MAX_EVENT_LOOP_DELAY_MS: '0' } });
+    let types: string;
+    try {
+      await defineFields(defined.app, EVERY_TYPE);
+      types = await generateTypes(await fetchDocument(defined.app));
+    } finally {
+      await defined.app.close();
+    }
+    // Required fields are always there in a server as read; the others may be absent.
+    // In a server as read: required fields always there, the others possibly absent, none null.
+    for (const field of ['rack: string;', 'asset_tag?: string;', 'u?: number;', 'monitored: boolean;']) {
+      expect(types).toContain(field);
+    }
+    expect(types).toContain('tier?: "gold" | "silver";');
+    // In a body, null removes a value.
+    expect(types).toContain('tier?: "gold" | "silver" | null;');
     expect(typeCheck(types)).toStrictEqual([]);
   }, 60_000);
 

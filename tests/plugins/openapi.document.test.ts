@@ -1,24 +1,18 @@
 // The OpenAPI document as the tools that read it need it: only OpenAPI's keywords, named components
 // behind `$ref`s that resolve, examples that the API accepts, and security that tells the truth.
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import Type from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalIp } from '../../src/servers/ip-address.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
-import { dereference, fetchDocument, operationsOf, refsOf, resolvePointer } from '../helpers/openapi.js';
-
-// ajv-formats is CommonJS with its function on `default` for ESM callers.
-const addFormats = addFormatsModule.default;
-
-/** Ajv as the app sets it up for the document's keywords and formats (no errorMessage: it is not published). */
-function documentAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ strict: false, allErrors: true });
-  addFormats(ajv);
-  ajv.addFormat('ip-address', { type: 'string', validate: (value: string) => canonicalIp(value) !== null });
-  return ajv;
-}
+import {
+  dereference,
+  documentAjv,
+  exampleProblems,
+  fetchDocument,
+  operationsOf,
+  refsOf,
+  resolvePointer,
+} from '../helpers/openapi.js';
 
 type Media = OpenAPIV3_1.MediaTypeObject;
 
@@ -151,47 +145,8 @@ describe('the examples of the OpenAPI document', () => {
   });
 
   it('are each valid against the schema beside them, wherever they are', () => {
-    const ajv = documentAjv();
-    const resolved = dereference(document);
-    let checked = 0;
-    const check = (schema: unknown, value: unknown, where: string) => {
-      const validate = ajv.compile(schema as object);
-      expect(validate(value), `${where}: ${ajv.errorsText(validate.errors)}`).toBe(true);
-      checked += 1;
-    };
-    const walk = (node: unknown, where: string): void => {
-      if (Array.isArray(node)) {
-        node.forEach((item, i) => {
-          walk(item, `${where}/${i}`);
-        });
-        return;
-      }
-      if (typeof node !== 'object' || node === null) {
-        return;
-      }
-      const { examples, example, schema } = node as { examples?: unknown; example?: unknown; schema?: unknown };
-      if (Array.isArray(examples)) {
-        // A schema's own examples.
-        const itself = Object.fromEntries(Object.entries(node).filter(([key]) => key !== 'examples'));
-        examples.forEach((value, i) => {
-          check(itself, value, `${where}/examples/${i}`);
-        });
-      } else if (typeof examples === 'object' && examples !== null && schema !== undefined) {
-        // A media type's named examples.
-        for (const [name, { value }] of Object.entries(examples as Record<string, { value: unknown }>)) {
-          check(schema, value, `${where}/examples/${name}`);
-        }
-      }
-      if (example !== undefined && schema !== undefined) {
-        check(schema, example, `${where}/example`);
-      }
-      for (const [key, value] of Object.entries(node)) {
-        if (key !== 'examples' && key !== 'example') {
-          walk(value, `${where}/${key}`);
-        }
-      }
-    };
-    walk(resolved, '#');
+    const { checked, problems } = exampleProblems(document, documentAjv());
+    expect(problems).toStrictEqual([]);
     expect(checked).toBeGreaterThan(20);
   });
 

@@ -8,6 +8,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openapiDocument } from '../../scripts/openapi/document.js';
+import { buildTestApp } from '../helpers/build-test-app.js';
+import { EVERY_TYPE, defineFields } from '../helpers/custom-fields.js';
+import { fetchDocument } from '../helpers/openapi.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -48,5 +51,20 @@ describe('npm run lint:openapi', () => {
     expect(refused.output).toMatch(/security-defined/);
     expect(refused.output).toMatch(/Validation failed with 2 errors/);
     // Two processes each load the app or Redocly: seconds, more on a busy machine.
+  }, 60_000);
+
+  it('passes on the document of an inventory with custom fields of every type, without a warning', async () => {
+    const t = await buildTestApp({ env: { MAX_EVENT_LOOP_DELAY_MS: '0' } });
+    try {
+      await defineFields(t.app, EVERY_TYPE);
+      const file = join(dir, 'custom-fields.json');
+      writeFileSync(file, JSON.stringify(await fetchDocument(t.app)));
+      const { code, output } = await lint(file);
+      expect(code, output).toBe(0);
+      expect(output).toContain('Your API description is valid');
+      expect(output).not.toMatch(/You have \d+ warning/);
+    } finally {
+      await t.app.close();
+    }
   }, 60_000);
 });

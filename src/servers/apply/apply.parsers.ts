@@ -4,6 +4,7 @@ import { CsvError, type Options, parse } from 'csv-parse';
 import { type ErrorDetail, appError } from '../../errors.js';
 import { findJsonSyntaxError } from '../../shared/json-syntax.js';
 import { turnEvery } from '../../db/chunks.js';
+import { CUSTOM_FIELD_NAME_PATTERN, MAX_CUSTOM_FIELDS } from '../../custom-fields/custom-fields.schemas.js';
 import { DECLARED, type FieldName, WRITABLE_FIELDS } from '../server-fields.js';
 import { CSV_COLUMNS, undefuse } from '../servers.export.js';
 import { MAX_APPLY_ITEMS, TOO_MANY_ITEMS } from './apply.schemas.js';
@@ -16,6 +17,12 @@ import { MAX_APPLY_ITEMS, TOO_MANY_ITEMS } from './apply.schemas.js';
 export interface ParsedItems {
   items: unknown[];
   lines: number[];
+  /**
+   * A CSV body's custom fields, by the `cf_<name>` columns of its header (names without the prefix,
+   * in the header's order). Their cells are in each item's `custom_fields` as text (null for an empty
+   * cell), which the apply reads by the field's type once it has the definitions.
+   */
+  customColumns?: string[];
 }
 
 /** How many lines or records are read between two turns of the event loop. */
@@ -82,6 +89,13 @@ const READ_COLUMNS = new Set<string>(
 /** The export's other columns, which an apply skips: an exported file applies back as it is. */
 const SKIPPED_COLUMNS = new Set<string>(CSV_COLUMNS.filter((name) => !READ_COLUMNS.has(name)));
 
+/** The prefix of a custom field's column, `cf_<name>`, as the export names them. */
+export const CUSTOM_COLUMN_PREFIX = 'cf_';
+const CUSTOM_FIELD_NAME = new RegExp(CUSTOM_FIELD_NAME_PATTERN);
+
+/** A column of the header: a field of the server, a custom field (`cf_<name>`), or one that is skipped. */
+type Column = { field: FieldName } | { custom: string } | null;
+
 /**
  * A cell as the value of its field: a list split at spaces (an empty cell is none), an empty cell as
  * null and a quoted empty one (`""`) as the empty string, as the export writes them; text as it is.
@@ -115,28 +129,43 @@ function lineBreaks(cell: string | null): { pairs: number; lone: number } {
 }
 
 /** The columns of the header row, or a 400 naming what is wrong with it. */
-function headerColumns(header: (string | null)[]): (FieldName | null)[] {
+function headerColumns(header: (string | null)[]): Column[] {
   const details: ErrorDetail[] = [];
   const seen = new Set<string>();
-  const columns = header.map((raw) => {
+  let custom = 0;
+  const columns = header.map((raw): Column => {
     const name = (raw ?? '').trim();
     if (seen.has(name)) {
       details.push({ field: 'line 1', message: `names the column ${JSON.stringify(name)} twice` });
     }
     seen.add(name);
     if (READ_COLUMNS.has(name)) {
-      return name as FieldName;
+      return { field: name as FieldName };
+    }
+    const customName = name.startsWith(CUSTOM_COLUMN_PREFIX) ? name.slice(CUSTOM_COLUMN_PREFIX.length) : null;
+    // Whether the field is defined is for the apply to say, which reads the definitions.
+    if (customName !== null && CUSTOM_FIELD_NAME.test(customName)) {
+      custom += 1;
+      return { custom: customName };
     }
     if (!SKIPPED_COLUMNS.has(name)) {
       details.push({
         field: 'line 1',
-        message: `names an unknown column ${JSON.stringify(name)}; the columns are those of the export: ${CSV_COLUMNS.join(', ')}`,
+        message:
+          `names an unknown column ${JSON.stringify(name)}; the columns are those of the export: ` +
+          `${CSV_COLUMNS.join(', ')}, and ${CUSTOM_COLUMN_PREFIX}<name> for each custom field`,
       });
     }
     return null;
   });
   if (!seen.has('hostname')) {
     details.push({ field: 'line 1', message: 'must name a hostname column: servers are matched by host name' });
+  }
+  if (custom > MAX_CUSTOM_FIELDS) {
+    details.push({
+      field: 'line 1',
+      message: `names ${custom} custom fields: an inventory has at most ${MAX_CUSTOM_FIELDS}, remove the others`,
+    });
   }
   if (details.length > 0) {
     throw appError('VALIDATION_FAILED', details);
@@ -200,8 +229,9 @@ async function* slices(text: string): AsyncGenerator<string> {
 
 /**
  * CSV (RFC 4180) with a header row naming the export's columns (any subset, any order, hostname
- * among them), separated by commas, or by semicolons throughout. A cell's leading apostrophe that the export added against formulas is taken off;
- * columns the apply does not set (id, timestamps, managed_by, last_seen_at) are skipped.
+ * among them), separated by commas, or by semicolons throughout. A cell's leading apostrophe that the
+ * export added against formulas is taken off; columns the apply does not set (id, timestamps,
+ * managed_by, last_seen_at) are skipped; `cf_<name>` columns give custom fields (see ParsedItems).
  */
 export async function parseCsv(text: string): Promise<ParsedItems> {
   // The parser counts a CRLF inside a quoted cell as two lines: its count, less those, is the file's.
@@ -231,20 +261,32 @@ export async function parseCsv(text: string): Promise<ParsedItems> {
   const parser = Readable.from(slices(text)).pipe(parse(options as unknown as Options));
   const items: unknown[] = [];
   const lines: number[] = [];
-  let columns: (FieldName | null)[] | undefined;
+  let columns: Column[] | undefined;
+  let customColumns: string[] = [];
   try {
     for await (const { record, line } of parser as AsyncIterable<ParsedRecord>) {
       if (columns === undefined) {
         columns = headerColumns(record);
+        customColumns = columns.flatMap((column) => (column !== null && 'custom' in column ? [column.custom] : []));
         continue;
       }
       const item: Record<string, unknown> = {};
+      // Text, or null for an empty cell: read by the field's type where the definitions are known.
+      const custom: Record<string, string | null> | undefined = customColumns.length > 0 ? {} : undefined;
       record.forEach((cell, i) => {
-        const name = columns?.[i];
-        if (name !== undefined && name !== null) {
-          item[name] = cellValue(name, cell);
+        const column = columns?.[i];
+        if (column === undefined || column === null) {
+          return;
+        }
+        if ('field' in column) {
+          item[column.field] = cellValue(column.field, cell);
+        } else if (custom !== undefined) {
+          custom[column.custom] = cell === null ? null : undefuse(cell);
         }
       });
+      if (custom !== undefined) {
+        item.custom_fields = custom;
+      }
       items.push(item);
       lines.push(line);
       if (items.length > MAX_APPLY_ITEMS) {
@@ -269,5 +311,5 @@ export async function parseCsv(text: string): Promise<ParsedItems> {
   if (columns === undefined) {
     throw appError('INVALID_CSV', [{ field: 'body', message: 'is empty: send a header row, then a row per server' }]);
   }
-  return { items, lines };
+  return { items, lines, customColumns };
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Change } from '../../changes/changes.schemas.js';
+import { listDefinitions } from '../../custom-fields/custom-fields.repository.js';
 import { turnEvery } from '../../db/chunks.js';
 import type { Database, ServerRow } from '../../db/types.js';
 import { type ErrorDetail, appError } from '../../errors.js';
@@ -7,6 +8,7 @@ import { defaultValues } from '../server-fields.js';
 import { toServer } from '../servers.mapper.js';
 import * as repository from '../servers.repository.js';
 import { type ServerValues, diff, valuesOf } from '../servers.values.js';
+import { customValues, undefinedColumns } from './apply.custom-values.js';
 
 // What an apply does, worked out before anything is written: the dry run answers with it, the real
 // run carries it out in the same transaction in which it was worked out. One plan for both is what
@@ -16,8 +18,21 @@ import { type ServerValues, diff, valuesOf } from '../servers.values.js';
 export interface ApplyEntry {
   /** How errors name it: `servers[3]`, or `line 7` of an NDJSON or CSV body. */
   label: string;
-  /** The fields it gives (absent ones absent), normalised; always the host name. */
-  values: Partial<ServerValues> & Pick<ServerValues, 'hostname'>;
+  /** The fields it gives (absent ones absent), normalised; always the host name; not its custom values. */
+  values: Partial<Omit<ServerValues, 'custom_fields'>> & Pick<ServerValues, 'hostname'>;
+  /**
+   * Its custom values as given, checked by the plan against the definitions it reads: undefined keeps
+   * every value (a new server takes the defaults), null removes them all; in an object, a field left
+   * out is kept (or takes its default), null removes its value, and a value replaces it.
+   */
+  custom?: Readonly<Record<string, unknown>> | null | undefined;
+}
+
+export interface PlanOptions {
+  /** Whether the source's servers that the input leaves out are deleted. */
+  prune: boolean;
+  /** A CSV body's custom fields (its `cf_<name>` columns), whose values the entries give as text. */
+  customColumns?: readonly string[] | undefined;
 }
 
 export interface Creation {
@@ -97,15 +112,24 @@ async function addressConflicts(
 
 /**
  * The plan of an apply from `source`, read in the transaction `db` (the write's, or the dry run's
- * snapshot). Refuses the whole apply, naming every server at fault: 409 if another source owns some,
- * 400 if a new server lacks an address, 409 if addresses would clash.
+ * snapshot). Refuses the whole apply, naming every server at fault: 400 if a CSV body's cf_ column
+ * names no custom field, 409 if another source owns some, 400 if a new server lacks an address or a
+ * custom value is refused, 409 if addresses would clash.
  */
 export async function planApply(
   db: Kysely<Database>,
   source: string,
   entries: readonly ApplyEntry[],
-  prune: boolean,
+  { prune, customColumns }: PlanOptions,
 ): Promise<Plan> {
+  // In the plan's transaction, where writers take turns: no definition changes under the apply.
+  const definitions = await listDefinitions(db);
+  const refusedColumns = customColumns === undefined ? [] : undefinedColumns(definitions, customColumns);
+  if (refusedColumns.length > 0) {
+    throw appError('VALIDATION_FAILED', refusedColumns);
+  }
+  const custom = customValues(definitions, customColumns);
+
   const existing = await repository.findServersByHostnames(
     db,
     entries.map((entry) => entry.values.hostname),
@@ -128,27 +152,40 @@ export async function planApply(
   }
 
   const plan: Plan = { creations: [], updates: [], unchanged: [], deletions: [] };
-  const missing: ErrorDetail[] = [];
+  const invalid: ErrorDetail[] = [];
   const finals: { label: string; ip: string; id?: number; moves: boolean }[] = [];
-  for (const [i, { label, values }] of entries.entries()) {
+  for (const [i, { label, values, custom: given }] of entries.entries()) {
     // The compare costs some 10 µs a server: 10,000 of them in one go held up every other request.
     await turnEvery(i, 1000);
     const row = byHostname.get(values.hostname);
     if (row === undefined) {
       if (values.ip === undefined) {
-        missing.push({
+        invalid.push({
           field: `${label}.ip`,
           message: 'is required to create a server: the store has none of this name',
         });
+        // Its custom values are checked all the same: one 400 names every problem.
+        custom.created(given, label, invalid);
         continue;
       }
-      const created = { ...defaultValues(), ...values, ip: values.ip, managed_by: source };
+      const created = {
+        ...defaultValues(),
+        ...values,
+        ip: values.ip,
+        managed_by: source,
+        custom_fields: custom.created(given, label, invalid),
+      };
       plan.creations.push({ label, values: created });
       finals.push({ label, ip: created.ip, moves: true });
       continue;
     }
     const current = valuesOf(toServer(row));
-    const next = { ...current, ...values, managed_by: source };
+    const next = {
+      ...current,
+      ...values,
+      managed_by: source,
+      custom_fields: custom.updated(current.custom_fields, given, label, invalid),
+    };
     const changes = diff(current, next);
     if (Object.keys(changes).length === 0) {
       plan.unchanged.push(row);
@@ -157,8 +194,8 @@ export async function planApply(
     }
     finals.push({ label, ip: next.ip, id: row.id, moves: next.ip !== row.ip });
   }
-  if (missing.length > 0) {
-    throw appError('VALIDATION_FAILED', missing);
+  if (invalid.length > 0) {
+    throw appError('VALIDATION_FAILED', invalid);
   }
 
   if (prune) {

@@ -26,8 +26,8 @@ export interface ApplyRoutesOptions {
   service: ApplyService;
 }
 
-/** The line each server of a parsed NDJSON or CSV body starts on, by the body's array. */
-const LINES = new WeakMap<object, number[]>();
+/** What the parser saw of an NDJSON or CSV body besides its servers (lines, cf_ columns), by the body's array. */
+const PARSED = new WeakMap<object, Omit<ParsedItems, 'items'>>();
 
 /** A validator as the validation plugin compiles them: true, or the error naming every problem. */
 type ItemValidator = (data: unknown) => true | { error: AppError };
@@ -79,8 +79,8 @@ export const applyRoutes: FastifyPluginAsyncTypebox<ApplyRoutesOptions> = async 
   // In this plugin's scope only: every other route answers 415 to NDJSON and CSV.
   const textParser =
     (parse: (text: string) => Promise<ParsedItems>) => async (request: FastifyRequest, body: Buffer) => {
-      const { items, lines } = await parse(bodyText(request, body));
-      LINES.set(items, lines);
+      const { items, ...parsed } = await parse(bodyText(request, body));
+      PARSED.set(items, parsed);
       return items;
     };
   for (const [type, parse] of [
@@ -139,7 +139,9 @@ export const applyRoutes: FastifyPluginAsyncTypebox<ApplyRoutesOptions> = async 
           'Each server of the input is matched by host name (any case). Missing ones are created, owned by ' +
           '`source`; those owned by `source` or by no one are updated where they differ (one owned by no one ' +
           'is adopted); one owned by another source refuses the whole apply (409, naming each). Fields an ' +
-          'item gives are set, fields it leaves out kept; null clears. Every server of the input gets ' +
+          'item gives are set, fields it leaves out kept; null clears. Custom fields alike, one by one: a field ' +
+          '`custom_fields` does not name keeps its value (a new server takes its default), null removes it; ' +
+          'values are checked against the definitions, required fields included. Every server of the input gets ' +
           '`last_seen_at`, an observation that changes neither its version nor its history. With `prune`, ' +
           "the source's servers that the input leaves out are deleted. With `dry_run`, nothing is written " +
           'and the answer is what the apply would do. One transaction; unchanged servers are not written. ' +
@@ -170,8 +172,9 @@ export const applyRoutes: FastifyPluginAsyncTypebox<ApplyRoutesOptions> = async 
           [CSV_MEDIA_TYPE]: {
             description:
               'RFC 4180 with a header row of the export’s columns (any of them, in any order, hostname ' +
-              'among them); id, timestamps, managed_by and last_seen_at are skipped. An empty cell clears ' +
-              'its field; tags are separated by spaces.',
+              'among them); id, timestamps, managed_by and last_seen_at are skipped. `cf_<name>` columns ' +
+              'give custom fields, each cell read by the field’s type (a column naming no field is a 400). An ' +
+              'empty cell clears its field; tags are separated by spaces.',
             example: CSV_EXAMPLE,
           },
         },
@@ -213,12 +216,13 @@ export const applyRoutes: FastifyPluginAsyncTypebox<ApplyRoutesOptions> = async 
           { field: 'source', message: 'is required: add ?source=NAME (an NDJSON or CSV body holds servers only)' },
         ]);
       }
-      const lines = LINES.get(body) ?? [];
+      const { lines = [], customColumns } = PARSED.get(body) ?? {};
       const labels = body.map((_item, i) => `line ${lines[i] ?? '?'}`);
       return service.apply({
         source: query.source,
         items: await checkedItems(body, labels, itemValidator()),
         labels,
+        ...(customColumns === undefined ? {} : { customColumns }),
         prune: query.prune ?? false,
         dryRun: query.dry_run ?? false,
         actor: writeContext(request).actor,

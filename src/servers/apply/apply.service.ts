@@ -16,6 +16,11 @@ export interface ApplyRequest {
   items: readonly ApplyItem[];
   /** How errors name each item: `servers[3]`, or `line 7` of an NDJSON or CSV body. */
   labels: readonly string[];
+  /**
+   * A CSV body's custom fields, by its `cf_<name>` columns: the items' values of these are text (or
+   * null), read by each field's type in the plan.
+   */
+  customColumns?: readonly string[];
   prune: boolean;
   dryRun: boolean;
   /** The token's name, recorded as the actor of every change. */
@@ -122,7 +127,7 @@ async function carryOut(trx: Kysely<Database>, plan: Plan, actor: string, at: st
 
 export function createApplyService(db: Kysely<Database>, now: () => Date = () => new Date()): ApplyService {
   return {
-    async apply({ source, items, labels, prune, dryRun, actor }) {
+    async apply({ source, items, labels, customColumns, prune, dryRun, actor }) {
       // Checked before the transaction: a bad value or a repeated host name is a 400 whatever the store holds.
       const details: ErrorDetail[] = [];
       const entries: ApplyEntry[] = [];
@@ -130,7 +135,13 @@ export function createApplyService(db: Kysely<Database>, now: () => Date = () =>
         await turnEvery(i, TURN_ITEMS);
         const label = labels[i] ?? `servers[${i}]`;
         const values = valuesFromPatch(item, details, `${label}.`);
-        entries.push({ label, values: { ...values, hostname: values.hostname ?? item.hostname } });
+        // Custom values are checked by the plan, against the definitions its transaction reads.
+        delete values.custom_fields;
+        entries.push({
+          label,
+          values: { ...values, hostname: values.hostname ?? item.hostname },
+          custom: item.custom_fields,
+        });
       }
       if (details.length === 0) {
         details.push(...repeatedHostnames(entries));
@@ -140,11 +151,13 @@ export function createApplyService(db: Kysely<Database>, now: () => Date = () =>
       }
       if (dryRun) {
         // A read-only snapshot: the plan of what the apply would do now, and nothing written.
-        return readTransaction(db, async (trx) => result(source, await planApply(trx, source, entries, prune), true));
+        return readTransaction(db, async (trx) =>
+          result(source, await planApply(trx, source, entries, { prune, customColumns }), true),
+        );
       }
       return conflictsAs409(() =>
         writeTransaction(db, async (trx) => {
-          const plan = await planApply(trx, source, entries, prune);
+          const plan = await planApply(trx, source, entries, { prune, customColumns });
           const ids = await carryOut(trx, plan, actor, now().toISOString());
           return result(source, plan, false, ids);
         }),
