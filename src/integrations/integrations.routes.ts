@@ -3,8 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { ServersService } from '../servers/servers.service.js';
-import { filterParameters } from '../servers/query/params.js';
-import { parseFilters } from '../servers/query/parsing.js';
+import { customFilterDocumentation, customFilterParameters, filterParameters } from '../servers/query/params.js';
+import { type DefinitionsLoader, definitionsFor, parseFilters } from '../servers/query/parsing.js';
 import { ifNoneMatchHits } from '../shared/etag.js';
 import { errorResponses } from '../shared/schemas.js';
 import { ansibleInventory } from './ansible.js';
@@ -13,9 +13,14 @@ import { prometheusTargets } from './prometheus.js';
 
 export interface IntegrationsRoutesOptions {
   service: ServersService;
+  /** The custom fields' definitions, read when a feed filters by one. */
+  definitions: DefinitionsLoader;
 }
 
-const FeedQuery = Type.Object(filterParameters, { additionalProperties: false });
+const FeedQuery = Type.Object(filterParameters, {
+  additionalProperties: false,
+  patternProperties: customFilterParameters,
+});
 const PrometheusQuery = Type.Object(
   {
     ...filterParameters,
@@ -23,7 +28,7 @@ const PrometheusQuery = Type.Object(
       Type.Integer({ minimum: 1, maximum: 65535, description: 'The port of every target, 9100 by default' }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, patternProperties: customFilterParameters },
 );
 
 const FEED_HEADERS = { etag: Type.String({ description: 'Strong ETag of the body; send it in If-None-Match' }) };
@@ -43,7 +48,10 @@ function sendFeed(request: FastifyRequest, reply: FastifyReply, body: unknown) {
   return reply.type('application/json; charset=utf-8').send(json);
 }
 
-export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOptions> = async (app, { service }) => {
+export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOptions> = async (
+  app,
+  { service, definitions },
+) => {
   app.get(
     '/integrations/ansible',
     {
@@ -59,6 +67,7 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
           'reserved by Ansible (localhost, all ...) are left out. Takes the list filters. ' +
           'contrib/ansible/inventory.sh wraps it for `ansible-inventory -i`.',
         querystring: FeedQuery,
+        queryPatterns: customFilterDocumentation,
         response: {
           200: Type.Unsafe<AnsibleInventory>({ ...AnsibleInventory, headers: FEED_HEADERS }),
           304: NOT_MODIFIED,
@@ -67,7 +76,8 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
       },
     },
     async (request, reply) => {
-      const { inventory, leftOut } = ansibleInventory(await service.listAll(parseFilters(request.query)));
+      const filters = parseFilters(request.query, await definitionsFor(request.query, definitions));
+      const { inventory, leftOut } = ansibleInventory(await service.listAll(filters));
       if (leftOut.length > 0) {
         // Stored before host names were checked against the reserved ones: rename them to bring them back.
         request.log.warn(
@@ -91,6 +101,7 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
           'One target group per server, `<ip>:<port>`, with __meta_inventory_* labels. Decommissioned ' +
           'servers are left out unless the status filter asks for them. Takes the list filters.',
         querystring: PrometheusQuery,
+        queryPatterns: customFilterDocumentation,
         response: {
           200: Type.Array(
             Type.Object({
@@ -106,7 +117,7 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
     },
     async (request, reply) => {
       const { port = 9100, ...query } = request.query;
-      const filters = parseFilters(query);
+      const filters = parseFilters(query, await definitionsFor(query, definitions));
       filters.status ??= ['up', 'down', 'maintenance'];
       return sendFeed(request, reply, prometheusTargets(await service.listAll(filters), port));
     },

@@ -23,8 +23,13 @@ import {
   replacedExamples,
 } from './servers.examples.js';
 import { CSV_TYPE, EXPORT_FORMATS, NDJSON_TYPE, exportStream, requestedFormat } from './servers.export.js';
-import { filterParameters, pagingParameters } from './query/params.js';
-import { parseListing } from './query/parsing.js';
+import {
+  customFilterDocumentation,
+  customFilterParameters,
+  filterParameters,
+  pagingParameters,
+} from './query/params.js';
+import { type DefinitionsLoader, definitionsFor, parseListing } from './query/parsing.js';
 import type { ServersService } from './servers.service.js';
 import {
   ETAG_HEADER,
@@ -49,6 +54,8 @@ export interface ServersRoutesOptions {
   service: ServersService;
   /** The Idempotency-Key store of creates. */
   idempotency: IdempotencyService;
+  /** The custom fields' definitions, read when a listing filters or sorts by one. */
+  definitions: DefinitionsLoader;
 }
 
 const ListQuery = Type.Object(
@@ -57,10 +64,13 @@ const ListQuery = Type.Object(
     ...pagingParameters,
     format: Type.Optional(Type.Enum(EXPORT_FORMATS, { description: 'json (the default), csv or ndjson' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, patternProperties: customFilterParameters },
 );
 
-export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = async (app, { service, idempotency }) => {
+export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = async (
+  app,
+  { service, idempotency, definitions },
+) => {
   app.get(
     '/servers',
     {
@@ -76,6 +86,7 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
           'row while servers come and go. With `format=csv` or `Accept: text/csv` (RFC 4180) and ' +
           '`format=ndjson` or `Accept: application/x-ndjson`, every matching server is streamed, unpaged.',
         querystring: ListQuery,
+        queryPatterns: customFilterDocumentation,
         response: {
           200: { ...ServerList, headers: { link: Type.Optional(Type.String({ description: 'rel="next"' })) } },
           ...errorResponses(400, 401, 403, 429),
@@ -92,7 +103,7 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
             { field: 'format', message: 'exports are not paged: drop limit, offset and cursor' },
           ]);
         }
-        const { filters, sort } = parseListing(query);
+        const { filters, sort } = parseListing(query, await definitionsFor(query, definitions));
         void reply.type(wanted === 'csv' ? CSV_TYPE : NDJSON_TYPE);
         if (wanted === 'csv') {
           void reply.header('content-disposition', 'attachment; filename="servers.csv"');
@@ -105,7 +116,7 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
         // A stream bypasses the JSON serialiser; the route's types only describe the JSON answer.
         return reply.send(stream as unknown as ServerList);
       }
-      const page = await service.listServers(parseListing(query));
+      const page = await service.listServers(parseListing(query, await definitionsFor(query, definitions)));
       if (page.next !== null) {
         const params = new URLSearchParams(request.url.split('?')[1] ?? '');
         params.delete('offset');
