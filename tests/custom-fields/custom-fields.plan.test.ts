@@ -118,7 +118,11 @@ function wideSorts(plan: string): string[] {
   return lines.filter(
     (line, i) =>
       /(^|->\s+)Sort\s+\(cost/.test(line) ||
-      (line.includes('Incremental Sort') && lines.slice(i, i + 3).join('\n').includes('Presorted Key: (CASE WHEN')),
+      (line.includes('Incremental Sort') &&
+        lines
+          .slice(i, i + 3)
+          .join('\n')
+          .includes('Presorted Key: (CASE WHEN')),
   );
 }
 

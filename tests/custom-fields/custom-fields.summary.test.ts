@@ -82,8 +82,10 @@ describe('GET /api/v1/reports/summary?by=cf_<name>', () => {
     ['cf_seen', /^names cf_seen, a datetime field: /],
     ['cf_docs', /^names cf_docs, a url field: /],
     ['cf_nope', /^names "cf_nope", which is not a defined custom field: GET \/api\/v1\/custom-fields lists them$/],
-    ['tier', /^names "tier", which is not a defined custom field/],
-    ['status', /^names "status", which is not a defined custom field/],
+    ['cf_', /^names "cf_", which is not a defined custom field/],
+    ['tier', /^must name custom fields as cf_<name> \(got "tier"\)$/],
+    ['status', /^must name custom fields as cf_<name> \(got "status"\)$/],
+    ['', /^must name custom fields as cf_<name> \(got ""\)$/],
   ])('refuses by=%s, naming why', async (by, message) => {
     const res = await t.app.inject({ url: `/api/v1/reports/summary?by=${by}` });
     expect(res.statusCode).toBe(400);

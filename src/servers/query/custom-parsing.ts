@@ -184,7 +184,9 @@ export function summaryFields(
   const fields: Definition[] = [];
   for (const name of new Set(names)) {
     const definition = definitions.find((d) => `${CUSTOM_SORT_PREFIX}${d.name}` === name);
-    if (definition === undefined) {
+    if (!name.startsWith(CUSTOM_SORT_PREFIX)) {
+      details.push({ field: 'by', message: `must name custom fields as cf_<name> (got ${JSON.stringify(name)})` });
+    } else if (definition === undefined) {
       details.push({
         field: 'by',
         message: `names ${JSON.stringify(name)}, which is not a defined custom field: GET /api/v1/custom-fields lists them`,

@@ -136,7 +136,7 @@ export const customFilterDocumentation = {
     'other than string and url fields comma-separated, to match any of the values), `cf_<name>__gte=` and ' +
     '`cf_<name>__lte=` (integer, number, date and datetime fields; bounds included), `cf_<name>__empty=true` ' +
     '(no value) or `false` (any value). An unknown field is a 400.',
-  example: { cf_rack: 'R12', cf_u__gte: '10' },
+  example: { cf_rack: ['R12'], cf_u__gte: '10' },
 };
 
 /** A custom field as the list filters and sorts by it. */
