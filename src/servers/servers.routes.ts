@@ -81,7 +81,8 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
         summary: 'List, filter, sort and page the servers; export them as CSV or NDJSON',
         description:
           'Filters combine with AND; several values of one filter (repeated, or comma-separated) match any ' +
-          'of them, except `tag`, where the server must have every tag. Pages with `limit` and `offset`, or ' +
+          'of them, except `tag`, where the server must have every tag; custom fields filter as `cf_<name>` ' +
+          '(see custom_field_filters) and sort as `sort=cf_<name>`. Pages with `limit` and `offset`, or ' +
           'with the opaque `cursor` from `next` (also in the Link header), which neither skips nor repeats a ' +
           'row while servers come and go. With `format=csv` or `Accept: text/csv` (RFC 4180) and ' +
           '`format=ndjson` or `Accept: application/x-ndjson`, every matching server is streamed, unpaged.',
