@@ -338,8 +338,11 @@ describe('the operations of the OpenAPI document', () => {
           name,
         ).toHaveLength(0);
       }
-      // Its example is a valid object of the schema.
-      expect(documentAjv().validate(schema, parameter?.example), id).toBe(true);
+      // The example in its description is a valid object of the schema.
+      const example = /`(\{.*\})`/.exec(parameter?.description ?? '')?.[1] ?? 'null';
+      expect(documentAjv().validate(schema, JSON.parse(example)), id).toBe(true);
+      // No example of its own: /docs would send it with every "Try it out".
+      expect(parameter?.example, id).toBeUndefined();
     }
     // The document's copy lost the validator's keywords; the route's own schemas kept their messages.
     const res = await t.app.inject({ url: '/api/v1/servers?cf_u__gte=1&cf_u__gte=2' });

@@ -29,9 +29,10 @@ declare module 'fastify' {
     /**
      * The query parameters the querystring admits by `patternProperties` (their names vary), which the
      * document shows as one parameter of this name: an object whose properties are the parameters
-     * (style form, exploded), with this description and example.
+     * (style form, exploded), with this description. No example: /docs would send it with every
+     * "Try it out", and the names it could show depend on the inventory.
      */
-    queryPatterns?: { name: string; description: string; example: Readonly<Record<string, string | string[]>> };
+    queryPatterns?: { name: string; description: string };
   }
 }
 

@@ -135,8 +135,8 @@ export const customFilterDocumentation = {
     "parameter of this name: `cf_<name>=value` (exactly, checked by the field's type; repeated, or for " +
     'other than string and url fields comma-separated, to match any of the values), `cf_<name>__gte=` and ' +
     '`cf_<name>__lte=` (integer, number, date and datetime fields; bounds included), `cf_<name>__empty=true` ' +
-    '(no value) or `false` (any value). An unknown field is a 400.',
-  example: { cf_rack: ['R12'], cf_u__gte: '10' },
+    '(no value) or `false` (any value). An unknown field is a 400. For example ' +
+    '`?cf_rack=R12&cf_rack=R14&cf_u__gte=10`, or in this form `{"cf_rack": ["R12", "R14"], "cf_u__gte": "10"}`.',
 };
 
 /** A custom field as the list filters and sorts by it. */
@@ -173,7 +173,7 @@ export const pagingParameters = {
     Type.String({
       maxLength: 200,
       description:
-        `Comma-separated keys among ${SORT_FIELDS.join(', ')} and cf_<name> (a custom field), each with an ` +
+        `Comma-separated keys among ${SORT_FIELDS.join(', ')}, or cf_<name> (a custom field), each with an ` +
         'optional leading - for descending; ties are broken by id. ip sorts numerically, IPv4 before IPv6; ' +
         'servers without a value for a custom field come last in both directions.',
       examples: ['-status,ip'],
