@@ -28,6 +28,25 @@ const TAGS = ['pci', 'edge', 'gpu', 'ssd', 'backup', 'critical', 'canary', 'lega
 /** The /24 that every inventory of 300 servers or more fills: the selective filter's prefix. */
 export const FILTER_CIDR = '10.16.0.0/24';
 
+/**
+ * The custom fields of the benchmark inventory, defined through the API before it is seeded (each
+ * then has its index): a string and an integer whose values spread evenly, so that one value of the
+ * first, and two of the second, are each held by 1% of the servers at any size.
+ */
+export const CUSTOM_FIELDS = [
+  { name: 'rack', type: 'string', description: 'The rack, R0 to R99' },
+  { name: 'u', type: 'integer', minimum: 1, maximum: 200, description: 'The height in the rack' },
+] as const;
+/** The selective custom-field filters: 1% of the servers each. */
+export const CUSTOM_FILTER = 'cf_rack=R42';
+export const CUSTOM_RANGE = 'cf_u__gte=100&cf_u__lte=101';
+
+/** The i-th server's custom values: one server in twenty has no rack. */
+export function customValuesAt(i: number): Record<string, string | number> {
+  const u = 1 + ((i * 7919) % 200);
+  return i % 20 === 7 ? { u } : { rack: `R${(i * 37) % 100}`, u };
+}
+
 /** A small, fast, seeded PRNG (mulberry32): the same inventory on every run. */
 function random(seed: number): () => number {
   let a = seed >>> 0;

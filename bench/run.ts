@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import type autocannon from 'autocannon';
 import pg from 'pg';
 import { type ApplyResult, applyScenarios } from './apply.js';
-import { FILTER_CIDR, serverAt } from './data.js';
+import { CUSTOM_FIELDS, CUSTOM_FILTER, CUSTOM_RANGE, FILTER_CIDR, customValuesAt, serverAt } from './data.js';
 import { type LoadOptions, type Measurement, combine, fromTimes, measure } from './load.js';
 import { type Started, freePort, rssOf, sampleRss, startProcess, watchHealth } from './processes.js';
 import { type Row, type Target, mib, resultsTable, targetsTable, writeResults } from './report.js';
@@ -65,7 +65,7 @@ async function onPostgres<R extends pg.QueryResultRow = pg.QueryResultRow>(
 }
 
 /** The groups of scenarios `--only` picks from (comma-separated); all of them without it. */
-const GROUPS = ['get', 'list', 'feeds', 'export', 'writes', 'apply'] as const;
+const GROUPS = ['get', 'list', 'custom', 'feeds', 'export', 'writes', 'apply'] as const;
 type Group = (typeof GROUPS)[number];
 const only = args.only === undefined ? undefined : args.only.split(',').map((name) => name.trim());
 const unknownGroups = (only ?? []).filter((name) => !(GROUPS as readonly string[]).includes(name));
@@ -150,10 +150,28 @@ async function seed(url: string, from: number, to: number): Promise<number> {
   }
 }
 
+/** Defines the custom fields (CUSTOM_FIELDS) through the API, which creates the index of each. */
+async function defineCustomFields(url: string): Promise<void> {
+  for (const field of CUSTOM_FIELDS) {
+    const response = await fetch(`${url}/api/v1/custom-fields`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(field),
+    });
+    if (response.status !== 201) {
+      throw new Error(`defining ${field.name}: POST answered ${response.status}: ${await response.text()}`);
+    }
+  }
+}
+
 async function seedBatches(url: string, from: number, to: number): Promise<number> {
   let seconds = 0;
   for (let start = from; start < to; start += BATCH) {
-    const body = JSON.stringify(Array.from({ length: Math.min(BATCH, to - start) }, (_, i) => serverAt(start + i)));
+    const servers = Array.from({ length: Math.min(BATCH, to - start) }, (_, i) => ({
+      ...serverAt(start + i),
+      custom_fields: customValuesAt(start + i),
+    }));
+    const body = JSON.stringify(servers);
     const began = performance.now();
     const response = await fetch(`${url}/api/v1/servers`, {
       method: 'POST',
@@ -181,9 +199,9 @@ function fixed(path: string): autocannon.Request[] {
   return [{ path }];
 }
 
-/** Follows `next` page after page, sorted by ip; back to the first page after the last. */
-function cursorWalk(): autocannon.Request[] {
-  const first = '/api/v1/servers?sort=ip';
+/** Follows `next` page after page, in the given sort; back to the first page after the last. */
+function cursorWalk(sort = 'ip'): autocannon.Request[] {
+  const first = `/api/v1/servers?sort=${sort}`;
   return [
     {
       setupRequest: (req, context) => ({ ...req, path: (context as { next?: string }).next ?? first }),
@@ -339,6 +357,22 @@ async function getByIdScenarios(s: Started): Promise<{ api: Measurement; ref: Me
   return { api, ref, quiet: quietM };
 }
 
+/**
+ * The custom-field scenarios, whose p50 at N against SMALL is a target: pages of 10, so that both
+ * sizes serve as many servers (1% of 1,000 is 10) and the ratio measures the filter, not the page.
+ */
+const CUSTOM_SCENARIOS = [
+  [`List, ${CUSTOM_FILTER} (string, 1%), 10 a page`, `${CUSTOM_FILTER}&limit=10`],
+  [`List, ${CUSTOM_RANGE} (integer range, 1%), 10 a page`, `${CUSTOM_RANGE}&limit=10`],
+] as const;
+
+/** The selective custom-field filters: a page and the count of all that match. */
+async function customScenarios(s: Started, servers: number): Promise<void> {
+  for (const [name, query] of CUSTOM_SCENARIOS) {
+    await scenario(name, servers, s, fixed(`/api/v1/servers?${query}`));
+  }
+}
+
 /** POST of one new server, then PATCH with If-Match on a different server each time. */
 async function writeScenarios(s: Started): Promise<void> {
   let next = N + 1_000_000;
@@ -422,6 +456,7 @@ async function main(): Promise<number> {
 
   log(`==> seeding ${SMALL} servers`);
   let s = await startServer();
+  await defineCustomFields(s.url);
   let seedSeconds = await seed(s.url, 0, SMALL);
   const metrics = await fetch(`${s.url}/metrics`);
   const metricsOn = metrics.status === 200;
@@ -432,6 +467,9 @@ async function main(): Promise<number> {
   if (wants('list')) {
     await scenario('List, default page', SMALL, s, fixed('/api/v1/servers'));
     await scenario(`List, status=up and cidr ${FILTER_CIDR}`, SMALL, s, fixed(filterPath));
+  }
+  if (wants('custom')) {
+    await customScenarios(s, SMALL);
   }
   const smallExport = wants('export') ? await exportScenario(SMALL) : undefined;
 
@@ -470,6 +508,10 @@ async function main(): Promise<number> {
     await scenario('List, default page', N, s, fixed('/api/v1/servers'));
     await scenario(`List, status=up and cidr ${FILTER_CIDR}`, N, s, fixed(filterPath));
     await scenario('Cursor walk, sort=ip (100 per page)', N, s, cursorWalk(), { connections: 4 });
+  }
+  if (wants('custom')) {
+    await customScenarios(s, N);
+    await scenario('Cursor walk, sort=-cf_u (100 per page)', N, s, cursorWalk('-cf_u'), { connections: 4 });
   }
   const bigExport = wants('export') ? await exportScenario(N) : undefined;
 
@@ -520,6 +562,19 @@ async function main(): Promise<number> {
   }
   if (wants('list')) {
     for (const name of ['List, default page', `List, status=up and cidr ${FILTER_CIDR}`]) {
+      const big = find(name, N);
+      const small = find(name, SMALL);
+      const r = ratio(big.p50, small.p50);
+      targets.push({
+        name: `${name}: p50 at ${N} vs at ${SMALL}`,
+        measured: `${r.toFixed(2)} (${big.p50.toFixed(2)} ms / ${small.p50.toFixed(2)} ms)`,
+        limit: '<= 1.50',
+        pass: r <= 1.5,
+      });
+    }
+  }
+  if (wants('custom')) {
+    for (const [name] of CUSTOM_SCENARIOS) {
       const big = find(name, N);
       const small = find(name, SMALL);
       const r = ratio(big.p50, small.p50);

@@ -87,12 +87,13 @@ export async function buildApp({ config, db, logger, timeouts, now }: AppOptions
       await api.register(readinessRoutes, { db, timeoutMs: config.readinessTimeoutMs });
       const changes = createChangesService(dataDb);
       const servers = createServersService(dataDb, changes);
+      // Read by the listing-like routes only for a request that names a custom field.
+      const definitions = () => customFields.definitions();
       const idempotency = createIdempotencyService(dataDb, { logger: app.log, ...(now === undefined ? {} : { now }) });
-      const customFields = createCustomFieldsService(dataDb);
-      await api.register(serversRoutes, { service: servers, idempotency, customFields });
+      await api.register(serversRoutes, { service: servers, idempotency, definitions });
       await api.register(applyRoutes, { service: createApplyService(dataDb, now) });
-      await api.register(reportsRoutes, { service: servers });
-      await api.register(integrationsRoutes, { service: servers, customFields });
+      await api.register(reportsRoutes, { service: servers, definitions });
+      await api.register(integrationsRoutes, { service: servers, definitions });
       await api.register(changesRoutes, { service: changes });
       await api.register(tokensRoutes, { service: tokens });
       await api.register(customFieldsRoutes, { service: customFields });

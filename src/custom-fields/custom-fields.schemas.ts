@@ -32,16 +32,22 @@ export const CHOICE_PATTERN = '^[\\p{L}\\p{N}](?:[^\\p{C},]{0,62}[^\\p{C}\\s,])?
 
 /** Names that a route of its own takes (GET /custom-fields/changes). */
 export const RESERVED_CUSTOM_FIELD_NAMES = ['changes'] as const;
+/** Endings that the list's filters read as an operator (`cf_u__gte`): a name cannot end with one. */
+export const RESERVED_CUSTOM_FIELD_ENDINGS = ['__gte', '__lte', '__empty'] as const;
+const RESERVED = `${RESERVED_CUSTOM_FIELD_NAMES.join(', ')}, and names ending in ${RESERVED_CUSTOM_FIELD_ENDINGS.join(', ')}`;
 
 export const CustomFieldName = Type.String({
   pattern: CUSTOM_FIELD_NAME_PATTERN,
-  not: { type: 'string', enum: [...RESERVED_CUSTOM_FIELD_NAMES] },
+  not: {
+    type: 'string',
+    pattern: `^(?:${RESERVED_CUSTOM_FIELD_NAMES.join('|')})$|(?:${RESERVED_CUSTOM_FIELD_ENDINGS.join('|')})$`,
+  },
   description:
     '1 to 63 lowercase letters, digits or underscores, starting with a letter; unique, and never changes. ' +
-    `Reserved: ${RESERVED_CUSTOM_FIELD_NAMES.join(', ')}`,
+    `Reserved: ${RESERVED}`,
   examples: ['rack'],
   errorMessage: {
-    not: `is reserved (${RESERVED_CUSTOM_FIELD_NAMES.join(', ')}): choose another name`,
+    not: `is reserved (${RESERVED}): choose another name`,
     _: 'must be 1 to 63 lowercase letters, digits or underscores, starting with a letter',
   },
 });

@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import type { CustomFieldsService } from '../custom-fields/custom-fields.service.js';
 import type { ServersService } from '../servers/servers.service.js';
-import { filterParameters } from '../servers/query/params.js';
-import { parseFilters } from '../servers/query/parsing.js';
+import { customFilterDocumentation, customFilterParameters, filterParameters } from '../servers/query/params.js';
+import { type DefinitionsLoader, parseFilters } from '../servers/query/parsing.js';
 import { ifNoneMatchHits } from '../shared/etag.js';
 import { errorResponses } from '../shared/schemas.js';
 import { ansibleInventory } from './ansible.js';
@@ -14,11 +13,14 @@ import { prometheusTargets } from './prometheus.js';
 
 export interface IntegrationsRoutesOptions {
   service: ServersService;
-  /** The custom fields' definitions: the feeds' server_cf_* variables and __meta_inventory_cf_* labels. */
-  customFields: CustomFieldsService;
+  /** The custom fields' definitions, read when a feed filters by one. */
+  definitions: DefinitionsLoader;
 }
 
-const FeedQuery = Type.Object(filterParameters, { additionalProperties: false });
+const FeedQuery = Type.Object(filterParameters, {
+  additionalProperties: false,
+  patternProperties: customFilterParameters,
+});
 const PrometheusQuery = Type.Object(
   {
     ...filterParameters,
@@ -26,7 +28,7 @@ const PrometheusQuery = Type.Object(
       Type.Integer({ minimum: 1, maximum: 65535, description: 'The port of every target, 9100 by default' }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, patternProperties: customFilterParameters },
 );
 
 const FEED_HEADERS = { etag: Type.String({ description: 'Strong ETag of the body; send it in If-None-Match' }) };
@@ -48,7 +50,7 @@ function sendFeed(request: FastifyRequest, reply: FastifyReply, body: unknown) {
 
 export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOptions> = async (
   app,
-  { service, customFields },
+  { service, definitions },
 ) => {
   app.get(
     '/integrations/ansible',
@@ -66,6 +68,7 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
           'reserved by Ansible (localhost, all ...) are left out. Takes the list filters. ' +
           'contrib/ansible/inventory.sh wraps it for `ansible-inventory -i`.',
         querystring: FeedQuery,
+        queryPatterns: customFilterDocumentation,
         response: {
           200: Type.Unsafe<AnsibleInventory>({ ...AnsibleInventory, headers: FEED_HEADERS }),
           304: NOT_MODIFIED,
@@ -74,8 +77,10 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
       },
     },
     async (request, reply) => {
-      const servers = await service.listAll(parseFilters(request.query));
-      const { inventory, leftOut } = ansibleInventory(servers, await customFields.definitions());
+      // The feed gives every defined field's variable, so it reads the definitions whatever the filters.
+      const defined = await definitions();
+      const filters = parseFilters(request.query, defined);
+      const { inventory, leftOut } = ansibleInventory(await service.listAll(filters), defined);
       if (leftOut.length > 0) {
         // Stored before host names were checked against the reserved ones: rename them to bring them back.
         request.log.warn(
@@ -100,6 +105,7 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
           'for each custom field the server has a value for, as text). Decommissioned ' +
           'servers are left out unless the status filter asks for them. Takes the list filters.',
         querystring: PrometheusQuery,
+        queryPatterns: customFilterDocumentation,
         response: {
           200: Type.Array(
             Type.Object({
@@ -115,10 +121,11 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
     },
     async (request, reply) => {
       const { port = 9100, ...query } = request.query;
-      const filters = parseFilters(query);
+      const defined = await definitions();
+      const filters = parseFilters(query, defined);
       filters.status ??= ['up', 'down', 'maintenance'];
       const servers = await service.listAll(filters);
-      return sendFeed(request, reply, prometheusTargets(servers, port, await customFields.definitions()));
+      return sendFeed(request, reply, prometheusTargets(servers, port, defined));
     },
   );
 };

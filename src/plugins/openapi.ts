@@ -8,7 +8,7 @@ import fp from 'fastify-plugin';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import Type from 'typebox';
 import { errorResponses } from '../shared/schemas.js';
-import { BEARER, addLayerResponses, documentedRoute } from './openapi/operations.js';
+import { BEARER, addLayerResponses, documentedRoute, publishQueryPatterns } from './openapi/operations.js';
 import { liftTitledSchemas, publishTypeSwitches, stripValidatorKeywords } from './openapi/schemas.js';
 
 /**
@@ -33,6 +33,7 @@ export const DOCS_PREFIX = '/docs';
  */
 function finishDocument(document: OpenAPIV3_1.Document): OpenAPIV3_1.Document {
   addLayerResponses(document);
+  publishQueryPatterns(document);
   stripValidatorKeywords(document);
   publishTypeSwitches(document);
   liftTitledSchemas(document);

@@ -1,11 +1,13 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { missingExpression, valueExpression } from '../custom-fields/custom-fields.sql.js';
+import type { Definition } from '../custom-fields/custom-fields.values.js';
 import type { Database, ServerRow } from '../db/types.js';
 import { inChunks } from '../db/chunks.js';
 import { ipKey } from './ip-key.js';
 import { FIELD_NAMES, type WritableValues } from './server-fields.js';
 import { toColumns } from './servers.mapper.js';
 import type { Filters, Listing } from './query/params.js';
-import { applyAfter, applyFilters, applySort, countMatching } from './query/sql.js';
+import { type PageQuery, applyFilters, countMatching, pageQuery } from './query/sql.js';
 
 // Repositories take `db` first and never open a transaction: a `Transaction<Database>` fits
 // wherever `db` does, so the service decides what runs atomically.
@@ -25,13 +27,13 @@ export function listServersQuery(
   db: Kysely<Database>,
   listing: Pick<Listing, 'filters' | 'sort' | 'after' | 'offset'>,
   limit: number,
-) {
-  let query = applyFilters(db.selectFrom('servers').select(SERVER_COLUMNS), listing.filters);
-  if (listing.after !== undefined) {
-    query = applyAfter(query, listing.sort, listing.after);
-  }
-  query = applySort(query, listing.sort).limit(limit);
-  return listing.offset > 0 ? query.offset(listing.offset) : query;
+): PageQuery<ServerRow> {
+  return pageQuery(
+    db,
+    (from) => applyFilters(from, from.selectFrom('servers').select(SERVER_COLUMNS), listing.filters),
+    listing,
+    limit,
+  );
 }
 
 /** One page of a listing: up to `limit` rows after the cursor (or the offset), in the listing's order. */
@@ -260,7 +262,7 @@ export async function deleteServer(db: Kysely<Database>, id: number, version: nu
 
 /** Every server matching the filters, in id order, in one query (the feeds). */
 export function listAllServers(db: Kysely<Database>, filters: Filters): Promise<ServerRow[]> {
-  return applyFilters(db.selectFrom('servers').select(SERVER_COLUMNS), filters).orderBy('id').execute();
+  return applyFilters(db, db.selectFrom('servers').select(SERVER_COLUMNS), filters).orderBy('id').execute();
 }
 
 /** How many matching servers have each value of a column (null for none). */
@@ -269,9 +271,35 @@ export async function countServersBy(
   filters: Filters,
   column: 'status' | 'environment' | 'role' | 'location',
 ): Promise<{ value: string | null; count: number }[]> {
-  const rows = await applyFilters(db.selectFrom('servers'), filters)
+  const rows = await applyFilters(db, db.selectFrom('servers'), filters)
     .select((eb) => [eb.ref(column).as('value'), eb.fn.countAll<number | string>().as('count')])
     .groupBy(column)
     .execute();
   return rows.map((row) => ({ value: row.value, count: Number(row.count) }));
+}
+
+/**
+ * How many matching servers have each value of a custom field (null for none), grouped by the
+ * expressions of the field's index. Booleans' values come as "true" and "false".
+ */
+export async function countServersByCustom(
+  db: Kysely<Database>,
+  filters: Filters,
+  definition: Pick<Definition, 'name' | 'type'>,
+): Promise<{ value: string | null; count: number }[]> {
+  const missing = missingExpression(db, definition);
+  const value = valueExpression(db, definition);
+  const rows = await applyFilters(db, db.selectFrom('servers'), filters)
+    .select((eb) => [
+      sql<number>`${missing}`.as('missing'),
+      sql<string | number>`${value}`.as('value'),
+      eb.fn.countAll<number | string>().as('count'),
+    ])
+    .groupBy([missing, value])
+    .execute();
+  return rows.map((row) => ({
+    value:
+      row.missing === 1 ? null : definition.type === 'boolean' ? String(Number(row.value) === 1) : String(row.value),
+    count: Number(row.count),
+  }));
 }

@@ -23,8 +23,13 @@ import {
   replacedExamples,
 } from './servers.examples.js';
 import { CSV_TYPE, EXPORT_FORMATS, NDJSON_TYPE, exportStream, requestedFormat } from './servers.export.js';
-import { filterParameters, pagingParameters } from './query/params.js';
-import { parseListing } from './query/parsing.js';
+import {
+  customFilterDocumentation,
+  customFilterParameters,
+  filterParameters,
+  pagingParameters,
+} from './query/params.js';
+import { type DefinitionsLoader, definitionsFor, parseListing } from './query/parsing.js';
 import type { ServersService } from './servers.service.js';
 import {
   ETAG_HEADER,
@@ -43,15 +48,14 @@ import {
   parseIdempotencyKey,
 } from '../idempotency/idempotency.header.js';
 import type { IdempotencyService } from '../idempotency/idempotency.service.js';
-import type { CustomFieldsService } from '../custom-fields/custom-fields.service.js';
 import Type from 'typebox';
 
 export interface ServersRoutesOptions {
   service: ServersService;
   /** The Idempotency-Key store of creates. */
   idempotency: IdempotencyService;
-  /** The custom fields' definitions: the export's cf_ columns. */
-  customFields: CustomFieldsService;
+  /** The custom fields' definitions, read when a listing filters or sorts by one. */
+  definitions: DefinitionsLoader;
 }
 
 const ListQuery = Type.Object(
@@ -60,12 +64,12 @@ const ListQuery = Type.Object(
     ...pagingParameters,
     format: Type.Optional(Type.Enum(EXPORT_FORMATS, { description: 'json (the default), csv or ndjson' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, patternProperties: customFilterParameters },
 );
 
 export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = async (
   app,
-  { service, idempotency, customFields },
+  { service, idempotency, definitions },
 ) => {
   app.get(
     '/servers',
@@ -77,12 +81,14 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
         summary: 'List, filter, sort and page the servers; export them as CSV or NDJSON',
         description:
           'Filters combine with AND; several values of one filter (repeated, or comma-separated) match any ' +
-          'of them, except `tag`, where the server must have every tag. Pages with `limit` and `offset`, or ' +
+          'of them, except `tag`, where the server must have every tag; custom fields filter as `cf_<name>` ' +
+          '(see custom_field_filters) and sort as `sort=cf_<name>`. Pages with `limit` and `offset`, or ' +
           'with the opaque `cursor` from `next` (also in the Link header), which neither skips nor repeats a ' +
           'row while servers come and go. With `format=csv` or `Accept: text/csv` (RFC 4180) and ' +
           '`format=ndjson` or `Accept: application/x-ndjson`, every matching server is streamed, unpaged; the ' +
           'CSV has a column `cf_<name>` per custom field after the fixed ones.',
         querystring: ListQuery,
+        queryPatterns: customFilterDocumentation,
         response: {
           200: { ...ServerList, headers: { link: Type.Optional(Type.String({ description: 'rel="next"' })) } },
           ...errorResponses(400, 401, 403, 429),
@@ -99,7 +105,10 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
             { field: 'format', message: 'exports are not paged: drop limit, offset and cursor' },
           ]);
         }
-        const { filters, sort } = parseListing(query);
+        // The export has a column per defined field: it reads the definitions whatever the filters,
+        // before any header of a successful answer is set.
+        const defined = await definitions();
+        const { filters, sort } = parseListing(query, defined);
         void reply.type(wanted === 'csv' ? CSV_TYPE : NDJSON_TYPE);
         if (wanted === 'csv') {
           void reply.header('content-disposition', 'attachment; filename="servers.csv"');
@@ -108,11 +117,11 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
         const stream =
           request.method === 'HEAD'
             ? Readable.from([])
-            : exportStream(wanted, await customFields.definitions(), service.exportServers({ filters, sort }));
+            : exportStream(wanted, defined, service.exportServers({ filters, sort }));
         // A stream bypasses the JSON serialiser; the route's types only describe the JSON answer.
         return reply.send(stream as unknown as ServerList);
       }
-      const page = await service.listServers(parseListing(query));
+      const page = await service.listServers(parseListing(query, await definitionsFor(query, definitions)));
       if (page.next !== null) {
         const params = new URLSearchParams(request.url.split('?')[1] ?? '');
         params.delete('offset');

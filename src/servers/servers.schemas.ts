@@ -159,6 +159,11 @@ export const Summary = Type.Object(
     by_role: Counts,
     by_location: Counts,
   },
-  { additionalProperties: false, title: 'Summary' },
+  {
+    additionalProperties: false,
+    // by_cf_<name>: the counts of a custom field that `by` names (a boolean's values as "true" and "false").
+    patternProperties: { '^by_cf_[a-z][a-z0-9_]{0,62}$': Counts },
+    title: 'Summary',
+  },
 );
-export type Summary = Static<typeof Summary>;
+export type Summary = Static<typeof Summary> & Record<`by_cf_${string}`, Record<string, number>>;

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { listDefinitions } from '../custom-fields/custom-fields.repository.js';
-import { type ValuesMode, resolveValues } from '../custom-fields/custom-fields.values.js';
+import { type Definition, type ValuesMode, resolveValues } from '../custom-fields/custom-fields.values.js';
 import { insertChanges } from '../changes/changes.repository.js';
 import type { ChangeList } from '../changes/changes.schemas.js';
 import type { ChangesService } from '../changes/changes.service.js';
@@ -61,8 +61,11 @@ export interface ServersService {
   listServers(listing: Listing): Promise<ServerList>;
   /** Every server matching the filters, in id order, from one query. */
   listAll(filters: Filters): Promise<Server[]>;
-  /** Counts of the matching servers in all and by status, environment, role and location. */
-  summary(filters: Filters): Promise<Summary>;
+  /**
+   * Counts of the matching servers in all and by status, environment, role and location, and by each
+   * of `byCustom` (enum and boolean fields) as `by_cf_<name>`.
+   */
+  summary(filters: Filters, byCustom?: readonly Definition[]): Promise<Summary>;
   /** Every server of the listing, without paging, read from the database a chunk at a time. */
   exportServers(listing: Pick<Listing, 'filters' | 'sort'>): AsyncGenerator<ListedServer[]>;
   /**
@@ -236,7 +239,7 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
       return (await repository.listAllServers(db, filters)).map(toServer);
     },
 
-    summary(filters) {
+    summary(filters, byCustom = []) {
       // One transaction: every count describes the same moment.
       return readTransaction(db, async (trx) => {
         const summary: Summary = {
@@ -254,6 +257,16 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
           if (column === 'status') {
             summary.total = rows.reduce((sum, row) => sum + row.count, 0);
           }
+        }
+        for (const definition of byCustom) {
+          // Every choice (true and false for a boolean) is counted, as every status is, 0 included;
+          // "(none)" is never a choice (custom-fields.schemas.ts).
+          const values = definition.type === 'boolean' ? ['true', 'false'] : (definition.spec.choices ?? []);
+          const counts: Record<string, number> = Object.fromEntries(values.map((value) => [value, 0]));
+          for (const { value, count } of await repository.countServersByCustom(trx, filters, definition)) {
+            counts[value ?? NONE_KEY] = count;
+          }
+          summary[`by_cf_${definition.name}`] = counts;
         }
         return summary;
       });

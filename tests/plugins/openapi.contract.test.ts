@@ -60,6 +60,7 @@ const RULES_BEYOND_SCHEMA = new Set([
   'cidr',
   'q',
   'updated_since',
+  'by',
 ]);
 
 /** Checks arbitrary path values against their parameter's schema (its own keywords only). */
@@ -83,7 +84,14 @@ function requestsFor(operation: Operation): fc.Arbitrary<GeneratedRequest> {
     ),
   );
   const documentedQuery = parametersOf(operation, 'query').map((param) =>
-    fc.option(arbitraryFromSchema(param.schema as JsonSchema).map((value) => [param.name, String(value)] as const)),
+    fc.option(
+      arbitraryFromSchema(param.schema as JsonSchema).map((value): (readonly [string, string])[] =>
+        // An object in style form, exploded, is its properties, each a parameter of its own.
+        param.style === 'form' && param.explode === true && typeof value === 'object' && value !== null
+          ? Object.entries(value).map(([name, property]) => [name, String(property)] as const)
+          : [[param.name, String(value)] as const],
+      ),
+    ),
   );
   const unknownQuery = fc.option(fc.tuple(fc.stringMatching(/^[a-z_]{1,10}$/), fc.string({ maxLength: 10 })));
   const bodySchema = bodySchemaOf(operation);
@@ -103,10 +111,9 @@ function requestsFor(operation: Operation): fc.Arbitrary<GeneratedRequest> {
         url = url.replace(`{${name}}`, encodeSegment(value));
       }
       const search = new URLSearchParams();
-      for (const pair of query) {
-        if (pair !== null) {
-          search.append(pair[0], pair[1]);
-        }
+      const pairs = query.flatMap((parameter) => parameter ?? []);
+      for (const [name, value] of pairs) {
+        search.append(name, value);
       }
       if (extra !== null) {
         search.append(extra[0], extra[1]);
@@ -119,7 +126,7 @@ function requestsFor(operation: Operation): fc.Arbitrary<GeneratedRequest> {
           path.every((p) => p.valid) &&
           generatedBody.valid &&
           extra === null &&
-          query.every((pair) => pair === null || !RULES_BEYOND_SCHEMA.has(pair[0])),
+          pairs.every(([name]) => !RULES_BEYOND_SCHEMA.has(name) && !name.startsWith('cf_')),
       };
     });
 }

@@ -368,7 +368,8 @@ describe('GET /api/v1/servers at scale', () => {
   it('reads a cursor page sorted by ip as an index range, and an environment sort in index order', async () => {
     const afterPlan = await planOf(
       applySort(
-        applyAfter(t.db.selectFrom('servers').selectAll(), ipSort, [Buffer.from([4, 10, 0, 0, 9]), 2]),
+        t.db,
+        applyAfter(t.db, t.db.selectFrom('servers').selectAll(), ipSort, [Buffer.from([4, 10, 0, 0, 9]), 2]),
         ipSort,
       ).limit(10),
     );
@@ -381,20 +382,20 @@ describe('GET /api/v1/servers at scale', () => {
       { field: 'environment' as const, descending: false },
       { field: 'id' as const, descending: false },
     ];
-    const envPlan = await planOf(applySort(t.db.selectFrom('servers').selectAll(), envSort).limit(10));
+    const envPlan = await planOf(applySort(t.db, t.db.selectFrom('servers').selectAll(), envSort).limit(10));
     expect(envPlan).toMatch(usesIndex('servers_environment_sort_idx'));
     expect(envPlan).not.toMatch(SORTED);
   });
 
   it('filters by cidr and sorts by ip through the address index', async () => {
     const ten = { from: Buffer.from([4, 10, 0, 0, 0]), to: Buffer.from([4, 10, 255, 255, 255]) };
-    const cidrPlan = await planOf(applyFilters(t.db.selectFrom('servers').selectAll(), { cidr: [ten] }));
+    const cidrPlan = await planOf(applyFilters(t.db, t.db.selectFrom('servers').selectAll(), { cidr: [ten] }));
     expect(cidrPlan).toMatch(usesIndex('servers_ip_key_key'));
     expect(cidrPlan).toMatch(
       dialect === 'sqlite' ? /ip_key>\? AND ip_key<\?/ : /Index Cond: \(\(ip_key >= .*ip_key <= /,
     );
 
-    const sortPlan = await planOf(applySort(t.db.selectFrom('servers').selectAll(), ipSort).limit(100));
+    const sortPlan = await planOf(applySort(t.db, t.db.selectFrom('servers').selectAll(), ipSort).limit(100));
     expect(sortPlan).toMatch(usesIndex('servers_ip_key_key'));
     expect(sortPlan).not.toMatch(SORTED);
 
@@ -405,7 +406,8 @@ describe('GET /api/v1/servers at scale', () => {
 
   it('builds its list query on ip_key for cidr and ip sorts', async () => {
     const { sql: text } = applySort(
-      applyFilters(t.db.selectFrom('servers').selectAll(), {
+      t.db,
+      applyFilters(t.db, t.db.selectFrom('servers').selectAll(), {
         cidr: [{ from: Buffer.from([4, 10, 0, 0, 0]), to: Buffer.from([4, 10, 255, 255, 255]) }],
       }),
       [

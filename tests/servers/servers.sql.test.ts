@@ -8,25 +8,55 @@ import { listDefinitionsQuery } from '../../src/custom-fields/custom-fields.repo
 import type { Database } from '../../src/db/types.js';
 import { ipKey } from '../../src/servers/ip-key.js';
 import { encodeCursor } from '../../src/servers/query/cursor.js';
-import type { Listing } from '../../src/servers/query/params.js';
+import type { Definition } from '../../src/custom-fields/custom-fields.values.js';
+import type { Listing, RawQuery } from '../../src/servers/query/params.js';
 import { parseListing } from '../../src/servers/query/parsing.js';
 import { countMatching } from '../../src/servers/query/sql.js';
 import { insertServers, listServersQuery, storedCountQuery } from '../../src/servers/servers.repository.js';
 import { EXPORT_CHUNK } from '../../src/servers/servers.service.js';
-import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
 import { dialect } from '../helpers/database.js';
-import { serverRow } from '../helpers/servers.js';
+import { AT, serverRow } from '../helpers/servers.js';
 import { compilers, renderQuery } from '../helpers/sql.js';
+
+/** The custom fields the cases filter and sort by, as the app defines them (see beforeAll). */
+const DEFINITIONS: Definition[] = (
+  [
+    ['rack', 'string'],
+    ['u', 'integer'],
+    ['pci', 'boolean'],
+  ] as const
+).map(([name, type], i) => ({
+  id: i + 1,
+  name,
+  type,
+  spec: {
+    description: null,
+    required: false,
+    default: null,
+    choices: null,
+    pattern: null,
+    max_length: null,
+    minimum: null,
+    maximum: null,
+  },
+  created_at: AT,
+  updated_at: AT,
+}));
 
 /** The list's query string as the route hands it to parseListing (after its schema's coercion). */
 function listing(url: string): Listing {
-  const raw: Record<string, string | number> = {};
-  for (const [name, value] of new URL(url, 'http://localhost').searchParams) {
-    if (name !== 'format') {
-      raw[name] = name === 'limit' || name === 'offset' ? Number(value) : value;
+  const params = new URL(url, 'http://localhost').searchParams;
+  const raw: Record<string, string | string[] | number> = {};
+  for (const name of new Set(params.keys())) {
+    const values = params.getAll(name);
+    if (name === 'limit' || name === 'offset') {
+      raw[name] = Number(values[0]);
+    } else if (name !== 'format') {
+      raw[name] = values.length === 1 ? (values[0] ?? '') : values;
     }
   }
-  return parseListing(raw);
+  return parseListing(raw as RawQuery, DEFINITIONS);
 }
 
 /** What a page of the list runs: the page (one row more, to know whether there is a next) and the count. */
@@ -67,6 +97,7 @@ const list = (name: string, url: string): SqlCase => ({
 });
 
 const CURSOR_PAGE = withCursor('/api/v1/servers?sort=-ip,hostname&limit=2', [ipKey('10.0.0.9'), 'web-2', 2]);
+const CF_SORT = '/api/v1/servers?sort=-cf_u&limit=2';
 const EXPORT = '/api/v1/servers?format=csv&status=up&sort=hostname';
 
 const CASES: SqlCase[] = [
@@ -86,6 +117,16 @@ const CASES: SqlCase[] = [
   list('list-sort-several-keys', '/api/v1/servers?sort=-status,environment,-ip'),
   list('list-cursor-page-2', CURSOR_PAGE),
   list('list-limit-offset', '/api/v1/servers?limit=2&offset=3'),
+  list(
+    'list-cf-filters',
+    '/api/v1/servers?cf_rack=R1&cf_rack=R1,2&cf_u__gte=2&cf_u__lte=10&cf_pci=true&cf_pci__empty=false',
+  ),
+  list('list-cf-empty', '/api/v1/servers?cf_u__empty=true'),
+  list('list-cf-sort', CF_SORT),
+  list('list-cf-sort-cursor', withCursor(CF_SORT, [[0, 8], 3])),
+  list('list-cf-sort-cursor-without-value', withCursor(CF_SORT, [[1, 0], 3])),
+  list('list-cf-sort-offset', '/api/v1/servers?sort=cf_rack,-hostname&limit=2&offset=2'),
+  list('list-cf-second-key', withCursor('/api/v1/servers?sort=status,-cf_pci&limit=2', ['up', [0, 1], 2])),
   { name: 'export-csv', url: EXPORT, title: `GET ${EXPORT}`, statements: (db) => exportStatements(db, EXPORT) },
   {
     name: 'export-csv-next-chunk',
@@ -122,6 +163,15 @@ describe('the SQL of GET /api/v1/servers (list and export)', () => {
       serverRow({ hostname: 'db-1', ip: '2001:db8::1', status: 'down', location: 'par-1', os: 'debian-12' }),
       serverRow({ hostname: 'cache-1', ip: '192.168.1.7', notes: 'Rack 4: 50%_full' }),
     ]);
+    for (const { name, type } of DEFINITIONS) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/custom-fields',
+        headers: AS_BOOTSTRAP,
+        payload: { name, type },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+    }
   });
   afterAll(async () => {
     await t.app.close();
@@ -152,8 +202,9 @@ describe('the SQL of GET /api/v1/servers (list and export)', () => {
     const executor = t.db.getExecutor();
     const actual = ran
       .map((node) => renderQuery(executor.compileQuery(node, createQueryId())))
-      // Authentication's look-up of the token, when there is one, is not the listing's.
-      .filter((text) => !text.includes('"api_tokens"'));
+      // Authentication's look-up of the token, when there is one, and the custom fields' definitions
+      // (read for the request's parsing) are not the listing's.
+      .filter((text) => !text.includes('"api_tokens"') && !text.includes('from "custom_fields"'));
     expect(actual).toStrictEqual(expected);
   });
 });

@@ -70,7 +70,7 @@ interface Document {
     Record<
       string,
       {
-        parameters?: { in: string; name: string }[];
+        parameters?: { in: string; name: string; style?: string; explode?: boolean }[];
         requestBody?: { content: Record<string, { schema: Schema }> };
       }
     >
@@ -86,7 +86,9 @@ function operationsOf(document: Document): Operation[] {
       operations.push({
         method: method.toUpperCase(),
         path,
-        query: parameters.filter((p) => p.in === 'query').map((p) => p.name),
+        // An object in style form, exploded, is no parameter of its name but its properties: the custom
+        // fields' filters, swept in tests/custom-fields/custom-fields.filters.test.ts.
+        query: parameters.filter((p) => p.in === 'query' && !(p.style === 'form' && p.explode)).map((p) => p.name),
         pathParams: parameters.filter((p) => p.in === 'path').map((p) => p.name),
         // POST takes one server or an array of them: the fields are those of the one.
         bodyFields: Object.keys(body?.oneOf?.find((one) => one.properties)?.properties ?? body?.properties ?? {}),

@@ -26,8 +26,18 @@ declare module 'fastify' {
      * them as text with this description and example, not as the schema their parsed form is checked by.
      */
     textBodies?: Readonly<Record<string, { description: string; example: string }>>;
+    /**
+     * The query parameters the querystring admits by `patternProperties` (their names vary), which the
+     * document shows as one parameter of this name: an object whose properties are the parameters
+     * (style form, exploded), with this description. No example: /docs would send it with every
+     * "Try it out", and the names it could show depend on the inventory.
+     */
+    queryPatterns?: { name: string; description: string };
   }
 }
+
+/** The operation's extension that carries its query's patterned parameters to publishQueryPatterns. */
+const QUERY_PATTERNS_EXTENSION = 'x-query-patterns';
 
 /** A body schema by media type (Fastify's `body: { content: { type: { schema } } }`). */
 interface BodyByMediaType {
@@ -99,7 +109,8 @@ export const documentedRoute =
     if ((schema as FastifySchema | undefined) === undefined) {
       return { schema, url };
     }
-    const { bodyExamples, responseExamples, textBodies, documentedBody, ...documented }: FastifySchema = schema;
+    const { bodyExamples, responseExamples, textBodies, documentedBody, queryPatterns, ...documented }: FastifySchema =
+      schema;
     if (documentedBody !== undefined) {
       documented.body = documentedBody;
     }
@@ -120,6 +131,28 @@ export const documentedRoute =
         throw new Error(`${route.method.toString()} ${url} has text bodies but no body by media type`);
       }
       documented.body = asText(documented.body, textBodies);
+    }
+    const patterns = (documented.querystring as { patternProperties?: Record<string, unknown> } | undefined)
+      ?.patternProperties;
+    if ((patterns === undefined) !== (queryPatterns === undefined)) {
+      throw new Error(`${route.method.toString()} ${url}: a querystring with patternProperties needs queryPatterns`);
+    }
+    if (patterns !== undefined && queryPatterns !== undefined) {
+      Object.assign(documented, {
+        [QUERY_PATTERNS_EXTENSION]: {
+          in: 'query',
+          ...queryPatterns,
+          style: 'form',
+          explode: true,
+          // A copy: the document's schemas are rewritten in place (openapi/schemas.ts), and the route's
+          // own, which the validator reads its messages from, must not lose their errorMessage.
+          schema: {
+            type: 'object',
+            patternProperties: JSON.parse(JSON.stringify(patterns)) as unknown,
+            additionalProperties: false,
+          },
+        },
+      });
     }
     if (responseExamples !== undefined) {
       const responses = { ...(documented.response as Record<number, unknown> | undefined) };
@@ -168,6 +201,27 @@ export function addLayerResponses(document: OpenAPIV3_1.Document): void {
           ? 'The server is shutting down (SERVICE_UNAVAILABLE)'
           : 'The server is overloaded (OVERLOADED, with Retry-After) or shutting down (SERVICE_UNAVAILABLE)',
       );
+    }
+  }
+}
+
+/**
+ * Adds each operation's patterned query parameters (see `queryPatterns`) to its parameters: one
+ * parameter whose object's properties are the query's parameters (OpenAPI 3.1, 4.8.12.4: style form,
+ * exploded, as `?cf_rack=R12&cf_u__gte=10`). @fastify/swagger makes parameters of `properties` only.
+ */
+export function publishQueryPatterns(document: OpenAPIV3_1.Document): void {
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item ?? {}) as (Record<string, unknown> | undefined)[]) {
+      const parameter = operation?.[QUERY_PATTERNS_EXTENSION] as OpenAPIV3_1.ParameterObject | undefined;
+      if (operation === undefined || parameter === undefined) {
+        continue;
+      }
+      Reflect.deleteProperty(operation, QUERY_PATTERNS_EXTENSION);
+      operation.parameters = [
+        ...((operation.parameters as OpenAPIV3_1.ParameterObject[] | undefined) ?? []),
+        parameter,
+      ];
     }
   }
 }

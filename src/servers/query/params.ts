@@ -1,4 +1,6 @@
 import Type from 'typebox';
+import type { CustomValue } from '../../custom-fields/custom-fields.schemas.js';
+import type { Definition } from '../../custom-fields/custom-fields.values.js';
 import {
   DECLARED,
   type FieldName,
@@ -92,6 +94,67 @@ export const filterParameters = {
   ),
 };
 
+/** A custom field's parameter: `cf_` and the field's name (custom-fields.schemas.ts), as a pattern's body. */
+const CUSTOM_PARAMETER = 'cf_[a-z][a-z0-9_]{0,62}';
+
+/** The operators a custom field's filter takes after its name (`cf_u__gte`): none is exact. */
+export const CUSTOM_OPERATORS = ['gte', 'lte', 'empty'] as const;
+export type CustomOperator = (typeof CUSTOM_OPERATORS)[number];
+
+/**
+ * The filters of the custom fields, by the pattern of their parameters (a route's schema's
+ * `patternProperties`): `cf_<name>`, `cf_<name>__gte`, `cf_<name>__lte` and `cf_<name>__empty`. The
+ * patterns never overlap (a name ending in an operator is reserved), so each parameter has one schema.
+ * Which fields exist and what their values must be is checked by parsing, with the definitions.
+ */
+export const customFilterParameters = {
+  [`^(?!.*__(?:${CUSTOM_OPERATORS.join('|')})$)${CUSTOM_PARAMETER}$`]: Type.Array(Type.String({ maxLength: 4096 }), {
+    maxItems: 100,
+    description:
+      "A custom field's value, exactly, checked by the field's type. Repeat the parameter (or, but for " +
+      'string and url fields, separate values with commas) to match any of them.',
+  }),
+  [`^${CUSTOM_PARAMETER}__(?:gte|lte)$`]: Type.String({
+    minLength: 1,
+    maxLength: 64,
+    description: 'At least (gte) or at most (lte) this value: integer, number, date and datetime fields',
+    errorMessage: 'must be one bound: an integer, a number, a date or a date and time, by the field',
+  }),
+  [`^${CUSTOM_PARAMETER}__empty$`]: Type.String({
+    enum: ['true', 'false'],
+    description: 'true: servers without a value for the field; false: servers with one',
+    errorMessage: 'must be true or false',
+  }),
+};
+
+/** How the OpenAPI document shows the custom fields' filters: one object whose properties are the parameters. */
+export const customFilterDocumentation = {
+  name: 'custom_field_filters',
+  description:
+    'Filters by custom fields (GET /api/v1/custom-fields defines them), one query parameter each, not a ' +
+    "parameter of this name: `cf_<name>=value` (exactly, checked by the field's type; repeated, or for " +
+    'other than string and url fields comma-separated, to match any of the values), `cf_<name>__gte=` and ' +
+    '`cf_<name>__lte=` (integer, number, date and datetime fields; bounds included), `cf_<name>__empty=true` ' +
+    '(no value) or `false` (any value). An unknown field is a 400. For example ' +
+    '`?cf_rack=R12&cf_rack=R14&cf_u__gte=10`, or in this form `{"cf_rack": ["R12", "R14"], "cf_u__gte": "10"}`.',
+};
+
+/** A custom field as the list filters and sorts by it. */
+export type CustomFieldRef = Pick<Definition, 'name' | 'type'>;
+
+/** The conditions on one custom field, all of which a server meets. */
+export interface CustomFilter {
+  field: CustomFieldRef;
+  /** Any of these values. */
+  values?: CustomValue[];
+  /** At least this value (integers, numbers, dates and date-times). */
+  gte?: string | number;
+  /** At most this value. */
+  lte?: string | number;
+  /** true: no value; false: a value. */
+  empty?: boolean;
+}
+
 /** The fields the list sorts by: those declared with a sort (server-fields.ts), in their order. */
 export type SortField = FieldsWith<'sort'>;
 export const SORT_FIELDS = fieldsWith('sort') as readonly SortField[];
@@ -110,8 +173,9 @@ export const pagingParameters = {
     Type.String({
       maxLength: 200,
       description:
-        `Comma-separated keys among ${SORT_FIELDS.join(', ')}, each with an optional leading - for descending; ` +
-        'ties are broken by id. ip sorts numerically, IPv4 before IPv6.',
+        `Comma-separated keys among ${SORT_FIELDS.join(', ')}, or cf_<name> (a custom field), each with an ` +
+        'optional leading - for descending; ties are broken by id. ip sorts numerically, IPv4 before IPv6; ' +
+        'servers without a value for a custom field come last in both directions.',
       examples: ['-status,ip'],
     }),
   ),
@@ -120,7 +184,8 @@ export const pagingParameters = {
   ),
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, description: 'Rows to skip' })),
   cursor: Type.Optional(
-    Type.String({ maxLength: 4096, description: 'The `next` of the previous page: walks any sort without gaps' }),
+    // It carries the sort values of the page's last server: a custom field's string value may be long.
+    Type.String({ maxLength: 8192, description: 'The `next` of the previous page: walks any sort without gaps' }),
   ),
 };
 
@@ -131,12 +196,12 @@ export type Filters = Partial<Record<FieldFilterParameter, string[]>> & {
   updatedSince?: string;
   lastSeenBefore?: string;
   lastSeenAfter?: string;
+  /** The custom fields' filters, in the order of the fields' names. */
+  custom?: CustomFilter[];
 };
 
-export interface SortKey {
-  field: SortField;
-  descending: boolean;
-}
+/** A key of the sort: a field's (server-fields.ts) or a custom field's. */
+export type SortKey = { field: SortField; descending: boolean } | { custom: CustomFieldRef; descending: boolean };
 
 export interface Listing {
   filters: Filters;
@@ -153,4 +218,4 @@ export type RawQuery = Partial<Record<keyof typeof filterParameters, string | st
   limit?: number;
   offset?: number;
   cursor?: string;
-};
+} & Partial<Record<`cf_${string}`, string | string[]>>;

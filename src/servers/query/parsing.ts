@@ -1,4 +1,5 @@
 import { type ErrorDetail, appError } from '../../errors.js';
+import type { Definition } from '../../custom-fields/custom-fields.values.js';
 import { canonicalIp } from '../ip-address.js';
 import { cidrKeyRange } from '../ip-key.js';
 import { MAX_LABEL_LENGTH, codePointCount } from '../labels.js';
@@ -6,6 +7,7 @@ import { HOSTNAME_PATTERN } from '../hostnames.js';
 import type { FilterKind } from '../server-fields.js';
 import { LABEL_PATTERN, NO_SOURCE, SERVER_STATUSES, SOURCE_PATTERN, TAG_PATTERN } from '../server-fields.schemas.js';
 import { decodeCursor } from './cursor.js';
+import { CUSTOM_SORT_PREFIX, customFilters, isCustomParameter } from './custom-parsing.js';
 import {
   DEFAULT_LIMIT,
   FIELD_FILTERS,
@@ -77,7 +79,7 @@ function split(values: string[] | undefined): string[] | undefined {
 }
 
 /** Parses and checks the filters, adding a detail for every bad value. */
-function collectFilters(query: RawQuery, details: ErrorDetail[]): Filters {
+function collectFilters(query: RawQuery, definitions: readonly Definition[], details: ErrorDetail[]): Filters {
   const filters: Filters = {};
   const each = (
     name: keyof typeof filterParameters,
@@ -129,46 +131,96 @@ function collectFilters(query: RawQuery, details: ErrorDetail[]): Filters {
       }
     }
   }
+  const custom = customFilters(query, definitions, details);
+  if (custom.length > 0) {
+    filters.custom = custom;
+  }
   return filters;
 }
 
-/** Parses the filters alone (reports and feeds take no sort or paging). Throws one 400 naming every problem. */
-export function parseFilters(query: RawQuery): Filters {
-  const details: ErrorDetail[] = [];
-  const filters = collectFilters(query, details);
+/** Reads the definitions of the custom fields (listDefinitions, CustomFieldsService.definitions). */
+export type DefinitionsLoader = () => Promise<readonly Definition[]>;
+
+/**
+ * The definitions a query needs to be parsed: read (one query) only when it names a custom field, in
+ * a filter or in the sort; none otherwise.
+ */
+export async function definitionsFor(
+  query: RawQuery & { by?: string | string[] },
+  load: DefinitionsLoader,
+): Promise<readonly Definition[]> {
+  const named =
+    Object.keys(query).some(isCustomParameter) ||
+    [query.sort ?? [], query.by ?? []].flat().some((value) => value.includes(CUSTOM_SORT_PREFIX));
+  return named ? load() : [];
+}
+
+/**
+ * Parses the filters alone (reports and feeds take no sort or paging), with the definitions of the
+ * custom fields (see definitionsFor). Throws one 400 naming every problem.
+ */
+export function parseFilters(query: RawQuery, definitions: readonly Definition[]): Filters {
+  const { filters, details } = collectedFilters(query, definitions);
   if (details.length > 0) {
     throw appError('VALIDATION_FAILED', details);
   }
   return filters;
 }
 
-function parseSort(value: string | undefined, details: ErrorDetail[]): SortKey[] {
+/** The filters, and a detail for every bad value: for a route that checks more before it answers 400. */
+export function collectedFilters(
+  query: RawQuery,
+  definitions: readonly Definition[],
+): { filters: Filters; details: ErrorDetail[] } {
+  const details: ErrorDetail[] = [];
+  return { filters: collectFilters(query, definitions, details), details };
+}
+
+/** The name of a sort key as the sort parameter spells it (without its -). */
+export function sortKeyName(key: SortKey): string {
+  return 'custom' in key ? `${CUSTOM_SORT_PREFIX}${key.custom.name}` : key.field;
+}
+
+function parseSort(value: string | undefined, definitions: readonly Definition[], details: ErrorDetail[]): SortKey[] {
   const keys: SortKey[] = [];
   for (const part of (value ?? 'id').split(',').map((p) => p.trim())) {
     const descending = part.startsWith('-');
     const field = descending ? part.slice(1) : part;
-    if (!(SORT_FIELDS as readonly string[]).includes(field)) {
+    const custom = field.startsWith(CUSTOM_SORT_PREFIX)
+      ? definitions.find((definition) => `${CUSTOM_SORT_PREFIX}${definition.name}` === field)
+      : undefined;
+    if (keys.some((key) => sortKeyName(key) === field)) {
+      details.push({ field: 'sort', message: `names ${field} twice: name each key once` });
+    } else if (custom !== undefined) {
+      keys.push({ custom: { name: custom.name, type: custom.type }, descending });
+    } else if (field.startsWith(CUSTOM_SORT_PREFIX)) {
       details.push({
         field: 'sort',
-        message: `must name keys among ${SORT_FIELDS.join(', ')} (got ${JSON.stringify(part)})`,
+        message: `names ${JSON.stringify(field)}, which is not a defined custom field: GET /api/v1/custom-fields lists them`,
       });
-    } else if (keys.some((key) => key.field === field)) {
-      details.push({ field: 'sort', message: `names ${field} twice` });
-    } else {
+    } else if ((SORT_FIELDS as readonly string[]).includes(field)) {
       keys.push({ field: field as SortField, descending });
+    } else {
+      details.push({
+        field: 'sort',
+        message: `must name keys among ${SORT_FIELDS.join(', ')} or cf_<name> of a custom field (got ${JSON.stringify(part)})`,
+      });
     }
   }
-  if (!keys.some((key) => key.field === 'id')) {
+  if (!keys.some((key) => sortKeyName(key) === 'id')) {
     keys.push({ field: 'id', descending: false });
   }
   return keys;
 }
 
-/** Parses the whole list query: filters, sort and paging. Throws one 400 naming every problem. */
-export function parseListing(query: RawQuery): Listing {
+/**
+ * Parses the whole list query: filters, sort and paging, with the definitions of the custom fields
+ * (see definitionsFor). Throws one 400 naming every problem.
+ */
+export function parseListing(query: RawQuery, definitions: readonly Definition[]): Listing {
   const details: ErrorDetail[] = [];
-  const filters = collectFilters(query, details);
-  const sort = parseSort(query.sort, details);
+  const filters = collectFilters(query, definitions, details);
+  const sort = parseSort(query.sort, definitions, details);
   const listing: Listing = { filters, sort, limit: query.limit ?? DEFAULT_LIMIT, offset: query.offset ?? 0 };
   if (query.cursor !== undefined) {
     if (query.offset !== undefined) {

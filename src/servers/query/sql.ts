@@ -1,33 +1,82 @@
-import {
-  type Expression,
-  type ExpressionBuilder,
-  type Kysely,
-  type SelectQueryBuilder,
-  type SqlBool,
-  sql,
-} from 'kysely';
+import { type Compilable, type Expression, type Kysely, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
+import { missingExpression, sqlValue, valueExpression } from '../../custom-fields/custom-fields.sql.js';
 import type { Database } from '../../db/types.js';
 import { NO_SOURCE } from '../server-fields.schemas.js';
-import { FIELD_FILTERS, type Filters, SORT_KINDS, type SortField, type SortKey } from './params.js';
+import {
+  type CustomFilter,
+  FIELD_FILTERS,
+  type Filters,
+  type Listing,
+  SORT_KINDS,
+  type SortField,
+  type SortKey,
+} from './params.js';
 
-// A parsed listing as SQL: its filters, its order, and the rows after a cursor.
+// A parsed listing as SQL: its filters, its order, and the rows after a cursor. A custom field's
+// filters and sort use the expressions of its index (custom-fields.sql.ts), and nothing else, so that
+// both databases read them from that index.
 
 type ServersQuery<O> = SelectQueryBuilder<Database, 'servers', O>;
 
-/** The column or expression a sort key orders by. Null labels sort as '', before every value. */
-export function sortExpression(eb: ExpressionBuilder<Database, 'servers'>, field: SortField): Expression<unknown> {
+/**
+ * The column or expression a field's sort key orders by. Null labels sort as '', before every value.
+ * Unqualified, so that it names the same column of a subquery's rows (see customFirstPage).
+ */
+function sortExpression(field: SortField): Expression<unknown> {
   switch (SORT_KINDS[field]) {
     case 'address':
-      return eb.ref('ip_key');
+      return sql.ref('ip_key');
     case 'label':
-      return eb.fn.coalesce(field, sql.lit(''));
+      return sql`coalesce(${sql.ref(field)}, ${sql.lit('')})`;
     case 'id':
     case 'text':
-      return eb.ref(field);
+      return sql.ref(field);
   }
 }
 
-export function applyFilters<O>(query: ServersQuery<O>, filters: Filters): ServersQuery<O> {
+/** One term of an order: an expression and its direction. */
+interface Term {
+  expression: Expression<unknown>;
+  descending: boolean;
+}
+
+/**
+ * The terms a sort key orders by, and its cursor value's for each: a custom field's two, whether the
+ * server has no value (ascending whatever the direction: those without one come last) and the value.
+ */
+function termsOf(db: Kysely<Database>, key: SortKey, after?: unknown): { term: Term; value: unknown }[] {
+  if ('custom' in key) {
+    const [missing, value] = (after as [number, unknown] | undefined) ?? [];
+    return [
+      { term: { expression: missingExpression(db, key.custom), descending: false }, value: missing },
+      { term: { expression: valueExpression(db, key.custom), descending: key.descending }, value },
+    ];
+  }
+  return [{ term: { expression: sortExpression(key.field), descending: key.descending }, value: after }];
+}
+
+function customFilter<O>(db: Kysely<Database>, query: ServersQuery<O>, filter: CustomFilter): ServersQuery<O> {
+  const missing = missingExpression(db, filter.field);
+  const value = valueExpression(db, filter.field);
+  const { values, gte, lte, empty } = filter;
+  let q = query;
+  if (empty !== undefined || values !== undefined || gte !== undefined || lte !== undefined) {
+    // A value to compare needs a value: the stand-in of a server without one would match '' or 0.
+    q = q.where(missing, '=', empty === true ? 1 : 0);
+  }
+  if (values !== undefined) {
+    q = q.where(value, 'in', values.map(sqlValue));
+  }
+  if (gte !== undefined) {
+    q = q.where(value, '>=', gte);
+  }
+  if (lte !== undefined) {
+    q = q.where(value, '<=', lte);
+  }
+  return q;
+}
+
+export function applyFilters<O>(db: Kysely<Database>, query: ServersQuery<O>, filters: Filters): ServersQuery<O> {
   let q = query;
   for (const { field, parameter, kind } of FIELD_FILTERS) {
     const values = filters[parameter];
@@ -91,35 +140,44 @@ export function applyFilters<O>(query: ServersQuery<O>, filters: Filters): Serve
   if (lastSeenAfter !== undefined) {
     q = q.where('last_seen_at', '>=', lastSeenAfter);
   }
-  return q;
-}
-
-export function applySort<O>(query: ServersQuery<O>, sort: SortKey[]): ServersQuery<O> {
-  let q = query;
-  for (const { field, descending } of sort) {
-    q = q.orderBy((eb) => sortExpression(eb, field), descending ? 'desc' : 'asc');
+  for (const filter of filters.custom ?? []) {
+    q = customFilter(db, q, filter);
   }
   return q;
 }
 
+function orderBy<Q extends { orderBy(expression: Expression<unknown>, direction: 'asc' | 'desc'): Q }>(
+  query: Q,
+  terms: readonly Term[],
+): Q {
+  return terms.reduce((q, { expression, descending }) => q.orderBy(expression, descending ? 'desc' : 'asc'), query);
+}
+
+export function applySort<O>(db: Kysely<Database>, query: ServersQuery<O>, sort: SortKey[]): ServersQuery<O> {
+  return orderBy(
+    query,
+    sort.flatMap((key) => termsOf(db, key).map(({ term }) => term)),
+  );
+}
+
 /**
- * Rows strictly after `after` in the sort's order: (k1 > v1) or (k1 = v1 and k2 > v2) or ...
- * The redundant k1 >= v1 in front lets both databases read the first key's index as a range
+ * Rows strictly after `values` in the order of `terms`: (t1 > v1) or (t1 = v1 and t2 > v2) or ...
+ * The redundant t1 >= v1 in front lets both databases read the first term's index as a range
  * instead of scanning it from the start on every page.
  */
-export function applyAfter<O>(query: ServersQuery<O>, sort: SortKey[], after: unknown[]): ServersQuery<O> {
-  const [first] = sort;
+function afterTerms<O>(query: ServersQuery<O>, terms: readonly Term[], values: readonly unknown[]): ServersQuery<O> {
+  const [first] = terms;
   if (first === undefined) {
     return query;
   }
   return query.where((eb) =>
     eb.and([
-      eb(sortExpression(eb, first.field), first.descending ? '<=' : '>=', after[0]),
+      eb(first.expression, first.descending ? '<=' : '>=', values[0]),
       eb.or(
-        sort.map((key, i) =>
+        terms.map((term, i) =>
           eb.and([
-            ...sort.slice(0, i).map((prev, j) => eb(sortExpression(eb, prev.field), '=', after[j])),
-            eb(sortExpression(eb, key.field), key.descending ? '<' : '>', after[i]),
+            ...terms.slice(0, i).map((prev, j) => eb(prev.expression, '=', values[j])),
+            eb(term.expression, term.descending ? '<' : '>', values[i]),
           ]),
         ),
       ),
@@ -127,8 +185,120 @@ export function applyAfter<O>(query: ServersQuery<O>, sort: SortKey[], after: un
   );
 }
 
+/** Rows strictly after `after` (the cursor's sort values) in the sort's order. */
+export function applyAfter<O>(
+  db: Kysely<Database>,
+  query: ServersQuery<O>,
+  sort: SortKey[],
+  after: unknown[],
+): ServersQuery<O> {
+  const terms = sort.flatMap((key, i) => termsOf(db, key, after[i]));
+  return afterTerms(
+    query,
+    terms.map(({ term }) => term),
+    terms.map(({ value }) => value),
+  );
+}
+
+/** A page's query: what the repository runs, and what tests compile and explain. */
+export type PageQuery<O> = Compilable<O> & { execute(): Promise<O[]> };
+
+/**
+ * One page of a listing: `limit` rows after the cursor (or the offset) in the sort's order, from the
+ * rows `select` reads from the `db` it is given (filtered).
+ */
+export function pageQuery<O>(
+  db: Kysely<Database>,
+  select: (db: Kysely<Database>) => ServersQuery<O>,
+  listing: Pick<Listing, 'sort' | 'after' | 'offset'>,
+  limit: number,
+): PageQuery<O> {
+  const { sort, after, offset } = listing;
+  const [first, ...rest] = sort;
+  if (first !== undefined && 'custom' in first) {
+    return customFirstPage(db, select, { first, rest, after, offset }, limit);
+  }
+  let query = select(db);
+  if (after !== undefined) {
+    query = applyAfter(db, query, sort, after);
+  }
+  query = applySort(db, query, sort).limit(limit);
+  return offset > 0 ? query.offset(offset) : query;
+}
+
+/**
+ * A page sorted first by a custom field. Its order (servers with a value by the value, in either
+ * direction, then those without) is two ranges of the field's index, not one walk of it in either
+ * direction: one query orders the two parts at once only by sorting every row. So each part is read
+ * on its own, the missing flag fixed (an equality: the index then gives the value's order, forwards or
+ * backwards), up to the page's end, and the union of the two, at most twice the page, is ordered.
+ * A cursor past the servers with a value reads only the others.
+ */
+function customFirstPage<O>(
+  db: Kysely<Database>,
+  select: (db: Kysely<Database>) => ServersQuery<O>,
+  page: {
+    first: Extract<SortKey, { custom: unknown }>;
+    rest: SortKey[];
+    after: unknown[] | undefined;
+    offset: number;
+  },
+  limit: number,
+): PageQuery<O> {
+  const { first, rest, after, offset } = page;
+  const missing = missingExpression(db, first.custom);
+  const value = valueExpression(db, first.custom);
+  const [missingAfter, valueAfter] = (after?.[0] as [number, unknown] | undefined) ?? [];
+  const restTerms = rest.flatMap((key, i) => termsOf(db, key, after?.[i + 1]));
+  const restAfter = (query: ServersQuery<O>) =>
+    afterTerms(
+      query,
+      restTerms.map(({ term }) => term),
+      restTerms.map(({ value: v }) => v),
+    );
+
+  // Without a value, every row has the same stand-in: ordered by it as the index is, then the other keys.
+  const absent = (from: Kysely<Database>) => {
+    let q = select(from).where(missing, '=', 1);
+    if (missingAfter === 1) {
+      q = restAfter(q);
+    }
+    return orderBy(q, [{ expression: value, descending: false }, ...restTerms.map(({ term }) => term)]);
+  };
+  if (missingAfter === 1) {
+    // Past the servers with a value: the page is the other part's alone.
+    const rows = absent(db).limit(limit);
+    return offset > 0 ? rows.offset(offset) : rows;
+  }
+  // The parts are subqueries of one statement: the plugins (query metrics) see that statement only.
+  const part = db.withoutPlugins();
+
+  const valueTerm: Term = { expression: value, descending: first.descending };
+  let present = select(part).where(missing, '=', 0);
+  if (after !== undefined) {
+    present = afterTerms(
+      present,
+      [valueTerm, ...restTerms.map(({ term }) => term)],
+      [valueAfter, ...restTerms.map(({ value: v }) => v)],
+    );
+  }
+  present = orderBy(present, [valueTerm, ...restTerms.map(({ term }) => term)]);
+
+  const end = offset + limit;
+  const both = part
+    .selectFrom(present.limit(end).as('present'))
+    .selectAll()
+    .unionAll(part.selectFrom(absent(part).limit(end).as('absent')).selectAll());
+  const rows = orderBy(db.selectFrom(both.as('page')).selectAll(), [
+    { expression: missing, descending: false },
+    valueTerm,
+    ...restTerms.map(({ term }) => term),
+  ]).limit(limit);
+  return (offset > 0 ? rows.offset(offset) : rows) as unknown as PageQuery<O>;
+}
+
 export function countMatching(db: Kysely<Database>, filters: Filters) {
-  return applyFilters(db.selectFrom('servers'), filters).select((eb) =>
+  return applyFilters(db, db.selectFrom('servers'), filters).select((eb) =>
     eb.fn.countAll<number | string | bigint>().as('count'),
   );
 }

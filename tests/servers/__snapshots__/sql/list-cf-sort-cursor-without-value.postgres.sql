@@ -1,0 +1,16 @@
+-- GET /api/v1/servers?sort=-cf_u&limit=2&cursor=eyJmIjoiRHRaNnplMmMyTkRSaExPaSIsImsiOltbMSwwXSwzXX0
+
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+from "servers"
+where (case when (custom_fields::jsonb ->> 'u') is null then 1 else 0 end) = $1 and ("id" >= $2 and "id" > $3)
+order by coalesce(((custom_fields::jsonb ->> 'u'))::numeric, 0) asc, "id" asc
+limit $4;
+-- 1: 1
+-- 2: 3
+-- 3: 3
+-- 4: 3
+
+select "total"
+from "server_counts"
+where "scope" = $1;
+-- 1: 'all'

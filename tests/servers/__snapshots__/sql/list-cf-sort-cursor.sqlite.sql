@@ -1,0 +1,30 @@
+-- GET /api/v1/servers?sort=-cf_u&limit=2&cursor=eyJmIjoiRHRaNnplMmMyTkRSaExPaSIsImsiOltbMCw4XSwzXX0
+
+select *
+from (select *
+  from (select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+    from "servers"
+    where (case when json_extract(custom_fields, '$.u') is null then 1 else 0 end) = ? and (coalesce(json_extract(custom_fields, '$.u'), 0) <= ? and (coalesce(json_extract(custom_fields, '$.u'), 0) < ? or (coalesce(json_extract(custom_fields, '$.u'), 0) = ? and "id" > ?)))
+    order by coalesce(json_extract(custom_fields, '$.u'), 0) desc, "id" asc
+    limit ?) as "present" union all select *
+  from (select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+    from "servers"
+    where (case when json_extract(custom_fields, '$.u') is null then 1 else 0 end) = ?
+    order by coalesce(json_extract(custom_fields, '$.u'), 0) asc, "id" asc
+    limit ?) as "absent") as "page"
+order by (case when json_extract(custom_fields, '$.u') is null then 1 else 0 end) asc, coalesce(json_extract(custom_fields, '$.u'), 0) desc, "id" asc
+limit ?;
+-- 1: 0
+-- 2: 8
+-- 3: 8
+-- 4: 8
+-- 5: 3
+-- 6: 3
+-- 7: 1
+-- 8: 3
+-- 9: 3
+
+select "total"
+from "server_counts"
+where "scope" = ?;
+-- 1: 'all'

@@ -1,0 +1,28 @@
+-- GET /api/v1/servers?sort=cf_rack,-hostname&limit=2&offset=2
+
+select *
+from (select *
+  from (select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+    from "servers"
+    where (case when json_extract(custom_fields, '$.rack') is null then 1 else 0 end) = ?
+    order by coalesce(json_extract(custom_fields, '$.rack'), '') asc, "hostname" desc, "id" asc
+    limit ?) as "present" union all select *
+  from (select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+    from "servers"
+    where (case when json_extract(custom_fields, '$.rack') is null then 1 else 0 end) = ?
+    order by coalesce(json_extract(custom_fields, '$.rack'), '') asc, "hostname" desc, "id" asc
+    limit ?) as "absent") as "page"
+order by (case when json_extract(custom_fields, '$.rack') is null then 1 else 0 end) asc, coalesce(json_extract(custom_fields, '$.rack'), '') asc, "hostname" desc, "id" asc
+limit ?
+offset ?;
+-- 1: 0
+-- 2: 5
+-- 3: 1
+-- 4: 5
+-- 5: 3
+-- 6: 2
+
+select "total"
+from "server_counts"
+where "scope" = ?;
+-- 1: 'all'
