@@ -307,7 +307,7 @@ describe('refusals of the custom fields filters', () => {
 });
 
 describe('the definitions of the custom fields', () => {
-  it('are read once for a request that names a custom field, and not at all for one that does not', async () => {
+  it('are read once for a request that names a custom field or gives them all, and not at all otherwise', async () => {
     const reads = async (url: string) => {
       definitionReads = 0;
       const res = await t.app.inject({ url });
@@ -316,7 +316,10 @@ describe('the definitions of the custom fields', () => {
     };
     expect(await reads('/api/v1/servers?status=up&sort=-hostname')).toBe(0);
     expect(await reads('/api/v1/reports/summary')).toBe(0);
-    expect(await reads('/api/v1/integrations/prometheus')).toBe(0);
+    // The exports and the feeds give every field's column, variable or label: once, whatever the filters.
+    expect(await reads('/api/v1/integrations/prometheus')).toBe(1);
+    expect(await reads('/api/v1/integrations/ansible')).toBe(1);
+    expect(await reads('/api/v1/servers?format=csv')).toBe(1);
     expect(await reads('/api/v1/servers?cf_u=3')).toBe(1);
     expect(await reads('/api/v1/servers?sort=-cf_u')).toBe(1);
     expect(await reads('/api/v1/servers?cf_u=3&cf_tier=gold&sort=cf_rack&format=ndjson')).toBe(1);

@@ -1,10 +1,5 @@
 -- GET /api/v1/servers?format=csv&status=up&sort=hostname
 
-select *
-from "custom_fields"
-order by "id";
--- no parameters
-
 select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
 from "servers"
 where "status" in ($1)
