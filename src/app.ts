@@ -77,7 +77,12 @@ export async function buildApp({ config, db, logger, timeouts, now }: AppOptions
   });
   await app.register(auth, { tokens, authReads: config.auth.reads });
   const customFields = createCustomFieldsService(dataDb);
-  await app.register(openapi, { authReads: config.auth.reads, extension: customFieldsDocument(customFields) });
+  // With reads behind a token, the open document does not publish the definitions (their names,
+  // choices and defaults) that GET /api/v1/custom-fields shows to a token holder only.
+  await app.register(openapi, {
+    authReads: config.auth.reads,
+    ...(config.auth.reads ? {} : { extension: customFieldsDocument(customFields) }),
+  });
   if (metrics !== undefined) {
     await app.register(metricsPlugin, { metrics });
   }

@@ -30,8 +30,11 @@ export const MAX_CHOICES = 200;
 /** A choice of an enum: like a label (it is counted by the summary and matched by filters). */
 export const CHOICE_PATTERN = '^[\\p{L}\\p{N}](?:[^\\p{C},]{0,62}[^\\p{C}\\s,])?$';
 
-/** Names that a route of its own takes (GET /custom-fields/changes). */
-export const RESERVED_CUSTOM_FIELD_NAMES = ['changes'] as const;
+/**
+ * Names that a route of its own takes (GET /custom-fields/changes), and the one name of the pattern
+ * that every JavaScript object has already (`constructor`, of Object.prototype).
+ */
+export const RESERVED_CUSTOM_FIELD_NAMES = ['changes', 'constructor'] as const;
 /** Endings that the list's filters read as an operator (`cf_u__gte`): a name cannot end with one. */
 export const RESERVED_CUSTOM_FIELD_ENDINGS = ['__gte', '__lte', '__empty'] as const;
 const RESERVED = `${RESERVED_CUSTOM_FIELD_NAMES.join(', ')}, and names ending in ${RESERVED_CUSTOM_FIELD_ENDINGS.join(', ')}`;

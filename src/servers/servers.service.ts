@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { turnEvery } from '../db/chunks.js';
 import { listDefinitions } from '../custom-fields/custom-fields.repository.js';
 import { type Definition, type ValuesMode, resolveValues } from '../custom-fields/custom-fields.values.js';
 import { insertChanges } from '../changes/changes.repository.js';
@@ -152,7 +153,9 @@ async function withCustomValues(
   details: ErrorDetail[],
 ): Promise<void> {
   const definitions = await listDefinitions(trx);
-  for (const { values, prefix } of servers) {
+  for (const [i, { values, prefix }] of servers.entries()) {
+    // A batch of 1000 servers with long values of patterned fields takes a while: other requests get turns.
+    await turnEvery(i, 50);
     values.custom_fields = resolveValues(definitions, values.custom_fields, mode, prefix, details);
   }
   if (details.length > 0) {

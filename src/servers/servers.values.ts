@@ -95,8 +95,10 @@ export function diff(before: ServerValues | null, after: ServerValues | null): C
       const from = before?.custom_fields ?? {};
       const to = after?.custom_fields ?? {};
       for (const name of [...new Set([...Object.keys(from), ...Object.keys(to)])].sort()) {
-        if (from[name] !== to[name]) {
-          changes[`custom_fields.${name}`] = { from: from[name] ?? null, to: to[name] ?? null };
+        const was = Object.hasOwn(from, name) ? from[name] : undefined;
+        const is = Object.hasOwn(to, name) ? to[name] : undefined;
+        if (was !== is) {
+          changes[`custom_fields.${name}`] = { from: was ?? null, to: is ?? null };
         }
       }
       continue;

@@ -106,6 +106,8 @@ describe('definitions', () => {
       [{ name: 'a', type: 'enum', choices: ['(none)'] }, 'choices[0]', /^must be 1 to 64 printable/],
       [{ name: 'Rack', type: 'string' }, 'name', /^must be 1 to 63 lowercase/],
       [{ name: 'changes', type: 'string' }, 'name', /^is reserved/],
+      [{ name: 'constructor', type: 'string' }, 'name', /^is reserved/],
+      [{ name: 'a', type: 'string', pattern: `^${'(?:a?){999}'.repeat(2)}$` }, 'pattern', /^is too complex/],
       [{ name: 'a', type: 'text' }, 'type', /^must be one of string, integer/],
     ];
     for (const [body, field, message] of cases) {
@@ -353,6 +355,29 @@ describe('values on servers', () => {
       const res = await patchServer(1, { custom_fields: custom });
       expect(res.statusCode, JSON.stringify(custom)).toBe(400);
       expect(error(res).details?.[0]?.field, JSON.stringify(custom)).toMatch(/^custom_fields/);
+    }
+  });
+});
+
+describe('with reads behind a token', () => {
+  it('the open OpenAPI document does not publish the definitions', async () => {
+    const closed = await buildTestApp({ env: { INVENTORY_AUTH_READS: 'true' } });
+    try {
+      const created = await closed.app.inject({
+        method: 'POST',
+        url: '/api/v1/custom-fields',
+        headers: AS_BOOTSTRAP,
+        payload: { name: 'secret_project', type: 'enum', choices: ['orion'] },
+      });
+      expect(created.statusCode).toBe(201);
+      expect((await closed.app.inject({ url: '/api/v1/custom-fields' })).statusCode).toBe(401);
+      const document = await closed.app.inject({ url: '/api/v1/openapi.json' });
+      expect(document.statusCode).toBe(200);
+      expect(document.body).toContain('"custom_fields"');
+      expect(document.body).not.toContain('secret_project');
+      expect(document.body).not.toContain('orion');
+    } finally {
+      await closed.app.close();
     }
   });
 });
