@@ -16,7 +16,9 @@ const THIS = '2026_11_30_110000_create_custom_fields';
 async function serverIndexes(db: Kysely<Database>): Promise<string[]> {
   const query = isSqlite(db)
     ? sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'servers'`
-    : sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'servers'`;
+    : sql<{
+        name: string;
+      }>`select indexname as name from pg_indexes where tablename = 'servers' and schemaname = current_schema()`;
   return (await query.execute(db)).rows.map((row) => row.name).sort();
 }
 
