@@ -22,6 +22,15 @@ async function serverIndexes(db: Kysely<Database>): Promise<string[]> {
   return (await query.execute(db)).rows.map((row) => row.name).sort();
 }
 
+/** The columns of a table of the test's own database (SQLite) or schema (PostgreSQL); none if it is gone. */
+async function columnsOf(db: Kysely<Database>, table: string): Promise<string[]> {
+  const query = isSqlite(db)
+    ? sql<{ name: string }>`select name from pragma_table_info(${table})`
+    : sql<{ name: string }>`select column_name as name from information_schema.columns
+        where table_name = ${table} and table_schema = current_schema()`;
+  return (await query.execute(db)).rows.map((row) => row.name);
+}
+
 describe(`migration ${THIS}`, () => {
   let db: Kysely<Database>;
   // Rows written as the older schema had them, below the application's types.
@@ -62,8 +71,7 @@ describe(`migration ${THIS}`, () => {
     const down = await (await createMigrator(db)).migrateTo(BEFORE);
     expect(down.error).toBeUndefined();
     expect(await serverIndexes(db)).toEqual(indexesBefore);
-    const columns = (await db.introspection.getTables()).find((table) => table.name === 'servers')?.columns;
-    expect(columns?.map((column) => column.name)).not.toContain('custom_fields');
-    expect((await db.introspection.getTables()).map((table) => table.name)).not.toContain('custom_fields');
+    expect(await columnsOf(db, 'servers')).not.toContain('custom_fields');
+    expect(await columnsOf(db, 'custom_fields')).toEqual([]);
   });
 });
