@@ -19,6 +19,9 @@ export type CustomFieldType = (typeof CUSTOM_FIELD_TYPES)[number];
 /** A custom field's value, as a server holds it. */
 export type CustomValue = string | number | boolean;
 
+/** What names a custom field in a query parameter, a sort key and a CSV column: `cf_<name>`. */
+export const CUSTOM_FIELD_PREFIX = 'cf_';
+
 export const CUSTOM_FIELD_NAME_PATTERN = '^[a-z][a-z0-9_]{0,62}$';
 /** The most definitions an inventory holds: each is an index that every write of a server updates. */
 export const MAX_CUSTOM_FIELDS = 64;

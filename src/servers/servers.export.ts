@@ -1,3 +1,4 @@
+import { CUSTOM_FIELD_PREFIX } from '../custom-fields/custom-fields.schemas.js';
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Definition, valueAsText } from '../custom-fields/custom-fields.values.js';
@@ -13,7 +14,7 @@ export const NDJSON_TYPE = 'application/x-ndjson; charset=utf-8';
 /** The CSV's fixed columns: the fields declared with `csv` (server-fields.ts), named after them, in their order. */
 export const CSV_COLUMNS = fieldsWith('csv') as FieldsWith<'csv'>[];
 /** The prefix of a custom field's column: `cf_<name>`, after the fixed columns. */
-export const CUSTOM_COLUMN_PREFIX = 'cf_';
+export const CUSTOM_COLUMN_PREFIX = CUSTOM_FIELD_PREFIX;
 
 /** The header row: the fixed columns, then `cf_<name>` for each custom field, in the order given. */
 export function csvHeader(customFields: readonly string[]): string {

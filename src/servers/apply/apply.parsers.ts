@@ -1,3 +1,4 @@
+import { CUSTOM_FIELD_PREFIX } from '../../custom-fields/custom-fields.schemas.js';
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CsvError, type Options, parse } from 'csv-parse';
@@ -90,7 +91,7 @@ const READ_COLUMNS = new Set<string>(
 const SKIPPED_COLUMNS = new Set<string>(CSV_COLUMNS.filter((name) => !READ_COLUMNS.has(name)));
 
 /** The prefix of a custom field's column, `cf_<name>`, as the export names them. */
-export const CUSTOM_COLUMN_PREFIX = 'cf_';
+export const CUSTOM_COLUMN_PREFIX = CUSTOM_FIELD_PREFIX;
 const CUSTOM_FIELD_NAME = new RegExp(CUSTOM_FIELD_NAME_PATTERN);
 
 /** A column of the header: a field of the server, a custom field (`cf_<name>`), or one that is skipped. */

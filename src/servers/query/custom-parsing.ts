@@ -1,3 +1,4 @@
+import { CUSTOM_FIELD_PREFIX } from '../../custom-fields/custom-fields.schemas.js';
 import type { ErrorDetail } from '../../errors.js';
 import { type CustomValue, MAX_STRING_LENGTH, MAX_URL_LENGTH } from '../../custom-fields/custom-fields.schemas.js';
 import {
@@ -18,7 +19,7 @@ function article(type: Definition['type']): string {
 }
 
 /** What the parameters and sort keys of custom fields start with. */
-export const CUSTOM_SORT_PREFIX = 'cf_';
+export const CUSTOM_SORT_PREFIX = CUSTOM_FIELD_PREFIX;
 
 /**
  * A custom field's parameter: the field's name, then an operator or none. The name is matched lazily,
