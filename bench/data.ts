@@ -31,20 +31,32 @@ export const FILTER_CIDR = '10.16.0.0/24';
 /**
  * The custom fields of the benchmark inventory, defined through the API before it is seeded (each
  * then has its index): a string and an integer whose values spread evenly, so that one value of the
- * first, and two of the second, are each held by 1% of the servers at any size.
+ * first, and two of the second, are each held by 1% of the servers at any size; and a delivery lot of
+ * 200 servers (every fifth server of each thousand), held by as many servers at any size as the
+ * fixed-field filter (FILTER_CIDR) matches.
  */
 export const CUSTOM_FIELDS = [
   { name: 'rack', type: 'string', description: 'The rack, R0 to R99' },
   { name: 'u', type: 'integer', minimum: 1, maximum: 200, description: 'The height in the rack' },
+  { name: 'lot', type: 'integer', minimum: 0, description: 'The delivery lot: 200 servers each' },
 ] as const;
 /** The selective custom-field filters: 1% of the servers each. */
 export const CUSTOM_FILTER = 'cf_rack=R42';
 export const CUSTOM_RANGE = 'cf_u__gte=100&cf_u__lte=101';
+/** The first lot: 200 servers at any size, as the fixed-field filter's. */
+export const CUSTOM_LOT = 'cf_lot=0';
 
-/** The i-th server's custom values: one server in twenty has no rack. */
+/** The i-th server's custom values: one server in twenty has no rack, four in five no lot. */
 export function customValuesAt(i: number): Record<string, string | number> {
-  const u = 1 + ((i * 7919) % 200);
-  return i % 20 === 7 ? { u } : { rack: `R${(i * 37) % 100}`, u };
+  const values: Record<string, string | number> = {};
+  if (i % 5 === 2) {
+    values.lot = Math.floor(i / 1000);
+  }
+  if (i % 20 !== 7) {
+    values.rack = `R${(i * 37) % 100}`;
+  }
+  values.u = 1 + ((i * 7919) % 200);
+  return values;
 }
 
 /** A small, fast, seeded PRNG (mulberry32): the same inventory on every run. */

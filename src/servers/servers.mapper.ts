@@ -1,3 +1,4 @@
+import { parseValues } from '../custom-fields/custom-fields.values.js';
 import type { ServerRow } from '../db/types.js';
 import { DECLARED, WRITABLE_FIELDS, type WritableValues } from './server-fields.js';
 import type { ServerStatus } from './server-fields.schemas.js';
@@ -24,7 +25,7 @@ export function toServer(row: ServerRow): Server {
     tags: JSON.parse(row.tags) as string[],
     notes: row.notes,
     managed_by: row.managed_by,
-    custom_fields: JSON.parse(row.custom_fields) as Server['custom_fields'],
+    custom_fields: parseValues(row.custom_fields),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
