@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CustomValue } from '../../src/custom-fields/custom-fields.schemas.js';
 import type { ErrorResponse } from '../../src/shared/schemas.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
-import { FIELDS, type FieldName, type Stored, idsOf, seedCustomInventory } from '../helpers/custom-fields.js';
+import {
+  FIELDS,
+  type FieldName,
+  type Stored,
+  defineFields,
+  exportedIds,
+  idsOf,
+  seedCustomInventory,
+} from '../helpers/custom-fields.js';
 
 let t: TestApp;
 let servers: Stored[];
@@ -291,12 +299,7 @@ describe('refusals of the custom fields filters', () => {
   });
 
   it('refuses a field that was deleted', async () => {
-    await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/custom-fields',
-      headers: AS_BOOTSTRAP,
-      payload: { name: 'gone', type: 'integer' },
-    });
+    await defineFields(t.app, [{ name: 'gone', type: 'integer' }]);
     expect(await idsOf(t, 'cf_gone__empty=true')).toStrictEqual(servers.map((s) => s.id));
     const deleted = await t.app.inject({ method: 'DELETE', url: '/api/v1/custom-fields/gone', headers: AS_BOOTSTRAP });
     expect(deleted.statusCode).toBe(204);
@@ -343,13 +346,7 @@ describe('the definitions of the custom fields', () => {
         },
       ]);
     }
-    const allowed = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/custom-fields',
-      headers: AS_BOOTSTRAP,
-      payload: { name: 'u__gte_x', type: 'integer' },
-    });
-    expect(allowed.statusCode).toBe(201);
+    await defineFields(t.app, [{ name: 'u__gte_x', type: 'integer' }]);
     expect(await idsOf(t, 'cf_u__gte_x__empty=false')).toStrictEqual([]);
   });
 });
@@ -357,13 +354,7 @@ describe('the definitions of the custom fields', () => {
 describe('the custom fields filters on the other listing-like routes', () => {
   it('filter the exports', async () => {
     const expected = where('tier', (v) => v === 'bronze');
-    const ndjson = await t.app.inject({ url: '/api/v1/servers?format=ndjson&cf_tier=bronze' });
-    expect(ndjson.statusCode).toBe(200);
-    const ids = ndjson.body
-      .trim()
-      .split('\n')
-      .map((line) => (JSON.parse(line) as { id: number }).id);
-    expect(ids).toStrictEqual(expected);
+    expect(await exportedIds(t, 'cf_tier=bronze')).toStrictEqual(expected);
     const csv = await t.app.inject({ url: '/api/v1/servers?format=csv&cf_tier=bronze' });
     expect(csv.statusCode).toBe(200);
     // The header, then a record per server.

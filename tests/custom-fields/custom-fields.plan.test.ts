@@ -10,7 +10,8 @@ import { encodeCursor } from '../../src/servers/query/cursor.js';
 import { parseListing } from '../../src/servers/query/parsing.js';
 import { countMatching } from '../../src/servers/query/sql.js';
 import { insertServers, listServersQuery } from '../../src/servers/servers.repository.js';
-import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { defineFields } from '../helpers/custom-fields.js';
 import { dialect } from '../helpers/database.js';
 import { serverRow } from '../helpers/servers.js';
 
@@ -22,19 +23,11 @@ const index = (name: string) => indexName(definitions.find((d) => d.name === nam
 
 beforeAll(async () => {
   t = await buildTestApp({ seed: false });
-  for (const field of [
+  await defineFields(t.app, [
     { name: 'rack', type: 'string' },
     { name: 'u', type: 'integer' },
     { name: 'tier', type: 'enum', choices: ['gold', 'silver', 'bronze'] },
-  ]) {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/custom-fields',
-      headers: AS_BOOTSTRAP,
-      payload: field,
-    });
-    expect(res.statusCode, res.body).toBe(201);
-  }
+  ]);
   definitions = await listDefinitions(t.db);
   // One server in ten without values; each rack and each u held by 1% of the servers.
   const rows = Array.from({ length: SERVERS }, (_, i) =>

@@ -6,7 +6,15 @@ import { encodeCursor } from '../../src/servers/query/cursor.js';
 import type { Listing } from '../../src/servers/query/params.js';
 import type { ErrorResponse } from '../../src/shared/schemas.js';
 import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
-import { FIELDS, type Stored, expectedOrder, idsOf, seedCustomInventory, walk } from '../helpers/custom-fields.js';
+import {
+  FIELDS,
+  type Stored,
+  expectedOrder,
+  exportedIds,
+  idsOf,
+  seedCustomInventory,
+  walk,
+} from '../helpers/custom-fields.js';
 
 let t: TestApp;
 let servers: Stored[];
@@ -87,13 +95,7 @@ describe('GET /api/v1/servers?sort=cf_<name>', () => {
   });
 
   it('exports in the custom sort, whole', async () => {
-    const res = await t.app.inject({ url: '/api/v1/servers?format=ndjson&sort=-cf_seen' });
-    expect(res.statusCode).toBe(200);
-    const ids = res.body
-      .trim()
-      .split('\n')
-      .map((line) => (JSON.parse(line) as { id: number }).id);
-    expect(ids).toStrictEqual(expectedOrder(servers, 'seen', true));
+    expect(await exportedIds(t, 'sort=-cf_seen')).toStrictEqual(expectedOrder(servers, 'seen', true));
   });
 
   it('refuses an unknown field, and a field named twice', async () => {

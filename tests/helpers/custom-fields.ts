@@ -61,15 +61,7 @@ export interface Stored {
 
 /** Defines every field, then creates `count` servers (ids 1 to count on an empty inventory). */
 export async function seedCustomInventory(t: TestApp, count: number): Promise<Stored[]> {
-  for (const field of FIELDS) {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/custom-fields',
-      headers: AS_BOOTSTRAP,
-      payload: field,
-    });
-    expect(res.statusCode, res.body).toBe(201);
-  }
+  await defineFields(t.app, FIELDS);
   const servers = Array.from({ length: count }, (_, i) => ({
     hostname: `cf-${pad(i)}`,
     ip: `10.9.${i >> 8}.${i & 255}`,
@@ -143,6 +135,16 @@ export async function idsOf(t: TestApp, query: string): Promise<number[]> {
   return res.json<Page>().servers.map((s) => s.id);
 }
 
+/** The ids an NDJSON export answers with, in its order (the whole listing, unpaged). */
+export async function exportedIds(t: TestApp, query: string): Promise<number[]> {
+  const res = await t.app.inject({ url: `/api/v1/servers?format=ndjson&${query}` });
+  expect(res.statusCode, `${query}: ${res.body}`).toBe(200);
+  return res.body
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { id: number }).id);
+}
+
 /**
  * A definition of every type, with every rule a type takes: required ones with a default (so that
  * an inventory with servers takes them), a pattern ECMAScript reads and one only RE2 does.
@@ -167,7 +169,7 @@ export const EVERY_TYPE = [
   { name: 'tier', type: 'enum', choices: ['gold', 'silver'], default: 'silver' },
 ] as const;
 
-/** Defines these custom fields (POST /api/v1/custom-fields), in order; throws unless each is created. */
+/** Defines these custom fields (POST /api/v1/custom-fields), in order, expecting each to be created. */
 export async function defineFields(app: FastifyInstance, definitions: readonly object[]): Promise<void> {
   for (const definition of definitions) {
     const res = await app.inject({
@@ -176,8 +178,6 @@ export async function defineFields(app: FastifyInstance, definitions: readonly o
       headers: AS_BOOTSTRAP,
       payload: definition,
     });
-    if (res.statusCode !== 201) {
-      throw new Error(`defining ${JSON.stringify(definition)} answered ${res.statusCode}: ${res.body}`);
-    }
+    expect(res.statusCode, `${JSON.stringify(definition)}: ${res.body}`).toBe(201);
   }
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupName } from '../../src/integrations/ansible.js';
 import { insertServers } from '../../src/servers/servers.repository.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { defineFields } from '../helpers/custom-fields.js';
 import { dereference, fetchDocument } from '../helpers/openapi.js';
 import { serverRow } from '../helpers/servers.js';
 
@@ -207,21 +208,13 @@ describe('custom fields in the feeds', () => {
   beforeAll(async () => {
     c = await buildTestApp({ seed: false, env: CALM });
     // Defined in an order that is not the order of their names.
-    for (const definition of [
+    await defineFields(c.app, [
       { name: 'rack', type: 'string' },
       { name: 'u', type: 'integer' },
       { name: 'backup', type: 'boolean' },
       { name: 'weight', type: 'number' },
       { name: 'policy', type: 'enum', choices: ['daily', 'weekly'] },
-    ]) {
-      const res = await c.app.inject({
-        method: 'POST',
-        url: '/api/v1/custom-fields',
-        headers: AS_BOOTSTRAP,
-        payload: definition,
-      });
-      expect(res.statusCode, res.body).toBe(201);
-    }
+    ]);
     const created = await c.app.inject({
       method: 'POST',
       url: '/api/v1/servers',
@@ -329,12 +322,7 @@ describe('custom fields in the feeds', () => {
       expect(third.body).not.toContain('cf_rack');
       expect(third.body).toContain('cf_policy');
       // Defined again for the next feed's run.
-      await c.app.inject({
-        method: 'POST',
-        url: '/api/v1/custom-fields',
-        headers: AS_BOOTSTRAP,
-        payload: { name: 'rack', type: 'string' },
-      });
+      await defineFields(c.app, [{ name: 'rack', type: 'string' }]);
     },
   );
 });

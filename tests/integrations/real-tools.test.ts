@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertServers } from '../../src/servers/servers.repository.js';
 import { createTokensService } from '../../src/tokens/tokens.service.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { defineFields } from '../helpers/custom-fields.js';
 import { ansibleSandbox, toolsPresent } from '../helpers/real-tools.js';
 import { serverRow } from '../helpers/servers.js';
 
@@ -56,15 +57,7 @@ async function startApp(
   servers: object[] = SERVERS,
 ): Promise<{ t: TestApp; url: string }> {
   const t = await buildTestApp({ seed: false, env });
-  for (const definition of CUSTOM_FIELDS) {
-    const defined = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/custom-fields',
-      headers: AS_BOOTSTRAP,
-      payload: definition,
-    });
-    expect(defined.statusCode, defined.body).toBe(201);
-  }
+  await defineFields(t.app, CUSTOM_FIELDS);
   const created = await t.app.inject({
     method: 'POST',
     url: '/api/v1/servers',

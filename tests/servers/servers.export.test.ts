@@ -16,6 +16,7 @@ import { insertServers } from '../../src/servers/servers.repository.js';
 import type { Server } from '../../src/servers/servers.schemas.js';
 import { EXPORT_CHUNK } from '../../src/servers/servers.service.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { defineFields } from '../helpers/custom-fields.js';
 import { PYTHON_CSV_READER, PYTHON_NDJSON_READER, hasPython, python } from '../helpers/python.js';
 import { AT, DEFAULT_FIELDS, serverRow } from '../helpers/servers.js';
 
@@ -136,15 +137,7 @@ describe('custom field columns of exports of GET /api/v1/servers', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await buildTestApp({ seed: false });
-    for (const definition of DEFINITIONS) {
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/custom-fields',
-        headers: AS_BOOTSTRAP,
-        payload: definition,
-      });
-      expect(res.statusCode, res.body).toBe(201);
-    }
+    await defineFields(t.app, DEFINITIONS);
     const created = await t.app.inject({
       method: 'POST',
       url: '/api/v1/servers',
@@ -282,13 +275,7 @@ describe('custom field columns of exports of GET /api/v1/servers', () => {
   });
 
   it('drops the column of a deleted field and adds one for a new field, in the header of an empty export too', async () => {
-    const defined = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/custom-fields',
-      headers: AS_BOOTSTRAP,
-      payload: { name: 'spare', type: 'string' },
-    });
-    expect(defined.statusCode).toBe(201);
+    await defineFields(t.app, [{ name: 'spare', type: 'string' }]);
     const removed = await t.app.inject({
       method: 'DELETE',
       url: '/api/v1/custom-fields/weight?force=true',

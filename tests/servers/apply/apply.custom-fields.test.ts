@@ -4,28 +4,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { valueAsText } from '../../../src/custom-fields/custom-fields.values.js';
 import { CSV_COLUMNS, csvCell } from '../../../src/servers/servers.export.js';
 import type { ListedServer } from '../../../src/servers/servers.schemas.js';
-import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../../helpers/build-test-app.js';
+import { APPLY_URL as URL, applyRequests } from '../../helpers/apply.js';
+import { type TestApp, buildTestApp } from '../../helpers/build-test-app.js';
+import { defineFields } from '../../helpers/custom-fields.js';
 
-const URL = '/api/v1/servers/apply';
 const CSV = { 'content-type': 'text/csv' };
-
-interface Result {
-  dry_run: boolean;
-  created: { hostname: string; id?: number }[];
-  updated: { hostname: string; id: number; changes: Record<string, { from: unknown; to: unknown }> }[];
-  deleted: { hostname: string; id: number }[];
-  unchanged: number;
-  summary: { created: number; updated: number; deleted: number; unchanged: number };
-}
-
-interface ErrorBody {
-  code: string;
-  details?: { field: string; message: string }[];
-}
 
 const stringMatching = (pattern: RegExp): string => expect.stringMatching(pattern) as string;
 
 let t: TestApp;
+const { applied, refused } = applyRequests(() => t.app);
+const define = (...definitions: object[]) => defineFields(t.app, definitions);
 
 beforeEach(async () => {
   t = await buildTestApp();
@@ -33,37 +22,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await t.app.close();
 });
-
-async function define(body: object): Promise<void> {
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/api/v1/custom-fields',
-    headers: AS_BOOTSTRAP,
-    payload: body,
-  });
-  expect(res.statusCode, res.body).toBe(201);
-}
-
-function apply(payload: unknown, headers: Record<string, string> = {}, query = '') {
-  return t.app.inject({
-    method: 'POST',
-    url: `${URL}${query}`,
-    headers: { ...AS_BOOTSTRAP, ...headers },
-    payload: payload as object,
-  });
-}
-
-async function applied(payload: unknown, headers: Record<string, string> = {}, query = ''): Promise<Result> {
-  const res = await apply(payload, headers, query);
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json<Result>();
-}
-
-async function refused(payload: unknown, headers: Record<string, string> = {}, query = ''): Promise<ErrorBody> {
-  const res = await apply(payload, headers, query);
-  expect(res.statusCode, res.body).toBe(400);
-  return res.json<ErrorBody>();
-}
 
 /** The servers of a source, as the list gives them, by host name. */
 async function servers(source: string): Promise<Record<string, ListedServer>> {
@@ -91,17 +49,25 @@ async function written() {
 }
 
 /** Fields of every type but url and datetime, one required with a default, one with a default. */
-async function defineFields(): Promise<void> {
-  await define({ name: 'rack', type: 'string', pattern: '^R[0-9]+$' });
-  await define({ name: 'u', type: 'integer', minimum: 1, maximum: 48 });
-  await define({ name: 'tier', type: 'enum', choices: ['gold', 'silver'], default: 'silver' });
-  await define({ name: 'monitored', type: 'boolean', required: true, default: true });
-  await define({ name: 'bought', type: 'date' });
-}
+const APPLY_FIELDS = [
+  { name: 'rack', type: 'string', pattern: '^R[0-9]+$' },
+  { name: 'u', type: 'integer', minimum: 1, maximum: 48 },
+  { name: 'tier', type: 'enum', choices: ['gold', 'silver'], default: 'silver' },
+  { name: 'monitored', type: 'boolean', required: true, default: true },
+  { name: 'bought', type: 'date' },
+] as const;
+/** Those, the other types and a free text field: a column of every kind for the CSV tests. */
+const CSV_FIELDS = [
+  ...APPLY_FIELDS,
+  { name: 'seen', type: 'datetime' },
+  { name: 'load', type: 'number' },
+  { name: 'docs', type: 'url' },
+  { name: 'note', type: 'string' },
+] as const;
 
 describe(`POST ${URL} with custom fields, JSON`, () => {
   it('creates with the values given and the defaults of the fields not named, null giving no value', async () => {
-    await defineFields();
+    await define(...APPLY_FIELDS);
     const result = await applied({
       source: 'sync',
       servers: [
@@ -125,7 +91,7 @@ describe(`POST ${URL} with custom fields, JSON`, () => {
   });
 
   it('changes the values given, keeps those not named, removes those given null, and records each change', async () => {
-    await defineFields();
+    await define(...APPLY_FIELDS);
     await applied({
       source: 'sync',
       servers: [{ hostname: 'cf-1', ip: '192.0.2.1', custom_fields: { rack: 'R1', u: 4, bought: '2026-01-31' } }],
@@ -180,8 +146,7 @@ describe(`POST ${URL} with custom fields, JSON`, () => {
     // No server yet: a field can be made required without a default.
     await t.app.close();
     t = await buildTestApp({ seed: false });
-    await defineFields();
-    await define({ name: 'owner', type: 'string', required: true });
+    await define(...APPLY_FIELDS, { name: 'owner', type: 'string', required: true });
     await applied({
       source: 'sync',
       servers: [{ hostname: 'cf-1', ip: '192.0.2.1', custom_fields: { owner: 'ops' } }],
@@ -215,7 +180,7 @@ describe(`POST ${URL} with custom fields, JSON`, () => {
   });
 
   it('answers a dry run with the custom changes the apply then makes', async () => {
-    await defineFields();
+    await define(...APPLY_FIELDS);
     await applied({ source: 'sync', servers: [{ hostname: 'cf-1', ip: '192.0.2.1', custom_fields: { rack: 'R1' } }] });
     const input = {
       source: 'sync',
@@ -240,7 +205,7 @@ describe(`POST ${URL} with custom fields, JSON`, () => {
   });
 
   it('names the NDJSON line of a bad value', async () => {
-    await defineFields();
+    await define(...APPLY_FIELDS);
     const body = await refused(
       '{"hostname":"cf-1","ip":"192.0.2.1","custom_fields":{"u":3}}\n\n{"hostname":"cf-2","ip":"192.0.2.2","custom_fields":{"u":"3"}}\n',
       { 'content-type': 'application/x-ndjson' },
@@ -252,11 +217,7 @@ describe(`POST ${URL} with custom fields, JSON`, () => {
 
 describe(`POST ${URL} with custom fields, CSV`, () => {
   it('reads cf_ cells by each field’s type, removes a value on an empty cell, and keeps the fields of no column', async () => {
-    await defineFields();
-    await define({ name: 'seen', type: 'datetime' });
-    await define({ name: 'load', type: 'number' });
-    await define({ name: 'docs', type: 'url' });
-    await define({ name: 'note', type: 'string' });
+    await define(...CSV_FIELDS);
     const csv = [
       'hostname,ip,cf_rack,cf_u,cf_tier,cf_monitored,cf_bought,cf_seen,cf_load,cf_docs,cf_note',
       "cf-1,192.0.2.1,R1,4,gold,false,2026-01-31,2026-01-31T12:00:00+01:00,-0.5,https://wiki.example/x,'=SUM(A1)",
@@ -302,7 +263,7 @@ describe(`POST ${URL} with custom fields, CSV`, () => {
   });
 
   it('refuses a cf_ column that names no custom field, and a bad cell, naming the line and column', async () => {
-    await defineFields();
+    await define(...APPLY_FIELDS);
     const before = await snapshot();
     const unknown = await refused('hostname,ip,cf_rack,cf_colour\r\ncf-1,192.0.2.1,R1,red\r\n', CSV, '?source=sheet');
     expect(unknown.details).toStrictEqual([
@@ -338,11 +299,7 @@ describe(`POST ${URL} with custom fields, CSV`, () => {
   });
 
   it('applies a CSV export with cf_ columns back without a change', async () => {
-    await defineFields();
-    await define({ name: 'seen', type: 'datetime' });
-    await define({ name: 'load', type: 'number' });
-    await define({ name: 'docs', type: 'url' });
-    await define({ name: 'note', type: 'string' });
+    await define(...CSV_FIELDS);
     await applied({
       source: 'sheet',
       servers: [

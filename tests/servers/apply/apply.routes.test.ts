@@ -3,20 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ApplyResult } from '../../../src/servers/apply/apply.schemas.js';
+import { APPLY_URL as URL, applyRequests } from '../../helpers/apply.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../../helpers/build-test-app.js';
 import { dialect, freshDatabaseUrl } from '../../helpers/database.js';
-
-const URL = '/api/v1/servers/apply';
-
-interface Result {
-  dry_run: boolean;
-  source: string;
-  created: { hostname: string; id?: number }[];
-  updated: { hostname: string; id: number; changes: Record<string, { from: unknown; to: unknown }> }[];
-  deleted: { hostname: string; id: number }[];
-  unchanged: number;
-  summary: { created: number; updated: number; deleted: number; unchanged: number };
-}
 
 interface ErrorBody {
   code: string;
@@ -25,6 +15,7 @@ interface ErrorBody {
 
 let t: TestApp;
 let clock: Date;
+const { apply, applied } = applyRequests(() => t.app);
 
 beforeEach(async () => {
   clock = new Date('2026-06-01T10:00:00.000Z');
@@ -33,21 +24,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await t.app.close();
 });
-
-function apply(payload: unknown, headers: Record<string, string> = {}, query = '') {
-  return t.app.inject({
-    method: 'POST',
-    url: `${URL}${query}`,
-    headers: { ...AS_BOOTSTRAP, ...headers },
-    payload: payload as object,
-  });
-}
-
-async function applied(payload: unknown, headers: Record<string, string> = {}, query = ''): Promise<Result> {
-  const res = await apply(payload, headers, query);
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json<Result>();
-}
 
 /** Everything an apply may write: the rows (versions and observations included), the feed, the count. */
 async function snapshot() {
@@ -558,7 +534,7 @@ describe(`POST ${URL} from two replicas at once`, () => {
         send(two, { source: 'sync', servers: servers(['r-2', 'r-3', 'r-4'], 'two') }),
       ]);
       expect([a.statusCode, b.statusCode]).toStrictEqual([200, 200]);
-      const results = [a.json<Result>(), b.json<Result>()];
+      const results = [a.json<ApplyResult>(), b.json<ApplyResult>()];
       // Whichever ran second saw what the first created: four servers created in all, never twice.
       expect(results.map((r) => r.summary.created).sort()).toStrictEqual([1, 3]);
       const rows = await one.db
