@@ -14,10 +14,12 @@ import {
   type CustomFieldType,
   type CustomValue,
   MAX_CUSTOM_FIELDS,
+  NO_SPEC,
   type PatchCustomFieldBody,
 } from './custom-fields.schemas.js';
 import { createValueIndex, dropValueIndex } from './custom-fields.sql.js';
-import { type Definition, checkValue, compilePattern, sortedValues } from './custom-fields.values.js';
+import { compilePattern } from './custom-fields.patterns.js';
+import { type Definition, checkValue, sortedValues } from './custom-fields.values.js';
 
 /** How many servers a refusal names; `truncated` counts the rest. */
 export const NAMED_SERVERS = 10;
@@ -47,17 +49,6 @@ const SPEC_KEYS = [
   'minimum',
   'maximum',
 ] as const satisfies readonly (keyof CustomFieldSpec)[];
-
-const NO_SPEC: CustomFieldSpec = {
-  description: null,
-  required: false,
-  default: null,
-  choices: null,
-  pattern: null,
-  max_length: null,
-  minimum: null,
-  maximum: null,
-};
 
 export function toCustomField(definition: Definition): CustomField {
   return {

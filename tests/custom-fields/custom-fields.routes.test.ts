@@ -118,6 +118,45 @@ describe('definitions', () => {
     expect((await call('GET', '/api/v1/custom-fields')).json<{ custom_fields: unknown[] }>().custom_fields).toEqual([]);
   });
 
+  it('refuse a pattern too long or too complex to compile quickly, with the reason; take long real ones', async () => {
+    // Nested counted repetitions: RE2 would write out 35,984 instructions before counting them.
+    const nested = '(?:(?:a{1,10}){1,10}){1,10}'.repeat(18);
+    const complex = await define({ name: 'a', type: 'string', pattern: nested });
+    expect(complex.statusCode).toBe(400);
+    expect(error(complex).details).toEqual([
+      {
+        field: 'pattern',
+        message:
+          'is too complex to match quickly: its counted repetitions expand to about 35982 instructions, at most ' +
+          '1000; use fewer or smaller counted repetitions ({n})',
+      },
+    ]);
+    const long = await define({ name: 'a', type: 'string', pattern: 'a'.repeat(513) });
+    expect(long.statusCode).toBe(400);
+    expect(error(long).details).toEqual([{ field: 'pattern', message: stringMatching(/512/) }]);
+    // A changed pattern is held to the same bounds.
+    await defined({ name: 'rack', type: 'string', pattern: '^R[0-9]{2}$' });
+    const patched = await call('PATCH', '/api/v1/custom-fields/rack', { pattern: nested });
+    expect(patched.statusCode).toBe(400);
+    expect(error(patched).details).toEqual([{ field: 'pattern', message: stringMatching(/^is too complex/) }]);
+
+    // An IPv6 address in full (360 characters, 569 instructions) and a host name.
+    const hex = '[0-9a-f]{1,4}';
+    const ipv6 =
+      `^(?:(?:${hex}:){7}${hex}|(?:${hex}:){1,7}:|(?:${hex}:){1,6}:${hex}|(?:${hex}:){1,5}(?::${hex}){1,2}|` +
+      `(?:${hex}:){1,4}(?::${hex}){1,3}|(?:${hex}:){1,3}(?::${hex}){1,4}|(?:${hex}:){1,2}(?::${hex}){1,5}|` +
+      `${hex}:(?::${hex}){1,6}|:(?:(?::${hex}){1,7}|:))$`;
+    const hostname = '^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$';
+    expect(ipv6.length).toBeGreaterThan(300);
+    await defined({ name: 'bmc_ip', type: 'string', pattern: ipv6 });
+    await defined({ name: 'alias', type: 'string', pattern: hostname });
+    const ok = await patchServer(1, { custom_fields: { bmc_ip: '2001:db8::1', alias: 'www.example.com' } });
+    expect(ok.statusCode, ok.body).toBe(200);
+    const bad = await patchServer(1, { custom_fields: { bmc_ip: '2001:db8::1::2', alias: '-www' } });
+    expect(bad.statusCode).toBe(400);
+    expect(error(bad).details?.map((detail) => detail.field)).toEqual(['custom_fields.alias', 'custom_fields.bmc_ip']);
+  });
+
   it('are unique by name, at most 64, and never change name or type', async () => {
     await defined({ name: 'rack', type: 'string' });
     const again = await define({ name: 'rack', type: 'integer' });
