@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
-import { turnEvery } from '../db/chunks.js';
-import { listDefinitions } from '../custom-fields/custom-fields.repository.js';
-import { type Definition, type ValuesMode, resolveValues } from '../custom-fields/custom-fields.values.js';
+import { readValueChecks } from '../custom-fields/custom-fields.checks.js';
+import type { Definition, ValuesMode } from '../custom-fields/custom-fields.values.js';
 import { insertChanges } from '../changes/changes.repository.js';
 import type { ChangeList } from '../changes/changes.schemas.js';
 import type { ChangesService } from '../changes/changes.service.js';
@@ -152,11 +151,9 @@ async function withCustomValues(
   mode: ValuesMode,
   details: ErrorDetail[],
 ): Promise<void> {
-  const definitions = await listDefinitions(trx);
-  for (const [i, { values, prefix }] of servers.entries()) {
-    // A batch of 1000 servers with long values of patterned fields takes a while: other requests get turns.
-    await turnEvery(i, 50);
-    values.custom_fields = resolveValues(definitions, values.custom_fields, mode, prefix, details);
+  const checks = await readValueChecks(trx);
+  for (const { values, prefix } of servers) {
+    values.custom_fields = await checks.resolve(values.custom_fields, mode, prefix, details);
   }
   if (details.length > 0) {
     throw appError('VALIDATION_FAILED', details);
