@@ -326,8 +326,15 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
       const next = valuesFromInput(input, details);
       return conflictsAs409(() =>
         writeTransaction(db, async (trx) => {
-          await withCustomValues(trx, [{ values: next, prefix: '' }], 'whole', details);
+          const candidate = [{ values: next, prefix: '' }];
+          if (details.length > 0) {
+            // A bad fixed field is a 400 whatever the store holds, as on PATCH: this throws it, naming
+            // the custom values' problems too (every problem at once).
+            await withCustomValues(trx, candidate, 'whole', details);
+          }
+          // Otherwise, as on PATCH: 404 and 412 first, then the custom values against the definitions.
           const row = await current(trx, id, ifMatch);
+          await withCustomValues(trx, candidate, 'whole', details);
           await assertNoConflicts(trx, [{ values: next, prefix: '', id }]);
           return update(trx, row, next, actor);
         }),

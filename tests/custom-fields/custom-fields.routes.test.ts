@@ -389,6 +389,32 @@ describe('values on servers', () => {
     expect((await call('GET', '/api/v1/servers')).json<{ count: number }>().count).toBe(2);
   });
 
+  it('PUT answers 404 and 412 before it checks the values against the definitions, as PATCH does', async () => {
+    const body = { hostname: 'web-prod-01', ip: '10.0.0.1', custom_fields: { u: 49 } };
+    const badValue = { field: 'custom_fields.u', message: 'must be an integer between 1 and 48 (got 49)' };
+    const missing = await call('PUT', '/api/v1/servers/999', body);
+    expect(missing.statusCode).toBe(404);
+    expect(error(missing).code).toBe('SERVER_NOT_FOUND');
+    expect((await patchServer(999, { custom_fields: { u: 49 } })).statusCode).toBe(404);
+
+    const { etag } = (await call('GET', '/api/v1/servers/1')).headers;
+    await patchServer(1, { notes: 'moved' });
+    const stale = await call('PUT', '/api/v1/servers/1', body, { ...AS_BOOTSTRAP, 'if-match': String(etag) });
+    expect(stale.statusCode).toBe(412);
+    expect(error(stale).code).toBe('PRECONDITION_FAILED');
+    const staleMissing = await call('PUT', '/api/v1/servers/999', body, { ...AS_BOOTSTRAP, 'if-match': String(etag) });
+    expect(staleMissing.statusCode).toBe(412);
+
+    const invalid = await call('PUT', '/api/v1/servers/1', body);
+    expect(invalid.statusCode).toBe(400);
+    expect(error(invalid)).toMatchObject({ code: 'VALIDATION_FAILED', details: [badValue] });
+    // A bad fixed field is a 400 whatever the store holds, and names the values' problems with it.
+    const both = await call('PUT', '/api/v1/servers/999', { ...body, status: 'up', environment: 'Рroduction' });
+    expect(both.statusCode).toBe(400);
+    expect(error(both).details).toEqual([{ field: 'environment', message: stringMatching(/script/) }, badValue]);
+    expect(await server(1)).toMatchObject({ notes: 'moved', custom_fields: {} });
+  });
+
   it('the body schema refuses what is not an object of scalar values', async () => {
     for (const custom of [[], 'R1', { rack: ['R1'] }, { rack: { a: 1 } }, { 'Bad-Name': 1 }]) {
       const res = await patchServer(1, { custom_fields: custom });
