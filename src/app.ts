@@ -76,7 +76,7 @@ export async function buildApp({ config, db, logger, timeouts, now }: AppOptions
     ...(now === undefined ? {} : { now }),
   });
   await app.register(auth, { tokens, authReads: config.auth.reads });
-  const customFields = createCustomFieldsService(dataDb);
+  const customFields = createCustomFieldsService(dataDb, { logger: app.log });
   // With reads behind a token, the open document does not publish the definitions (their names,
   // choices and defaults) that GET /api/v1/custom-fields shows to a token holder only.
   await app.register(openapi, {

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, describeDatabase, loadConfig } from './config.js';
+import { dropOrphanValueIndexes } from './custom-fields/custom-fields.indexes.js';
 import { createDatabase } from './db/connect.js';
 import { ensureSchema } from './db/migrator.js';
 import { initialiseInventory } from './db/seed.js';
@@ -33,6 +34,10 @@ async function prepareDatabase() {
     const { seeded } = await initialiseInventory(db, { seed: config.seed });
     if (seeded) {
       logger.info('new database: seeded the sample servers');
+    }
+    const dropped = await dropOrphanValueIndexes(db, logger);
+    if (dropped.length > 0) {
+      logger.info({ indexes: dropped }, 'dropped the indexes of deleted custom fields');
     }
     return db;
   } catch (error) {

@@ -28,7 +28,12 @@ export const MAX_CUSTOM_FIELDS = 64;
 /** The longest string value, and the largest max_length a definition may set. */
 export const MAX_STRING_LENGTH = 4096;
 export const MAX_URL_LENGTH = 2048;
-export const MAX_PATTERN_LENGTH = 1024;
+/**
+ * The longest pattern. Some work of compiling one is not in the program it makes (building Unicode
+ * classes, case-folded): a pattern of 512 characters of them compiles in about 15 ms, of 1024 in 29 ms
+ * (docs/benchmarks.md). Real patterns are shorter: a host name's is 81 characters, an IPv6 address's 408.
+ */
+export const MAX_PATTERN_LENGTH = 512;
 export const MAX_CHOICES = 200;
 /** A choice of an enum: like a label (it is counted by the summary and matched by filters). */
 export const CHOICE_PATTERN = '^[\\p{L}\\p{N}](?:[^\\p{C},]{0,62}[^\\p{C}\\s,])?$';
@@ -124,6 +129,18 @@ export interface CustomFieldSpec {
   minimum: number | null;
   maximum: number | null;
 }
+
+/** A spec that says nothing: every property null (and not required), for a definition to fill in. */
+export const NO_SPEC: Readonly<CustomFieldSpec> = Object.freeze({
+  description: null,
+  required: false,
+  default: null,
+  choices: null,
+  pattern: null,
+  max_length: null,
+  minimum: null,
+  maximum: null,
+});
 
 export const CustomField = Type.Object(
   {

@@ -1,10 +1,12 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import { insertChanges } from '../changes/changes.repository.js';
 import { turnEvery } from '../db/chunks.js';
-import { writeTransaction } from '../db/transaction.js';
+import { isSqlite, writeTransaction } from '../db/transaction.js';
 import type { Database } from '../db/types.js';
 import { type ErrorDetail, appError } from '../errors.js';
 import { countServers as countAllServers } from '../servers/servers.repository.js';
+import { dropDeletedValueIndex } from './custom-fields.indexes.js';
 import * as repository from './custom-fields.repository.js';
 import {
   type CreateCustomFieldBody,
@@ -14,10 +16,12 @@ import {
   type CustomFieldType,
   type CustomValue,
   MAX_CUSTOM_FIELDS,
+  NO_SPEC,
   type PatchCustomFieldBody,
 } from './custom-fields.schemas.js';
 import { createValueIndex, dropValueIndex } from './custom-fields.sql.js';
-import { type Definition, checkValue, compilePattern, sortedValues } from './custom-fields.values.js';
+import { compilePattern } from './custom-fields.patterns.js';
+import { type Definition, checkValue, sortedValues } from './custom-fields.values.js';
 
 /** How many servers a refusal names; `truncated` counts the rest. */
 export const NAMED_SERVERS = 10;
@@ -47,17 +51,6 @@ const SPEC_KEYS = [
   'minimum',
   'maximum',
 ] as const satisfies readonly (keyof CustomFieldSpec)[];
-
-const NO_SPEC: CustomFieldSpec = {
-  description: null,
-  required: false,
-  default: null,
-  choices: null,
-  pattern: null,
-  max_length: null,
-  minimum: null,
-  maximum: null,
-};
 
 export function toCustomField(definition: Definition): CustomField {
   return {
@@ -144,7 +137,15 @@ function valuesConflict(name: string, named: ErrorDetail[], total: number) {
   });
 }
 
-export function createCustomFieldsService(db: Kysely<Database>): CustomFieldsService {
+export interface CustomFieldsServiceOptions {
+  /** Where a deleted field's index that could not be dropped is reported. */
+  logger?: FastifyBaseLogger;
+}
+
+export function createCustomFieldsService(
+  db: Kysely<Database>,
+  { logger }: CustomFieldsServiceOptions = {},
+): CustomFieldsService {
   async function find(trx: Kysely<Database>, name: string): Promise<Definition> {
     const definition = await repository.findDefinition(trx, name);
     if (definition === undefined) {
@@ -282,6 +283,9 @@ export function createCustomFieldsService(db: Kysely<Database>): CustomFieldsSer
             ]);
           }
         }
+        // Ids are never given twice (an identity on PostgreSQL, AUTOINCREMENT on SQLite), but an index
+        // of this name, from a restored database or by hand, must not make the definition fail.
+        await dropValueIndex(trx, definition);
         await createValueIndex(trx, definition);
         if (spec.required) {
           await fillRequired(trx, definition, actor);
@@ -331,7 +335,8 @@ export function createCustomFieldsService(db: Kysely<Database>): CustomFieldsSer
     },
 
     async remove(name, force, actor) {
-      await writeTransaction(db, async (trx) => {
+      const sqlite = isSqlite(db);
+      const definition = await writeTransaction(db, async (trx) => {
         const definition = await find(trx, name);
         const holding = await repository.countServers(trx, definition, true);
         if (holding > 0 && !force) {
@@ -352,7 +357,10 @@ export function createCustomFieldsService(db: Kysely<Database>): CustomFieldsSer
                 (values) => Object.fromEntries(Object.entries(values).filter(([key]) => key !== name)),
                 actor,
               );
-        await dropValueIndex(trx, definition);
+        if (sqlite) {
+          // On PostgreSQL, after the commit (custom-fields.indexes.ts).
+          await dropValueIndex(trx, definition);
+        }
         await repository.deleteDefinition(trx, definition.id);
         const at = new Date().toISOString();
         await repository.insertDefinitionChange(trx, {
@@ -366,7 +374,11 @@ export function createCustomFieldsService(db: Kysely<Database>): CustomFieldsSer
             ...(removed > 0 ? { values_removed: { from: removed, to: 0 } } : {}),
           }),
         });
+        return definition;
       });
+      if (!sqlite) {
+        await dropDeletedValueIndex(db, definition, logger);
+      }
     },
 
     async changes(after, limit) {

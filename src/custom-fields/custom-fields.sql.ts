@@ -94,6 +94,32 @@ export async function createValueIndex(db: Kysely<Database>, definition: Definit
   await sql`create index ${sql.id(indexName(definition))} on servers (${sql.raw(columns)})`.execute(db);
 }
 
-export async function dropValueIndex(db: Kysely<Database>, definition: Pick<Definition, 'id'>): Promise<void> {
-  await sql`drop index if exists ${sql.id(indexName(definition))}`.execute(db);
+/**
+ * Drops the definition's index if there is one. `concurrently` (PostgreSQL, outside any transaction)
+ * waits for the transactions reading servers instead of locking them out until the drop commits.
+ */
+export async function dropValueIndex(
+  db: Kysely<Database>,
+  definition: Pick<Definition, 'id'>,
+  { concurrently = false } = {},
+): Promise<void> {
+  const drop = concurrently ? sql`drop index concurrently` : sql`drop index`;
+  await sql`${drop} if exists ${sql.id(indexName(definition))}`.execute(db);
+}
+
+const INDEX_NAME = /^servers_cf_([1-9][0-9]*)_idx$/;
+
+/**
+ * The ids of the definitions whose index (indexName) is on the servers table, whether the definition
+ * is still there or not; on PostgreSQL, in the connection's current schema only.
+ */
+export async function valueIndexIds(db: Kysely<Database>): Promise<number[]> {
+  const query = isSqlite(db)
+    ? sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'servers'`
+    : sql<{ name: string }>`select indexname as name from pg_indexes
+        where schemaname = current_schema() and tablename = 'servers'`;
+  return (await query.execute(db)).rows.flatMap(({ name }) => {
+    const id = INDEX_NAME.exec(name)?.[1];
+    return id === undefined ? [] : [Number(id)];
+  });
 }

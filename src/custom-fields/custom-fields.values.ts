@@ -1,4 +1,3 @@
-import { RE2JS } from 're2js';
 import type { ErrorDetail } from '../errors.js';
 import { codePointCount } from '../servers/labels.js';
 import {
@@ -8,6 +7,7 @@ import {
   MAX_STRING_LENGTH,
   MAX_URL_LENGTH,
 } from './custom-fields.schemas.js';
+import { compileStoredPattern } from './custom-fields.patterns.js';
 
 // What a custom field's value must be, by its definition: each definition compiles once to a check
 // that says what is wrong in words, and gives the value in the form it is stored in.
@@ -86,45 +86,13 @@ export function canonicalDatetime(value: string): string | null {
   return Number.isNaN(time.getTime()) || utcYear < 0 || utcYear > 9999 ? null : time.toISOString();
 }
 
-/**
- * The most instructions a pattern's compiled program may have. RE2 matches in time proportional to
- * the value's length times the program's size: at this size, a 4096-character value takes at most
- * some tens of milliseconds (measured: about 20 ms at 500 instructions), where a 1 KiB pattern of
- * nested counted repetitions would compile to 180,000 instructions and take 26 s a value.
- */
-export const MAX_PATTERN_PROGRAM = 1000;
-
-/** A pattern compiled by RE2 (linear time), or why it cannot be. */
-export function compilePattern(pattern: string): { ok: true; regex: RE2JS } | { ok: false; problem: string } {
-  try {
-    const regex = RE2JS.compile(pattern);
-    const size = regex.programSize();
-    if (size > MAX_PATTERN_PROGRAM) {
-      return {
-        ok: false,
-        problem:
-          `is too complex to match quickly: it compiles to ${size} instructions, at most ${MAX_PATTERN_PROGRAM}; ` +
-          'use fewer or smaller counted repetitions ({n})',
-      };
-    }
-    return { ok: true, regex };
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : 'cannot be parsed';
-    return {
-      ok: false,
-      problem: `is not a regular expression in RE2 syntax (no backreferences or lookaround): ${reason}`,
-    };
-  }
-}
-
 function compile(type: CustomFieldType, spec: CustomFieldSpec): Check {
   const refuse = (expected: string) => (value: unknown) =>
     ({ ok: false, problem: `${expected} (got ${quoted(value)})` }) as const;
   switch (type) {
     case 'string': {
       const maxLength = spec.max_length ?? MAX_STRING_LENGTH;
-      const compiled = spec.pattern === null ? null : compilePattern(spec.pattern);
-      const regex = compiled?.ok === true ? compiled.regex : null;
+      const regex = spec.pattern === null ? null : compileStoredPattern(spec.pattern);
       const expected =
         `must be a string of 1 to ${maxLength} characters, with no control character but tab and line breaks` +
         (spec.pattern === null ? '' : `, matching the pattern ${quoted(spec.pattern)}`);

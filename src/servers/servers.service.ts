@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
-import { turnEvery } from '../db/chunks.js';
-import { listDefinitions } from '../custom-fields/custom-fields.repository.js';
-import { type Definition, type ValuesMode, resolveValues } from '../custom-fields/custom-fields.values.js';
+import { readValueChecks } from '../custom-fields/custom-fields.checks.js';
+import type { Definition, ValuesMode } from '../custom-fields/custom-fields.values.js';
 import { insertChanges } from '../changes/changes.repository.js';
 import type { ChangeList } from '../changes/changes.schemas.js';
 import type { ChangesService } from '../changes/changes.service.js';
@@ -152,11 +151,9 @@ async function withCustomValues(
   mode: ValuesMode,
   details: ErrorDetail[],
 ): Promise<void> {
-  const definitions = await listDefinitions(trx);
-  for (const [i, { values, prefix }] of servers.entries()) {
-    // A batch of 1000 servers with long values of patterned fields takes a while: other requests get turns.
-    await turnEvery(i, 50);
-    values.custom_fields = resolveValues(definitions, values.custom_fields, mode, prefix, details);
+  const checks = await readValueChecks(trx);
+  for (const { values, prefix } of servers) {
+    values.custom_fields = await checks.resolve(values.custom_fields, mode, prefix, details);
   }
   if (details.length > 0) {
     throw appError('VALIDATION_FAILED', details);
@@ -329,8 +326,15 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
       const next = valuesFromInput(input, details);
       return conflictsAs409(() =>
         writeTransaction(db, async (trx) => {
-          await withCustomValues(trx, [{ values: next, prefix: '' }], 'whole', details);
+          const candidate = [{ values: next, prefix: '' }];
+          if (details.length > 0) {
+            // A bad fixed field is a 400 whatever the store holds, as on PATCH: this throws it, naming
+            // the custom values' problems too (every problem at once).
+            await withCustomValues(trx, candidate, 'whole', details);
+          }
+          // Otherwise, as on PATCH: 404 and 412 first, then the custom values against the definitions.
           const row = await current(trx, id, ifMatch);
+          await withCustomValues(trx, candidate, 'whole', details);
           await assertNoConflicts(trx, [{ values: next, prefix: '', id }]);
           return update(trx, row, next, actor);
         }),

@@ -118,6 +118,45 @@ describe('definitions', () => {
     expect((await call('GET', '/api/v1/custom-fields')).json<{ custom_fields: unknown[] }>().custom_fields).toEqual([]);
   });
 
+  it('refuse a pattern too long or too complex to compile quickly, with the reason; take long real ones', async () => {
+    // Nested counted repetitions: RE2 would write out 35,984 instructions before counting them.
+    const nested = '(?:(?:a{1,10}){1,10}){1,10}'.repeat(18);
+    const complex = await define({ name: 'a', type: 'string', pattern: nested });
+    expect(complex.statusCode).toBe(400);
+    expect(error(complex).details).toEqual([
+      {
+        field: 'pattern',
+        message:
+          'is too complex to match quickly: its counted repetitions expand to about 35982 instructions, at most ' +
+          '1000; use fewer or smaller counted repetitions ({n})',
+      },
+    ]);
+    const long = await define({ name: 'a', type: 'string', pattern: 'a'.repeat(513) });
+    expect(long.statusCode).toBe(400);
+    expect(error(long).details).toEqual([{ field: 'pattern', message: stringMatching(/512/) }]);
+    // A changed pattern is held to the same bounds.
+    await defined({ name: 'rack', type: 'string', pattern: '^R[0-9]{2}$' });
+    const patched = await call('PATCH', '/api/v1/custom-fields/rack', { pattern: nested });
+    expect(patched.statusCode).toBe(400);
+    expect(error(patched).details).toEqual([{ field: 'pattern', message: stringMatching(/^is too complex/) }]);
+
+    // An IPv6 address in full (360 characters, 569 instructions) and a host name.
+    const hex = '[0-9a-f]{1,4}';
+    const ipv6 =
+      `^(?:(?:${hex}:){7}${hex}|(?:${hex}:){1,7}:|(?:${hex}:){1,6}:${hex}|(?:${hex}:){1,5}(?::${hex}){1,2}|` +
+      `(?:${hex}:){1,4}(?::${hex}){1,3}|(?:${hex}:){1,3}(?::${hex}){1,4}|(?:${hex}:){1,2}(?::${hex}){1,5}|` +
+      `${hex}:(?::${hex}){1,6}|:(?:(?::${hex}){1,7}|:))$`;
+    const hostname = '^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$';
+    expect(ipv6.length).toBeGreaterThan(300);
+    await defined({ name: 'bmc_ip', type: 'string', pattern: ipv6 });
+    await defined({ name: 'alias', type: 'string', pattern: hostname });
+    const ok = await patchServer(1, { custom_fields: { bmc_ip: '2001:db8::1', alias: 'www.example.com' } });
+    expect(ok.statusCode, ok.body).toBe(200);
+    const bad = await patchServer(1, { custom_fields: { bmc_ip: '2001:db8::1::2', alias: '-www' } });
+    expect(bad.statusCode).toBe(400);
+    expect(error(bad).details?.map((detail) => detail.field)).toEqual(['custom_fields.alias', 'custom_fields.bmc_ip']);
+  });
+
   it('are unique by name, at most 64, and never change name or type', async () => {
     await defined({ name: 'rack', type: 'string' });
     const again = await define({ name: 'rack', type: 'integer' });
@@ -348,6 +387,32 @@ describe('values on servers', () => {
       { field: '[2].custom_fields.u', message: 'must be an integer between 1 and 48 (got "2")' },
     ]);
     expect((await call('GET', '/api/v1/servers')).json<{ count: number }>().count).toBe(2);
+  });
+
+  it('PUT answers 404 and 412 before it checks the values against the definitions, as PATCH does', async () => {
+    const body = { hostname: 'web-prod-01', ip: '10.0.0.1', custom_fields: { u: 49 } };
+    const badValue = { field: 'custom_fields.u', message: 'must be an integer between 1 and 48 (got 49)' };
+    const missing = await call('PUT', '/api/v1/servers/999', body);
+    expect(missing.statusCode).toBe(404);
+    expect(error(missing).code).toBe('SERVER_NOT_FOUND');
+    expect((await patchServer(999, { custom_fields: { u: 49 } })).statusCode).toBe(404);
+
+    const { etag } = (await call('GET', '/api/v1/servers/1')).headers;
+    await patchServer(1, { notes: 'moved' });
+    const stale = await call('PUT', '/api/v1/servers/1', body, { ...AS_BOOTSTRAP, 'if-match': String(etag) });
+    expect(stale.statusCode).toBe(412);
+    expect(error(stale).code).toBe('PRECONDITION_FAILED');
+    const staleMissing = await call('PUT', '/api/v1/servers/999', body, { ...AS_BOOTSTRAP, 'if-match': String(etag) });
+    expect(staleMissing.statusCode).toBe(412);
+
+    const invalid = await call('PUT', '/api/v1/servers/1', body);
+    expect(invalid.statusCode).toBe(400);
+    expect(error(invalid)).toMatchObject({ code: 'VALIDATION_FAILED', details: [badValue] });
+    // A bad fixed field is a 400 whatever the store holds, and names the values' problems with it.
+    const both = await call('PUT', '/api/v1/servers/999', { ...body, status: 'up', environment: 'Рroduction' });
+    expect(both.statusCode).toBe(400);
+    expect(error(both).details).toEqual([{ field: 'environment', message: stringMatching(/script/) }, badValue]);
+    expect(await server(1)).toMatchObject({ notes: 'moved', custom_fields: {} });
   });
 
   it('the body schema refuses what is not an object of scalar values', async () => {

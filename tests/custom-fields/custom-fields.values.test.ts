@@ -1,27 +1,17 @@
 // What a custom field's value must be, type by type: valid, invalid, boundaries and null.
-import { describe, expect, it } from 'vitest';
-import type { CustomFieldSpec, CustomFieldType } from '../../src/custom-fields/custom-fields.schemas.js';
+import { RE2JS } from 're2js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { compilePattern, estimatedProgramSize } from '../../src/custom-fields/custom-fields.patterns.js';
+import { type CustomFieldSpec, type CustomFieldType, NO_SPEC } from '../../src/custom-fields/custom-fields.schemas.js';
 import {
   type Definition,
   canonicalDatetime,
   checkValue,
-  compilePattern,
   mergeValues,
   resolveValues,
   valueFromText,
 } from '../../src/custom-fields/custom-fields.values.js';
 import type { ErrorDetail } from '../../src/errors.js';
-
-const NO_SPEC: CustomFieldSpec = {
-  description: null,
-  required: false,
-  default: null,
-  choices: null,
-  pattern: null,
-  max_length: null,
-  minimum: null,
-  maximum: null,
-};
 
 let nextId = 1;
 function field(name: string, type: CustomFieldType, spec: Partial<CustomFieldSpec> = {}): Definition {
@@ -82,11 +72,65 @@ describe('checkValue', () => {
 
   it('patterns whose program would make each match slow are refused when defined', () => {
     // Linear, but in the program's size too: 184,000 instructions took 26 s for one 4096-character value.
-    expect(compilePattern(`^${'(?:a?){999}'.repeat(4)}$`)).toEqual({
+    expect(compilePattern('^(?:a?){600}$')).toEqual({
       ok: false,
       problem: stringMatching(/^is too complex to match quickly: it compiles to \d+ instructions, at most 1000/),
     });
     expect(compilePattern('^(?:a?){200}$')).toMatchObject({ ok: true });
+  });
+
+  it('a stored pattern is enforced as it was accepted, even one the estimate would refuse now', () => {
+    // The estimate counts each branch in full; RE2 factors out their shared prefix (701 instructions).
+    const pattern = '^(?:abcdef|abcdeg|abcdeh){1,100}$';
+    expect(compilePattern(pattern)).toMatchObject({ ok: false });
+    const code = field('code', 'string', { pattern });
+    expect(check(code, 'abcdefabcdeh')).toBe('abcdefabcdeh');
+    expect(check(code, 'abcdex')).toEqual(refused(/matching the pattern/));
+  });
+
+  describe('counted repetitions that expand too far', () => {
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    it('are refused from the estimate, before RE2 writes them out', () => {
+      const compile = vi.spyOn(RE2JS, 'compile');
+      const nested = '(?:(?:a{1,10}){1,10}){1,10}'.repeat(37);
+      expect(compilePattern(nested)).toEqual({
+        ok: false,
+        problem:
+          'is too complex to match quickly: its counted repetitions expand to about 73963 instructions, at most ' +
+          '1000; use fewer or smaller counted repetitions ({n})',
+      });
+      expect(compilePattern(`^${'(?:a?){999}'.repeat(4)}$`)).toMatchObject({ ok: false });
+      expect(compilePattern('(?:a{1000}){1000}')).toEqual({
+        ok: false,
+        problem: stringMatching(/^is too complex to match quickly: its counted repetitions expand to over a million/),
+      });
+      expect(compile).not.toHaveBeenCalled();
+      expect(compilePattern('^R[0-9]{2}$')).toMatchObject({ ok: true });
+      expect(compile).toHaveBeenCalledTimes(1);
+    });
+
+    it('are estimated as RE2 counts its program, whatever the syntax around them', () => {
+      const patterns = [
+        '^R[0-9]{1,3}$',
+        '^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$',
+        '^(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)(?:\\.(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)){3}$',
+        '(?P<rack>R[0-9]{2})-(?<u>[0-9]{1,2})',
+        '(?i)[a-z]{10,20}(?s:.{5})',
+        // A ] first in a class is a member; a { that opens no count is a literal.
+        '[]a]{10}[^]b]{10}[[:alpha:]]{10}a{,5}b{01}c{3,}',
+        '\\Qa.b{5}(\\E{30}\\p{Greek}{10}\\pL{10}\\x{263a}{10}\\x41{10}😀{10}',
+        '(?:a*?b+?c??){20}',
+      ];
+      for (const pattern of patterns) {
+        const size = RE2JS.compile(pattern).programSize();
+        // Never far below (what it lets through compiles quickly), nor far above (it refuses little that fits).
+        expect(estimatedProgramSize(pattern), pattern).toBeGreaterThanOrEqual(size - 3);
+        expect(estimatedProgramSize(pattern), pattern).toBeLessThanOrEqual(size * 1.2 + 3);
+      }
+    });
   });
 
   it('integer: safe integers within minimum and maximum, inclusive', () => {

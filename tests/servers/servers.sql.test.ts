@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/types.js';
 import { ipKey } from '../../src/servers/ip-key.js';
 import { encodeCursor } from '../../src/servers/query/cursor.js';
+import { NO_SPEC } from '../../src/custom-fields/custom-fields.schemas.js';
 import type { Definition } from '../../src/custom-fields/custom-fields.values.js';
 import type { Listing, RawQuery } from '../../src/servers/query/params.js';
 import { parseListing } from '../../src/servers/query/parsing.js';
@@ -29,16 +30,7 @@ const DEFINITIONS: Definition[] = (
   id: i + 1,
   name,
   type,
-  spec: {
-    description: null,
-    required: false,
-    default: null,
-    choices: null,
-    pattern: null,
-    max_length: null,
-    minimum: null,
-    maximum: null,
-  },
+  spec: { ...NO_SPEC },
   created_at: AT,
   updated_at: AT,
 }));

@@ -1,11 +1,6 @@
+import type { ValueChecks } from '../../custom-fields/custom-fields.checks.js';
 import type { CustomValue } from '../../custom-fields/custom-fields.schemas.js';
-import {
-  type Definition,
-  mergeValues,
-  resolveValues,
-  sortedValues,
-  valueFromText,
-} from '../../custom-fields/custom-fields.values.js';
+import { type Definition, mergeValues, sortedValues, valueFromText } from '../../custom-fields/custom-fields.values.js';
 import type { ErrorDetail } from '../../errors.js';
 import { CUSTOM_COLUMN_PREFIX } from './apply.parsers.js';
 import type { ApplyEntry } from './apply.plan.js';
@@ -27,11 +22,12 @@ export function undefinedColumns(definitions: readonly Definition[], columns: re
 
 /**
  * The custom values of the servers of an apply, by the definitions its transaction reads: checked
- * (resolveValues, as every write checks them), with every problem added to `details` under the
- * entry's label. A CSV body gives text, read here by each field's type, and its problems name the
- * column (`line 7.cf_rack`), as those of the other fields do.
+ * as every write checks them (`checks`), with every problem added to `details` under the entry's
+ * label. A CSV body gives text, read here by each field's type, and its problems name the column
+ * (`line 7.cf_rack`), as those of the other fields do.
  */
-export function customValues(definitions: readonly Definition[], customColumns: readonly string[] | undefined) {
+export function customValues(checks: ValueChecks, customColumns: readonly string[] | undefined) {
+  const { definitions } = checks;
   const types = new Map(definitions.map((definition) => [definition.name, definition.type]));
   const fromText = customColumns !== undefined;
   const defaults: Record<string, CustomValue> = {};
@@ -58,9 +54,9 @@ export function customValues(definitions: readonly Definition[], customColumns: 
     return read;
   };
 
-  const resolve = (values: Readonly<Record<string, unknown>>, label: string, details: ErrorDetail[]) => {
+  const resolve = async (values: Readonly<Record<string, unknown>>, label: string, details: ErrorDetail[]) => {
     const before = details.length;
-    const resolved = resolveValues(definitions, values, 'merged', `${label}.`, details);
+    const resolved = await checks.resolve(values, 'merged', `${label}.`, details);
     if (fromText) {
       const path = `${label}.custom_fields.`;
       for (let i = before; i < details.length; i += 1) {
@@ -75,7 +71,11 @@ export function customValues(definitions: readonly Definition[], customColumns: 
 
   return {
     /** A new server's values: the defaults of the fields it does not name; null is no value. */
-    created(custom: ApplyEntry['custom'], label: string, details: ErrorDetail[]): Record<string, CustomValue> {
+    async created(
+      custom: ApplyEntry['custom'],
+      label: string,
+      details: ErrorDetail[],
+    ): Promise<Record<string, CustomValue>> {
       if (custom === undefined && plainDefaults !== null) {
         return { ...plainDefaults };
       }
@@ -92,12 +92,12 @@ export function customValues(definitions: readonly Definition[], customColumns: 
       return resolve(values, label, details);
     },
     /** An existing server's values, the item's merged over its own (RFC 7396: null removes one). */
-    updated(
+    async updated(
       current: Record<string, CustomValue>,
       custom: ApplyEntry['custom'],
       label: string,
       details: ErrorDetail[],
-    ): Record<string, CustomValue> {
+    ): Promise<Record<string, CustomValue>> {
       if (custom === undefined) {
         return current;
       }

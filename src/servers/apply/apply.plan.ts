@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Change } from '../../changes/changes.schemas.js';
-import { listDefinitions } from '../../custom-fields/custom-fields.repository.js';
+import { readValueChecks } from '../../custom-fields/custom-fields.checks.js';
 import { turnEvery } from '../../db/chunks.js';
 import type { Database, ServerRow } from '../../db/types.js';
 import { type ErrorDetail, appError } from '../../errors.js';
@@ -123,12 +123,12 @@ export async function planApply(
   { prune, customColumns }: PlanOptions,
 ): Promise<Plan> {
   // In the plan's transaction, where writers take turns: no definition changes under the apply.
-  const definitions = await listDefinitions(db);
-  const refusedColumns = customColumns === undefined ? [] : undefinedColumns(definitions, customColumns);
+  const checks = await readValueChecks(db);
+  const refusedColumns = customColumns === undefined ? [] : undefinedColumns(checks.definitions, customColumns);
   if (refusedColumns.length > 0) {
     throw appError('VALIDATION_FAILED', refusedColumns);
   }
-  const custom = customValues(definitions, customColumns);
+  const custom = customValues(checks, customColumns);
 
   const existing = await repository.findServersByHostnames(
     db,
@@ -165,7 +165,7 @@ export async function planApply(
           message: 'is required to create a server: the store has none of this name',
         });
         // Its custom values are checked all the same: one 400 names every problem.
-        custom.created(given, label, invalid);
+        await custom.created(given, label, invalid);
         continue;
       }
       const created = {
@@ -173,7 +173,7 @@ export async function planApply(
         ...values,
         ip: values.ip,
         managed_by: source,
-        custom_fields: custom.created(given, label, invalid),
+        custom_fields: await custom.created(given, label, invalid),
       };
       plan.creations.push({ label, values: created });
       finals.push({ label, ip: created.ip, moves: true });
@@ -184,7 +184,7 @@ export async function planApply(
       ...current,
       ...values,
       managed_by: source,
-      custom_fields: custom.updated(current.custom_fields, given, label, invalid),
+      custom_fields: await custom.updated(current.custom_fields, given, label, invalid),
     };
     const changes = diff(current, next);
     if (Object.keys(changes).length === 0) {
