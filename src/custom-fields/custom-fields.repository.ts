@@ -1,6 +1,5 @@
 import { type Kysely, sql } from 'kysely';
 import { inChunks } from '../db/chunks.js';
-import { isSqlite } from '../db/transaction.js';
 import type { CustomFieldChangeRow, CustomFieldRow, Database } from '../db/types.js';
 import type { CustomFieldSpec, CustomFieldType, CustomValue } from './custom-fields.schemas.js';
 import { missingExpression } from './custom-fields.sql.js';
@@ -163,10 +162,8 @@ export async function setServersValues(
     const values = sql.join(
       chunk.map((row) => sql`(cast(${row.id} as integer), ${JSON.stringify(row.custom_fields)})`),
     );
-    // The column is jsonb on PostgreSQL, which converts no text to it on its own.
-    const custom = isSqlite(db) ? sql`v.custom_fields` : sql`cast(v.custom_fields as jsonb)`;
     await sql`
-      update servers set custom_fields = ${custom}, version = version + 1, updated_at = ${at}
+      update servers set custom_fields = v.custom_fields, version = version + 1, updated_at = ${at}
       from (select column1 as id, column2 as custom_fields from (values ${values}) as rows) as v
       where servers.id = v.id`.execute(db);
     return undefined;

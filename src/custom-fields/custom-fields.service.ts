@@ -64,9 +64,16 @@ export function toCustomField(definition: Definition): CustomField {
 
 /**
  * A spec whose properties fit its type and each other, its default in the stored form; every
- * problem is added to `details`, named after the property.
+ * problem is added to `details`, named after the property. A pattern is checked when it is new, not
+ * when it is the one stored (`storedPattern`): a pattern accepted once stays, whatever bounds came
+ * later, so that the definition's other properties can still change.
  */
-function checkedSpec(type: CustomFieldType, spec: CustomFieldSpec, details: ErrorDetail[]): CustomFieldSpec {
+function checkedSpec(
+  type: CustomFieldType,
+  spec: CustomFieldSpec,
+  details: ErrorDetail[],
+  storedPattern: string | null = null,
+): CustomFieldSpec {
   const before = details.length;
   const only = (key: keyof CustomFieldSpec, types: readonly CustomFieldType[], what: string) => {
     if (spec[key] !== null && !types.includes(type)) {
@@ -81,7 +88,7 @@ function checkedSpec(type: CustomFieldType, spec: CustomFieldSpec, details: Erro
   only('max_length', ['string'], 'strings');
   only('minimum', ['integer', 'number'], 'integers and numbers');
   only('maximum', ['integer', 'number'], 'integers and numbers');
-  if (spec.pattern !== null && type === 'string') {
+  if (spec.pattern !== null && spec.pattern !== storedPattern && type === 'string') {
     const compiled = compilePattern(spec.pattern);
     if (!compiled.ok) {
       details.push({ field: 'pattern', message: compiled.problem });
@@ -306,7 +313,7 @@ export function createCustomFieldsService(
         const current = await find(trx, name);
         const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
         const details: ErrorDetail[] = [];
-        const spec = checkedSpec(current.type, { ...current.spec, ...given }, details);
+        const spec = checkedSpec(current.type, { ...current.spec, ...given }, details, current.spec.pattern);
         if (details.length > 0) {
           throw appError('VALIDATION_FAILED', details);
         }

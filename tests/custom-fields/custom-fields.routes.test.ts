@@ -2,7 +2,12 @@
 import type { Response as LightMyRequestResponse } from 'light-my-request';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChangeList } from '../../src/changes/changes.schemas.js';
-import type { CustomField, CustomFieldChangeList } from '../../src/custom-fields/custom-fields.schemas.js';
+import { insertDefinition } from '../../src/custom-fields/custom-fields.repository.js';
+import {
+  type CustomField,
+  type CustomFieldChangeList,
+  NO_SPEC,
+} from '../../src/custom-fields/custom-fields.schemas.js';
 import type { ErrorResponse } from '../../src/shared/schemas.js';
 import type { Server } from '../../src/servers/servers.schemas.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
@@ -139,6 +144,22 @@ describe('definitions', () => {
     const patched = await call('PATCH', '/api/v1/custom-fields/rack', { pattern: nested });
     expect(patched.statusCode).toBe(400);
     expect(error(patched).details).toEqual([{ field: 'pattern', message: stringMatching(/^is too complex/) }]);
+
+    // A pattern stored before these bounds (RE2 counts 701 instructions; the estimate, more) stays,
+    // and the definition's other properties still change.
+    const older = '^(?:abcdef|abcdeg|abcdeh){1,100}$';
+    expect((await define({ name: 'older', type: 'string', pattern: older })).statusCode).toBe(400);
+    await insertDefinition(t.db, {
+      name: 'older',
+      type: 'string',
+      spec: { ...NO_SPEC, pattern: older },
+      at: '2026-01-01T00:00:00.000Z',
+    });
+    const described = await call('PATCH', '/api/v1/custom-fields/older', { description: 'Lot code' });
+    expect(described.statusCode, described.body).toBe(200);
+    expect(described.json<CustomField>()).toMatchObject({ pattern: older, description: 'Lot code' });
+    const repatterned = await call('PATCH', '/api/v1/custom-fields/older', { pattern: `${older}|^x$` });
+    expect(repatterned.statusCode).toBe(400);
 
     // An IPv6 address in full (360 characters, 569 instructions) and a host name.
     const hex = '[0-9a-f]{1,4}';
