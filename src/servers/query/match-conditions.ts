@@ -20,21 +20,40 @@ function reader(field: string): (server: MatchedServer) => unknown {
   return (server) => (server as unknown as Record<string, unknown>)[field];
 }
 
-/** The most address keys remembered: the same server is matched against every filter in turn. */
-const KEY_CACHE_SIZE = 512;
-const keys = new Map<string, Buffer>();
+/**
+ * What a condition derives from a server, remembered with the server object (and the value it was
+ * derived from, should the object change): a change is matched against every filter, each reading
+ * the same object, and an address key took some microseconds, as did lowering long notes.
+ */
+const addressKeys = new WeakMap<object, { ip: string; key: Buffer }>();
+const foldedTexts = new WeakMap<DatabaseLower, WeakMap<object, { hostname: string; notes: string; folded: string }>>();
 
 /** The address's ip_key, as the repository stores it beside the address (../ip-key.ts). */
-function keyOf(ip: string): Buffer {
-  let key = keys.get(ip);
-  if (key === undefined) {
-    key = ipKey(ip);
-    if (keys.size >= KEY_CACHE_SIZE) {
-      keys.clear();
-    }
-    keys.set(ip, key);
+function keyOf(server: MatchedServer): Buffer {
+  const known = addressKeys.get(server);
+  if (known?.ip === server.ip) {
+    return known.key;
   }
+  const key = ipKey(server.ip);
+  addressKeys.set(server, { ip: server.ip, key });
   return key;
+}
+
+/** lower() of the host name and of the notes, as the database lowers their columns, with a newline between. */
+function foldedText(server: MatchedServer, lower: DatabaseLower): string {
+  let memo = foldedTexts.get(lower);
+  if (memo === undefined) {
+    memo = new WeakMap();
+    foldedTexts.set(lower, memo);
+  }
+  const notes = server.notes ?? '';
+  const known = memo.get(server);
+  if (known?.hostname === server.hostname && known.notes === notes) {
+    return known.folded;
+  }
+  const folded = `${lower.binary(server.hostname)}\n${lower.text(notes)}`;
+  memo.set(server, { hostname: server.hostname, notes, folded });
+  return folded;
 }
 
 /**
@@ -95,10 +114,12 @@ function fieldConditions(filters: Filters): Condition[] {
 /** `q`: lower() of the host name, or of the notes, contains lower() of the text (as LIKE '%text%'). */
 function textCondition(q: string, lower: DatabaseLower): Condition {
   // The pattern is lowered whole, as the database lowers it (a final Σ before the closing % is final),
-  // then read back: lower() leaves %, _ and \ alone, so it holds one literal between two %.
+  // then read back: lower() leaves %, _ and \ alone, so it holds one literal between two %. That
+  // literal has no line break (q has no control character), so it is found in the host name or the
+  // notes when it is found in the two joined by one.
   const pattern = lower.text(containsPattern(q));
   const needle = pattern.slice(1, -1).replace(/\\(.)/gsu, '$1');
-  return (server) => lower.binary(server.hostname).includes(needle) || lower.text(server.notes ?? '').includes(needle);
+  return (server) => foldedText(server, lower).includes(needle);
 }
 
 /**
@@ -147,7 +168,7 @@ export function conditionsOf(filters: Filters, lower: DatabaseLower): Condition[
   const { cidr, q, updatedSince, lastSeenBefore, lastSeenAfter } = filters;
   if (cidr !== undefined) {
     conditions.push((server) => {
-      const key = keyOf(server.ip);
+      const key = keyOf(server);
       return cidr.some(({ from, to }) => Buffer.compare(key, from) >= 0 && Buffer.compare(key, to) <= 0);
     });
   }

@@ -3,6 +3,11 @@
  * decide, server by server and change by change, whether a server is one a filter selects (a webhook
  * subscription's filter, for one), without asking the database.
  *
+ * Use:
+ *   const lower = await databaseLower(db); // once, at start (./lower-case.ts)
+ *   const filter = compileServerFilter(text, definitions, { lower, prefix: 'filter.' }); // or a 400
+ *   if (matches(filter, server)) { ... }
+ *
  * Contract:
  * - The filter is the text of a query string in the list's syntax, with or without its leading `?`,
  *   percent-encoded as in a URL (`status=up,down&tag=pci&cf_rack=R12&q=db`). It is parsed by the
@@ -28,9 +33,12 @@
  *   times compare as text in their stored form; a custom field's values compare as its index does
  *   (text in binary order, numbers as numbers, booleans as 1 and 0), a server without a value through
  *   the stand-in ('' or 0) where `__empty=true` is combined with a value or a bound.
- * - Cost: compiling parses and validates once; matching runs a few closures over the server's fields,
- *   with no database and no allocation but for a new address or a new text to lower (both
- *   remembered): about a microsecond a filter.
+ * - Cost: compiling parses and validates once (tens of microseconds). Matching runs one closure per
+ *   condition over the server's fields, with no database: some hundreds of nanoseconds. What costs
+ *   more, the address key of `cidr` and the lowered host name and notes of `q` (microseconds, more
+ *   for long notes outside ASCII on PostgreSQL), is derived once per server object and remembered
+ *   with it, for every filter it is matched against: match the same object against every filter.
+ * - Pure: no I/O, no clock; the one state is that memory, held weakly by the server objects.
  */
 import { parse } from 'fast-querystring';
 import Type from 'typebox';
