@@ -14,6 +14,14 @@ const SQLITE_BUSY_TIMEOUT_MS = 5000;
 /** How often a connection refreshes the query planner's statistics (PRAGMA optimize). */
 const SQLITE_OPTIMIZE_INTERVAL_MS = 10 * 60 * 1000;
 
+/**
+ * The lower() the app gives SQLite: JavaScript's, which folds all of Unicode (src/servers/query/
+ * lower-case.ts reproduces it, and PostgreSQL's, in memory).
+ */
+export function sqliteLower(value: string): string {
+  return value.toLowerCase();
+}
+
 function openSqlite(filename: string): BetterSqlite3.Database {
   if (filename !== ':memory:') {
     mkdirSync(dirname(filename), { recursive: true });
@@ -28,7 +36,7 @@ function openSqlite(filename: string): BetterSqlite3.Database {
   // SQLite's own lower() folds ASCII only; PostgreSQL's folds all of Unicode. The same answer on
   // both makes case-insensitive search (q=) behave alike: "ÉQUIPE" finds "équipe".
   sqlite.function('lower', { deterministic: true }, (value: unknown) =>
-    typeof value === 'string' ? value.toLowerCase() : value,
+    typeof value === 'string' ? sqliteLower(value) : value,
   );
   // Gives the query planner statistics (sqlite_stat1) where they are missing or stale, with a
   // bounded analysis (SQLite's advice for every new connection). Without them it prefers any

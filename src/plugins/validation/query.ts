@@ -16,6 +16,9 @@ export function integerProperties(schema: AnySchemaObject): string[] {
     .map(([name]) => name);
 }
 
+/** What a detail says of a parameter that malformedQueryParameter names. */
+export const MALFORMED_QUERY_MESSAGE = 'must be percent-encoded UTF-8 (holds a malformed escape such as %FF)';
+
 /**
  * The first parameter of a query string whose percent-encoding is malformed or is not UTF-8 (`%FF`,
  * `%ED%A0%80`, a lone `%`). The query parser keeps such text as it is, so `q=%FF` would search for

@@ -14,7 +14,8 @@ import {
 
 // A parsed listing as SQL: its filters, its order, and the rows after a cursor. A custom field's
 // filters and sort use the expressions of its index (custom-fields.sql.ts), and nothing else, so that
-// both databases read them from that index.
+// both databases read them from that index. ./match.ts matches the same filters in memory, to the
+// same answers (tests/servers/query/match.test.ts compares the two): change them together.
 
 type ServersQuery<O> = SelectQueryBuilder<Database, 'servers', O>;
 
@@ -76,6 +77,14 @@ function customFilter<O>(db: Kysely<Database>, query: ServersQuery<O>, filter: C
   return q;
 }
 
+/**
+ * The LIKE pattern (with the escape character \) of a text that contains `text`, taken literally:
+ * \ escapes %, _ and itself.
+ */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
 export function applyFilters<O>(db: Kysely<Database>, query: ServersQuery<O>, filters: Filters): ServersQuery<O> {
   let q = query;
   for (const { field, parameter, kind } of FIELD_FILTERS) {
@@ -118,8 +127,7 @@ export function applyFilters<O>(db: Kysely<Database>, query: ServersQuery<O>, fi
     q = q.where((eb) => eb.or(cidr.map(({ from, to }) => eb.between('ip_key', from, to))));
   }
   if (filters.q !== undefined) {
-    // LIKE with the user's text taken literally: \ escapes % and _.
-    const pattern = `%${filters.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const pattern = containsPattern(filters.q);
     // lower() on both sides, in the database: Unicode-aware on PostgreSQL, and on SQLite too
     // (src/db/connect.ts replaces its ASCII-only lower()).
     q = q.where((eb) =>
