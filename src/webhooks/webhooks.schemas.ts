@@ -27,7 +27,7 @@ const WebhookUrl = Type.String({
   description:
     'Where events are POSTed: an absolute http or https URL without credentials, at most 2048 characters. ' +
     'Its host must be, or resolve only to, public addresses unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true. ' +
-    'Stored normalised (as WHATWG URL parsing writes it).',
+    'Stored normalised (as WHATWG URL parsing writes it), without a fragment.',
   examples: ['https://hooks.example.com/inventory'],
   errorMessage: 'must be an absolute http or https URL of 1 to 2048 characters',
 });

@@ -71,6 +71,8 @@ function parseUrl(input: string, details: ErrorDetail[]): URL | undefined {
       message: 'must not hold credentials (user:password@): receivers authenticate deliveries by their signature',
     });
   }
+  // A fragment is never sent: the URL is stored as it is requested.
+  url.hash = '';
   if (url.href.length > MAX_URL_LENGTH) {
     details.push({ field: 'url', message: `must be at most ${MAX_URL_LENGTH} characters once normalised` });
   }
