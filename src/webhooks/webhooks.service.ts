@@ -20,6 +20,7 @@ import {
   type WebhookDelivery,
   type WebhookDeliveryList,
   type WebhookSecret,
+  WEBHOOK_EVENTS,
   type WebhookWithSecret,
 } from './webhooks.schemas.js';
 import { sealSecret } from './webhooks.secrets.js';
@@ -161,7 +162,7 @@ export function createWebhooksService(db: Kysely<Database>, options: WebhooksSer
         const at = now().toISOString();
         return repository.insertWebhook(trx, {
           url: target.url ?? body.url,
-          events: JSON.stringify(body.events ?? ['server.created', 'server.updated', 'server.deleted']),
+          events: JSON.stringify(body.events ?? WEBHOOK_EVENTS),
           filter: target.filter ?? '',
           description: body.description ?? null,
           active: body.active === false ? 0 : 1,
@@ -262,7 +263,12 @@ export function createWebhooksService(db: Kysely<Database>, options: WebhooksSer
         db,
         page.map((row) => row.id),
       )) {
-        attempts.set(attempt.delivery_id, [...(attempts.get(attempt.delivery_id) ?? []), attempt]);
+        const list = attempts.get(attempt.delivery_id);
+        if (list === undefined) {
+          attempts.set(attempt.delivery_id, [attempt]);
+        } else {
+          list.push(attempt);
+        }
       }
       const last = page.at(-1);
       return {

@@ -9,6 +9,7 @@ import {
   sealSecret,
   signingSecrets,
 } from '../../src/webhooks/webhooks.secrets.js';
+import { eventMessageId, pingBody, pingMessageId } from '../../src/webhooks/webhooks.events.js';
 import { SECRET_PATTERN, generateSecret, sign, signatureHeaders } from '../../src/webhooks/webhooks.signing.js';
 
 const BODY = JSON.stringify({ type: 'server.updated', timestamp: '2026-03-02T10:00:00.000Z', data: { seq: 7 } });
@@ -135,5 +136,23 @@ describe('signingSecrets', () => {
     };
     expect(signingSecrets(stored, now, key)).toEqual([current]);
     expect(() => signingSecrets(stored, now, other)).toThrow(SecretUnreadableError);
+  });
+});
+
+describe('message ids', () => {
+  it("are one per event and subscription, fit the column's 64 characters, and a ping's are random", () => {
+    expect(eventMessageId(1843, 1)).toBe('msg_1843_1');
+    expect(eventMessageId(1843, 2)).not.toBe(eventMessageId(1843, 1));
+    expect(eventMessageId(2_147_483_647, 2_147_483_647).length).toBeLessThanOrEqual(64);
+    const pings = new Set(Array.from({ length: 20 }, pingMessageId));
+    expect(pings.size).toBe(20);
+    for (const id of pings) {
+      expect(id).toMatch(/^msg_ping_[A-Za-z0-9_-]{22}$/);
+    }
+    expect(JSON.parse(pingBody(3, new Date('2026-03-02T10:00:00Z')))).toStrictEqual({
+      type: 'ping',
+      timestamp: '2026-03-02T10:00:00.000Z',
+      data: { webhook_id: 3 },
+    });
   });
 });

@@ -1,6 +1,6 @@
 // The address guard of webhook URLs: the classes of addresses it refuses, the spellings of them that URL
 // parsing normalises, and the connect-time checks, with real undici requests to a loopback receiver.
-import { type Server, createServer } from 'node:http';
+import { type Server, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -240,6 +240,31 @@ describe('the connect-time guard, with undici', () => {
     const lookupOnly = () => new Agent({ connect: { lookup: guardedLookup({ ...STRICT, resolve }) } });
     await expect(send(lookupOnly(), `http://receiver.test:${port}/`)).rejects.toBeInstanceOf(ForbiddenAddressError);
     expect(await send(lookupOnly(), `http://127.0.0.1:${port}/literal-bypasses-lookup`)).toBe(200);
+  });
+
+  it("works as node's http lookup option too", async () => {
+    const resolve = resolverOf({ 'receiver.test': ['127.0.0.1'] });
+    const status = (options: { allowPrivateNetworks: boolean }) =>
+      new Promise<number>((done, fail) => {
+        const req = httpRequest(
+          {
+            host: 'receiver.test',
+            port,
+            path: '/node-http',
+            method: 'POST',
+            lookup: guardedLookup({ ...options, resolve }),
+          },
+          (res) => {
+            res.resume();
+            done(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', fail);
+        req.end('{}');
+      });
+    await expect(status(STRICT)).rejects.toBeInstanceOf(ForbiddenAddressError);
+    expect(await status(OPEN)).toBe(200);
+    expect(received.at(-1)).toBe(`POST receiver.test:${port}/node-http`);
   });
 
   it('checks the addresses the connection uses, not those checked before: DNS rebinding gains nothing', async () => {
