@@ -487,10 +487,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     problems.push(bootstrapToken.problem);
   }
   const trustProxy = parseTrustProxy(env_.TRUST_PROXY);
-  const webhooks = parseWebhooks(env_, problems);
   if (!Array.isArray(trustProxy)) {
     problems.push(trustProxy.problem);
   }
+  const webhooks = parseWebhooks(env_, problems);
   if (
     problems.length > 0 ||
     typeof database === 'string' ||
