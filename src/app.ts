@@ -28,6 +28,8 @@ import { createServersService } from './servers/servers.service.js';
 import { createIdempotencyService } from './idempotency/idempotency.service.js';
 import { tokensRoutes } from './tokens/tokens.routes.js';
 import { createTokensService } from './tokens/tokens.service.js';
+import { webhooksRoutes } from './webhooks/webhooks.routes.js';
+import { createWebhooksService } from './webhooks/webhooks.service.js';
 
 export interface AppOptions {
   config: Config;
@@ -102,6 +104,13 @@ export async function buildApp({ config, db, logger, timeouts, now }: AppOptions
       await api.register(changesRoutes, { service: changes });
       await api.register(tokensRoutes, { service: tokens });
       await api.register(customFieldsRoutes, { service: customFields });
+      const webhooks = createWebhooksService(dataDb, {
+        definitions,
+        guard: { allowPrivateNetworks: config.webhooks.allowPrivateNetworks },
+        secretKey: config.webhooks.secretKey,
+        ...(now === undefined ? {} : { now }),
+      });
+      await api.register(webhooksRoutes, { service: webhooks });
     },
     { prefix: '/api/v1' },
   );

@@ -25,6 +25,12 @@ const EXPECTED = {
   INVENTORY_BOOTSTRAP_TOKEN_FILE: 'the path of a readable file holding a token of at least 32 characters',
   SHUTDOWN_GRACE_MS: 'an integer number of milliseconds from 1 to 600000',
   METRICS_ENABLED: 'true or false',
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true or false',
+  WEBHOOK_TIMEOUT_MS: 'an integer number of milliseconds from 1 to 300000',
+  WEBHOOK_RETRY_SCHEDULE:
+    'a comma-separated list of 1 to 20 waits in seconds between attempts, each an integer from 1 to 604800 (7 days)',
+  WEBHOOK_LOG_RETENTION_DAYS: 'an integer number of days from 1 to 3650',
+  WEBHOOK_SECRET_KEY: 'the base64 encoding of 32 bytes (44 characters), such as `openssl rand -base64 32` prints',
   CORS_ORIGINS: 'a comma-separated list of origins such as https://app.example.com (scheme, host and optional port)',
   RATE_LIMIT_PER_MINUTE: 'an integer from 0 (no limit) to 1000000',
   READINESS_TIMEOUT_MS: 'an integer number of milliseconds from 1 to 60000',
@@ -100,6 +106,25 @@ export const EnvSchema = Type.Object({
     description: EXPECTED.SHUTDOWN_GRACE_MS,
   }),
   METRICS_ENABLED: Type.Enum(['true', 'false'], { default: 'true', description: EXPECTED.METRICS_ENABLED }),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: Type.Enum(['true', 'false'], {
+    default: 'false',
+    description: EXPECTED.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+  }),
+  WEBHOOK_TIMEOUT_MS: Type.String({
+    pattern: UNSIGNED_INTEGER,
+    default: '15000',
+    description: EXPECTED.WEBHOOK_TIMEOUT_MS,
+  }),
+  WEBHOOK_RETRY_SCHEDULE: Type.String({
+    default: '5,300,1800,7200,18000,36000,36000',
+    description: EXPECTED.WEBHOOK_RETRY_SCHEDULE,
+  }),
+  WEBHOOK_LOG_RETENTION_DAYS: Type.String({
+    pattern: UNSIGNED_INTEGER,
+    default: '30',
+    description: EXPECTED.WEBHOOK_LOG_RETENTION_DAYS,
+  }),
+  WEBHOOK_SECRET_KEY: Type.Optional(Type.String({ minLength: 1, description: EXPECTED.WEBHOOK_SECRET_KEY })),
   CORS_ORIGINS: Type.String({ default: '', description: EXPECTED.CORS_ORIGINS }),
   RATE_LIMIT_PER_MINUTE: Type.String({
     pattern: UNSIGNED_INTEGER,
@@ -174,6 +199,7 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** Whether `GET /metrics` exists and requests are measured. */
   readonly metricsEnabled: boolean;
+  readonly webhooks: WebhooksConfig;
   /** Origins allowed to call the API from a browser; empty: CORS stays off. */
   readonly corsOrigins: readonly string[];
   /** Requests per minute and client address; 0: no limit. */
@@ -189,6 +215,61 @@ export interface Config {
    * linklocal and uniquelocal); empty: none, the client is the connection's peer.
    */
   readonly trustProxy: readonly string[];
+}
+
+export interface WebhooksConfig {
+  /** Whether webhook URLs may reach loopback, private, link-local and other non-public addresses. */
+  readonly allowPrivateNetworks: boolean;
+  /** How long one attempt may take, answer included. */
+  readonly timeoutMs: number;
+  /** The waits between attempts, in seconds: one attempt more than waits in all. */
+  readonly retrySchedule: readonly number[];
+  /** How long deliveries and their attempts are kept, in days. */
+  readonly logRetentionDays: number;
+  /**
+   * The AES-256 key that seals the signing secrets in the database (WEBHOOK_SECRET_KEY); undefined: they
+   * are stored as they are. Never log it or put it in an error.
+   */
+  readonly secretKey: Buffer | undefined;
+}
+
+/** The most waits WEBHOOK_RETRY_SCHEDULE may list, and the longest one (7 days). */
+export const MAX_RETRY_STEPS = 20;
+const MAX_RETRY_WAIT_SECONDS = 604_800;
+
+/** WEBHOOK_RETRY_SCHEDULE as seconds, or undefined if it is not a list of 1 to 20 waits in range. */
+function parseRetrySchedule(value: string): number[] | undefined {
+  const steps = value.split(',').map((step) => step.trim());
+  const waits = steps.map((step) => (/^[1-9][0-9]{0,6}$/.test(step) ? Number(step) : NaN));
+  return waits.length <= MAX_RETRY_STEPS && waits.every((wait) => wait <= MAX_RETRY_WAIT_SECONDS) ? waits : undefined;
+}
+
+/** WEBHOOK_SECRET_KEY as its 32 bytes, or undefined if it is not their base64 encoding. */
+function parseSecretKey(value: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(value)) {
+    return undefined;
+  }
+  const key = Buffer.from(value, 'base64');
+  return key.length === 32 ? key : undefined;
+}
+
+/** The webhooks' settings, every problem added to `problems`. */
+function parseWebhooks(env: Static<typeof EnvSchema>, problems: string[]): WebhooksConfig {
+  const retrySchedule = parseRetrySchedule(env.WEBHOOK_RETRY_SCHEDULE);
+  if (retrySchedule === undefined) {
+    problems.push(`WEBHOOK_RETRY_SCHEDULE must be ${EXPECTED.WEBHOOK_RETRY_SCHEDULE}`);
+  }
+  const secretKey = env.WEBHOOK_SECRET_KEY === undefined ? undefined : parseSecretKey(env.WEBHOOK_SECRET_KEY);
+  if (env.WEBHOOK_SECRET_KEY !== undefined && secretKey === undefined) {
+    problems.push(`WEBHOOK_SECRET_KEY must be ${EXPECTED.WEBHOOK_SECRET_KEY}`);
+  }
+  return Object.freeze({
+    allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
+    timeoutMs: inRange(env, 'WEBHOOK_TIMEOUT_MS', 1, 300_000, problems),
+    retrySchedule: Object.freeze(retrySchedule ?? []),
+    logRetentionDays: inRange(env, 'WEBHOOK_LOG_RETENTION_DAYS', 1, 3650, problems),
+    secretKey,
+  });
 }
 
 /**
@@ -409,6 +490,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (!Array.isArray(trustProxy)) {
     problems.push(trustProxy.problem);
   }
+  const webhooks = parseWebhooks(env_, problems);
   if (
     problems.length > 0 ||
     typeof database === 'string' ||
@@ -434,6 +516,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     }),
     shutdownGraceMs,
     metricsEnabled: env_.METRICS_ENABLED === 'true',
+    webhooks,
     corsOrigins: Object.freeze(corsOrigins),
     rateLimitPerMinute,
     readinessTimeoutMs,

@@ -11,6 +11,13 @@ export const errorRegistry = {
     message: 'Request body is not valid CSV (RFC 4180): details say which line breaks, and how',
   },
   INVALID_ENCODING: { status: 400, message: 'Request body is not valid UTF-8: send the body encoded in UTF-8' },
+  WEBHOOK_URL_FORBIDDEN: {
+    status: 400,
+    message:
+      'The webhook URL reaches an address webhooks may not (loopback, private, link-local or another ' +
+      'non-public one; details say which): use a public address, or WEBHOOK_ALLOW_PRIVATE_NETWORKS=true ' +
+      'on the server for internal receivers',
+  },
   BAD_REQUEST: {
     status: 400,
     message: 'Malformed request: send well-formed HTTP/1.1 with a percent-encoded UTF-8 path',
@@ -49,6 +56,14 @@ export const errorRegistry = {
     status: 404,
     message: 'Custom field not found: GET /api/v1/custom-fields lists the defined ones',
   },
+  WEBHOOK_NOT_FOUND: {
+    status: 404,
+    message: 'Webhook not found: GET /api/v1/webhooks lists the subscriptions',
+  },
+  WEBHOOK_DELIVERY_NOT_FOUND: {
+    status: 404,
+    message: "Delivery not found: GET /api/v1/webhooks/{id}/deliveries lists the webhook's deliveries",
+  },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed: the Allow header lists the methods of this route' },
   REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time: send it again without pauses' },
   SERVER_CONFLICT: {
@@ -84,6 +99,14 @@ export const errorRegistry = {
     message:
       'Servers hold values of this custom field: details say how many; delete with ?force=true to remove ' +
       "the values too (each server's history records it)",
+  },
+  WEBHOOK_LIMIT: {
+    status: 409,
+    message: 'The inventory has the most webhooks it can hold (100): delete one before creating another',
+  },
+  WEBHOOK_INACTIVE: {
+    status: 409,
+    message: 'The webhook is inactive and is sent nothing: PATCH it with "active": true first',
   },
   TOKEN_INACTIVE: {
     status: 409,

@@ -28,6 +28,13 @@ describe('loadConfig', () => {
       auth: { reads: false, bootstrapTokenHash: undefined },
       shutdownGraceMs: 10_000,
       metricsEnabled: true,
+      webhooks: {
+        allowPrivateNetworks: false,
+        timeoutMs: 15_000,
+        retrySchedule: [5, 300, 1800, 7200, 18_000, 36_000, 36_000],
+        logRetentionDays: 30,
+        secretKey: undefined,
+      },
       corsOrigins: [],
       rateLimitPerMinute: 0,
       readinessTimeoutMs: 1000,
@@ -50,6 +57,11 @@ describe('loadConfig', () => {
         INVENTORY_AUTH_READS: 'true',
         SHUTDOWN_GRACE_MS: '2500',
         METRICS_ENABLED: 'false',
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+        WEBHOOK_TIMEOUT_MS: '2000',
+        WEBHOOK_RETRY_SCHEDULE: '1, 2,3',
+        WEBHOOK_LOG_RETENTION_DAYS: '7',
+        WEBHOOK_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
         CORS_ORIGINS: 'https://inventory.example.com, http://localhost:3000',
         RATE_LIMIT_PER_MINUTE: '600',
         READINESS_TIMEOUT_MS: '250',
@@ -69,6 +81,13 @@ describe('loadConfig', () => {
       auth: { reads: true, bootstrapTokenHash: undefined },
       shutdownGraceMs: 2500,
       metricsEnabled: false,
+      webhooks: {
+        allowPrivateNetworks: true,
+        timeoutMs: 2000,
+        retrySchedule: [1, 2, 3],
+        logRetentionDays: 7,
+        secretKey: Buffer.alloc(32, 1),
+      },
       corsOrigins: ['https://inventory.example.com', 'http://localhost:3000'],
       rateLimitPerMinute: 600,
       readinessTimeoutMs: 250,
@@ -131,6 +150,21 @@ describe('loadConfig', () => {
   it('accepts the edges of the port range', () => {
     expect(loadConfig({ PORT: '0' }).port).toBe(0);
     expect(loadConfig({ PORT: '65535' }).port).toBe(65535);
+  });
+
+  it('reads the longest retry schedule, and freezes it', () => {
+    const schedule = Array.from({ length: 20 }, (_, i) => 604_800 - i);
+    const config = loadConfig({ WEBHOOK_RETRY_SCHEDULE: schedule.join(',') });
+    expect(config.webhooks.retrySchedule).toStrictEqual(schedule);
+    expect(Object.isFrozen(config.webhooks)).toBe(true);
+    expect(Object.isFrozen(config.webhooks.retrySchedule)).toBe(true);
+  });
+
+  it('never repeats WEBHOOK_SECRET_KEY in a problem', () => {
+    const key = `${Buffer.alloc(31, 9).toString('base64')}xyz`;
+    const problems = problemsOf({ WEBHOOK_SECRET_KEY: key });
+    expect(problems).toHaveLength(1);
+    expect(problems.join('\n')).not.toContain(key);
   });
 
   it('returns a frozen object', () => {
@@ -204,6 +238,25 @@ describe('loadConfig', () => {
     ['TRUST_PROXY', '2'],
     ['TRUST_PROXY', 'true'],
     ['TRUST_PROXY', '*'],
+    ['WEBHOOK_ALLOW_PRIVATE_NETWORKS', 'yes'],
+    ['WEBHOOK_TIMEOUT_MS', '0'],
+    ['WEBHOOK_TIMEOUT_MS', '300001'],
+    ['WEBHOOK_TIMEOUT_MS', '15s'],
+    ['WEBHOOK_RETRY_SCHEDULE', ''],
+    ['WEBHOOK_RETRY_SCHEDULE', '5,,300'],
+    ['WEBHOOK_RETRY_SCHEDULE', '5,0,300'],
+    ['WEBHOOK_RETRY_SCHEDULE', '5,-1'],
+    ['WEBHOOK_RETRY_SCHEDULE', '5,1.5'],
+    ['WEBHOOK_RETRY_SCHEDULE', '5,05'],
+    ['WEBHOOK_RETRY_SCHEDULE', '5m,1h'],
+    ['WEBHOOK_RETRY_SCHEDULE', '604801'],
+    ['WEBHOOK_RETRY_SCHEDULE', Array.from({ length: 21 }, () => '1').join(',')],
+    ['WEBHOOK_LOG_RETENTION_DAYS', '0'],
+    ['WEBHOOK_LOG_RETENTION_DAYS', '3651'],
+    ['WEBHOOK_SECRET_KEY', ''],
+    ['WEBHOOK_SECRET_KEY', 'short'],
+    ['WEBHOOK_SECRET_KEY', Buffer.alloc(16).toString('base64')],
+    ['WEBHOOK_SECRET_KEY', Buffer.alloc(32).toString('hex')],
   ])('refuses %s=%j with a message naming the variable', (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);

@@ -118,6 +118,78 @@ export interface CustomFieldChangesTable {
   changes: string;
 }
 
+/** A webhook subscription (src/webhooks/). */
+export interface WebhooksTable {
+  id: Generated<number>;
+  url: string;
+  /** JSON: the event types delivered. */
+  events: string;
+  /** A query string in the servers list's filter syntax; '' for none. */
+  filter: string;
+  description: string | null;
+  /** 1 or 0. */
+  active: number;
+  /** The signing secret as stored: `whsec_...`, or sealed (see src/webhooks/webhooks.secrets.ts). Never shown. */
+  secret: string;
+  /** The secret before the last rotation, as stored, while it still signs. */
+  previous_secret: string | null;
+  previous_secret_expires_at: string | null;
+  /** Why the subscription was disabled automatically; null otherwise. */
+  disabled_reason: string | null;
+  consecutive_failures: Generated<number>;
+  /** The change feed's seq when the subscription was made: the events after it are delivered. */
+  after_seq: number;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  updated_by: string;
+}
+
+export type WebhookEventType = 'server.created' | 'server.updated' | 'server.deleted' | 'ping';
+export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+/** One event for one subscription, with its body frozen when it was queued. */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  webhook_id: number;
+  event_type: WebhookEventType;
+  /** The Standard Webhooks `webhook-id`, the same on every attempt. */
+  message_id: string;
+  /** The change delivered; null for a ping. */
+  seq: number | null;
+  body: string;
+  status: WebhookDeliveryStatus;
+  /** Attempts in the current run of the retry schedule (a redelivery starts a new run). */
+  attempts: Generated<number>;
+  next_attempt_at: string | null;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  created_at: string;
+  completed_at: string | null;
+}
+
+/** One attempt to send a delivery. */
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  started_at: string;
+  duration_ms: number;
+  /** null when no response came (then `error` says why). */
+  http_status: number | null;
+  error: string | null;
+  /** The first 1 KB of the response body. */
+  response_excerpt: string | null;
+  /** The `webhook-timestamp` the attempt was signed with, in Unix seconds. */
+  signature_timestamp: number;
+}
+
+/** One row (id 1): the last seq of the change feed turned into deliveries. */
+export interface WebhookStateTable {
+  id: number;
+  last_seq: number;
+  updated_at: string;
+}
+
 export interface Database {
   servers: ServersTable;
   inventory_meta: InventoryMetaTable;
@@ -129,6 +201,10 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   custom_fields: CustomFieldsTable;
   custom_field_changes: CustomFieldChangesTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  webhook_state: WebhookStateTable;
 }
 
 export type ServerRow = Selectable<ServersTable>;
@@ -140,3 +216,6 @@ export type TokenEventRow = Selectable<TokenEventsTable>;
 export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;
 export type CustomFieldRow = Selectable<CustomFieldsTable>;
 export type CustomFieldChangeRow = Selectable<CustomFieldChangesTable>;
+export type WebhookRow = Selectable<WebhooksTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;

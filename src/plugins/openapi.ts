@@ -93,6 +93,7 @@ export const openapi = fp<OpenApiOptions>(
             name: 'custom-fields',
             description: 'Custom fields: the attributes a team defines for its servers, their types and rules',
           },
+          { name: 'webhooks', description: 'Webhooks: signed deliveries of server events to a URL, and their log' },
           { name: 'operations', description: 'Metrics and this document' },
         ],
         components: {

@@ -7,6 +7,18 @@ import { MALFORMED_QUERY_MESSAGE, malformedQueryParameter } from './validation/q
 import { QUERY_OPTIONS, compileValidator, createAjv } from './validation/validator.js';
 
 /**
+ * A validator of query parameters that arrive elsewhere than in a query string (a webhook's stored
+ * filter), with a route's rules and messages: the details name each parameter at fault.
+ */
+export function compileQueryValidator(schema: AnySchemaObject): (query: unknown) => ErrorDetail[] {
+  const validate = compileValidator(createAjv({ coerceTypes: 'array' }), schema, 'querystring');
+  return (query) => {
+    const result = validate(query);
+    return result === true ? [] : (result.error.details ?? []);
+  };
+}
+
+/**
  * Request validation with two rule sets. Path and query values are strings on the wire, so they are
  * coerced to the declared types (`?limit=10`), strictly; JSON bodies have types of their own and are
  * never coerced: `"hostname": 42` is an error, not "42". Every failure is a VALIDATION_FAILED error

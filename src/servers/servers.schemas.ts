@@ -21,7 +21,7 @@ import { MAX_SERVER_ID } from './server-fields.schemas.js';
  * 1 to 2147483647 in plain decimal. Ids arrive as path strings and are matched exactly rather than
  * coerced, so that `0x10`, `1e3`, ` 1` or `1.0` are refused instead of quietly naming another server.
  */
-const SERVER_ID_PATTERN =
+export const SERVER_ID_PATTERN =
   '^(?:[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}' +
   '|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])$';
 

@@ -57,10 +57,10 @@ describe('the errors table of docs/api.md', () => {
     ]);
     expect(
       errorTableProblems(
-        withLineAfter(API, '`SERVER_NOT_FOUND`', '| 404 | `WEBHOOK_NOT_FOUND` | no such webhook |'),
+        withLineAfter(API, '`SERVER_NOT_FOUND`', '| 404 | `GADGET_NOT_FOUND` | no such gadget |'),
         errorRegistry,
       ),
-    ).toStrictEqual(['error code WEBHOOK_NOT_FOUND is documented but does not exist']);
+    ).toStrictEqual(['error code GADGET_NOT_FOUND is documented but does not exist']);
     expect(
       errorTableProblems(
         withLineAfter(API, '`SERVER_NOT_FOUND`', '| 404 | `SERVER_NOT_FOUND` | again |'),
@@ -75,9 +75,9 @@ describe('the errors table of docs/api.md', () => {
   });
 
   it('is checked against the registry, not against a copy: a new code fails the check until documented', () => {
-    const registry = { ...errorRegistry, WEBHOOK_NOT_FOUND: { status: 404, message: 'Webhook not found: list them' } };
+    const registry = { ...errorRegistry, GADGET_NOT_FOUND: { status: 404, message: 'Gadget not found: list them' } };
     expect(errorTableProblems(API, registry)).toStrictEqual([
-      'error code WEBHOOK_NOT_FOUND is missing from the documentation',
+      'error code GADGET_NOT_FOUND is missing from the documentation',
     ]);
   });
 });
@@ -167,17 +167,17 @@ describe('the routes table of docs/api.md', () => {
     ]);
     expect(
       routeTableProblems(
-        withLineAfter(API, '| `GET /api/v1/changes`', '| `GET /api/v1/webhooks` | the webhooks |'),
+        withLineAfter(API, '| `GET /api/v1/changes`', '| `GET /api/v1/gadgets` | the gadgets |'),
         openapi,
       ),
-    ).toStrictEqual(['operation GET /api/v1/webhooks is documented but does not exist']);
+    ).toStrictEqual(['operation GET /api/v1/gadgets is documented but does not exist']);
   });
 
   it('is reported when the API gains an operation', () => {
-    const paths = { ...openapi.paths, '/api/v1/webhooks': { get: {}, post: {} } };
+    const paths = { ...openapi.paths, '/api/v1/gadgets': { get: {}, post: {} } };
     expect(routeTableProblems(API, { paths })).toStrictEqual([
-      'operation GET /api/v1/webhooks is missing from the documentation',
-      'operation POST /api/v1/webhooks is missing from the documentation',
+      'operation GET /api/v1/gadgets is missing from the documentation',
+      'operation POST /api/v1/gadgets is missing from the documentation',
     ]);
   });
 });

@@ -131,6 +131,18 @@ function requestsFor(operation: Operation): fc.Arbitrary<GeneratedRequest> {
     });
 }
 
+const WEBHOOK_OPERATIONS = [
+  'createWebhook',
+  'deleteWebhook',
+  'getWebhook',
+  'listWebhookDeliveries',
+  'listWebhooks',
+  'pingWebhook',
+  'redeliverWebhookDelivery',
+  'rotateWebhookSecret',
+  'updateWebhook',
+];
+
 describe('the API against its OpenAPI document', () => {
   let t: TestApp;
   let operations: Operation[];
@@ -169,37 +181,40 @@ describe('the API against its OpenAPI document', () => {
   }
 
   it('covers every operation of the document', () => {
-    expect(operations.map((o) => o.spec.operationId).sort()).toStrictEqual([
-      'applyServers',
-      'createCustomField',
-      'createServers',
-      'createToken',
-      'deleteCustomField',
-      'deleteServer',
-      'getAnsibleInventory',
-      'getCustomField',
-      'getHealth',
-      'getMetrics',
-      'getOpenApiDocument',
-      'getOwnToken',
-      'getPrometheusTargets',
-      'getReadiness',
-      'getServer',
-      'getServerHistory',
-      'getSummary',
-      'listChanges',
-      'listCustomFieldChanges',
-      'listCustomFields',
-      'listServers',
-      'listTokenEvents',
-      'listTokens',
-      'patchServer',
-      'replaceServer',
-      'revokeToken',
-      'rotateOwnToken',
-      'rotateToken',
-      'updateCustomField',
-    ]);
+    expect(operations.map((o) => o.spec.operationId).sort()).toStrictEqual(
+      [
+        'applyServers',
+        'createCustomField',
+        'createServers',
+        'createToken',
+        'deleteCustomField',
+        'deleteServer',
+        'getAnsibleInventory',
+        'getCustomField',
+        'getHealth',
+        'getMetrics',
+        'getOpenApiDocument',
+        'getOwnToken',
+        'getPrometheusTargets',
+        'getReadiness',
+        'getServer',
+        'getServerHistory',
+        'getSummary',
+        'listChanges',
+        'listCustomFieldChanges',
+        'listCustomFields',
+        'listServers',
+        'listTokenEvents',
+        'listTokens',
+        'patchServer',
+        'replaceServer',
+        'revokeToken',
+        'rotateOwnToken',
+        'rotateToken',
+        'updateCustomField',
+        ...WEBHOOK_OPERATIONS,
+      ].sort(),
+    );
   });
 
   it('never answers a 5xx, and answers only documented statuses and bodies', async () => {

@@ -124,6 +124,8 @@ describe('the examples of the OpenAPI document', () => {
     'rotateOwnToken',
     'createCustomField',
     'updateCustomField',
+    'createWebhook',
+    'updateWebhook',
   ];
 
   it('are on every operation that takes a body, for its request and its success response', () => {
