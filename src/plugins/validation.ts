@@ -1,6 +1,7 @@
+import type { AnySchemaObject } from 'ajv';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import fp from 'fastify-plugin';
-import { appError } from '../errors.js';
+import { type ErrorDetail, appError } from '../errors.js';
 import { isEntityTagList } from '../shared/etag.js';
 import type { Part } from './validation/details.js';
 import { MALFORMED_QUERY_MESSAGE, malformedQueryParameter } from './validation/query.js';
@@ -11,7 +12,7 @@ import { QUERY_OPTIONS, compileValidator, createAjv } from './validation/validat
  * filter), with a route's rules and messages: the details name each parameter at fault.
  */
 export function compileQueryValidator(schema: AnySchemaObject): (query: unknown) => ErrorDetail[] {
-  const validate = compileValidator(createAjv({ coerceTypes: 'array' }), schema, 'querystring');
+  const validate = compileValidator(createAjv(QUERY_OPTIONS), schema, 'querystring');
   return (query) => {
     const result = validate(query);
     return result === true ? [] : (result.error.details ?? []);
