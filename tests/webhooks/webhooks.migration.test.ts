@@ -8,7 +8,7 @@ import type { Database } from '../../src/db/types.js';
 import { deliveriesPageQuery } from '../../src/webhooks/webhooks.repository.js';
 import { freshDatabaseConfig } from '../helpers/database.js';
 
-const BEFORE = '2026_11_30_150000_store_custom_values_as_jsonb_on_postgres';
+const BEFORE = '2026_11_30_110000_create_custom_fields';
 const THIS = '2026_11_30_170000_create_webhooks';
 const TABLES = ['webhooks', 'webhook_deliveries', 'webhook_attempts', 'webhook_state'];
 
