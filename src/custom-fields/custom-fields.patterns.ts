@@ -33,9 +33,16 @@ function nextCodePoint(text: string, i: number): number {
   return i + ((text.codePointAt(i) ?? 0) > 0xffff ? 2 : 1);
 }
 
-/** The index after an escape (`\d`, `\x41`, `\x{263a}`, `\pL`, `\p{Greek}`) that starts at `i`. */
+const OCTAL = /[0-7]{1,3}/y;
+
+/** The index after an escape (`\d`, `\x41`, `\x{263a}`, `\pL`, `\p{Greek}`, `\101`) that starts at `i`. */
 function escapeEnd(pattern: string, i: number): number {
   const letter = pattern[i + 1];
+  OCTAL.lastIndex = i + 1;
+  if (OCTAL.test(pattern)) {
+    // An octal escape, one character: up to three digits.
+    return OCTAL.lastIndex;
+  }
   if ((letter === 'p' || letter === 'P' || letter === 'x') && pattern[i + 2] === '{') {
     const close = pattern.indexOf('}', i + 3);
     return close < 0 ? pattern.length : close + 1;
@@ -111,10 +118,25 @@ interface Group {
   /** The size of the last thing in it, which a repetition operator applies to. */
   last: number;
   capture: boolean;
+  /** Whether the current alternative is one character so far: a literal, an escape or a class. */
+  char: boolean;
+  /** Whether every alternative before the current one was one character. */
+  chars: boolean;
 }
 
-const newGroup = (capture: boolean): Group => ({ done: 0, bars: 0, size: 0, last: 0, capture });
-const groupSize = (group: Group) => group.done + group.size + group.bars + (group.capture ? 2 : 0);
+const newGroup = (capture: boolean): Group => ({
+  done: 0,
+  bars: 0,
+  size: 0,
+  last: 0,
+  capture,
+  char: false,
+  chars: true,
+});
+/** Whether a group is an alternation of single characters (`0|1|...|f`), which RE2 makes one class. */
+const isClass = (group: Group) => group.bars > 0 && group.chars && group.char;
+const groupSize = (group: Group) =>
+  (isClass(group) ? 1 : group.done + group.size + group.bars) + (group.capture ? 2 : 0);
 
 /**
  * The size of a pattern's compiled program, estimated from its text alone as RE2's parser estimates
@@ -126,7 +148,9 @@ const groupSize = (group: Group) => group.done + group.size + group.bars + (grou
 export function estimatedProgramSize(pattern: string): number {
   const stack: Group[] = [];
   let group = newGroup(false);
-  const add = (size: number) => {
+  /** Adds something of `size`; `char`: it matches one character (a literal, an escape, a class). */
+  const add = (size: number, char = false) => {
+    group.char = char && group.size === 0;
     group.size += size;
     group.last = size;
   };
@@ -134,6 +158,7 @@ export function estimatedProgramSize(pattern: string): number {
     const size = repeatedSize(group.last, min, max);
     group.size += size - group.last;
     group.last = size;
+    group.char = false;
   };
   let i = 0;
   while (i < pattern.length) {
@@ -144,17 +169,20 @@ export function estimatedProgramSize(pattern: string): number {
           const end = pattern.indexOf('\\E', i + 2);
           const text = pattern.slice(i + 2, end < 0 ? pattern.length : end);
           if (text.length > 0) {
-            group.size += codePointCount(text);
+            const count = codePointCount(text);
+            group.char = count === 1 && group.size === 0;
+            group.size += count;
             group.last = 1;
           }
           i = end < 0 ? pattern.length : end + 2;
         } else {
-          add(1);
+          // Assertions (\A, \z, \b, \B) are not characters.
+          add(1, !'AzbB'.includes(pattern.charAt(i + 1)));
           i = escapeEnd(pattern, i);
         }
         break;
       case '[':
-        add(1);
+        add(1, true);
         i = classEnd(pattern, i);
         break;
       case '(': {
@@ -168,16 +196,19 @@ export function estimatedProgramSize(pattern: string): number {
       }
       case ')': {
         const inner = groupSize(group);
+        const char = !group.capture && (isClass(group) || (group.bars === 0 && group.char));
         group = stack.pop() ?? newGroup(false);
-        add(inner);
+        add(inner, char);
         i += 1;
         break;
       }
       case '|':
         group.done += group.size;
         group.bars += 1;
+        group.chars &&= group.char;
         group.size = 0;
         group.last = 0;
+        group.char = false;
         i += 1;
         break;
       case '*':
@@ -203,7 +234,8 @@ export function estimatedProgramSize(pattern: string): number {
         break;
       }
       default:
-        add(1);
+        // ^ and $ are assertions, not characters.
+        add(1, !'^$'.includes(pattern.charAt(i)));
         i = nextCodePoint(pattern, i);
     }
   }

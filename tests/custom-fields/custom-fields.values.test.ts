@@ -110,6 +110,8 @@ describe('checkValue', () => {
       expect(compile).not.toHaveBeenCalled();
       expect(compilePattern('^R[0-9]{2}$')).toMatchObject({ ok: true });
       expect(compile).toHaveBeenCalledTimes(1);
+      // An alternation of single characters is a class, not 16 branches of 100 copies each.
+      expect(compilePattern(`^(?:0|1|2|3|4|5|6|7|8|9|a|b|c|d|e|f){1,100}$`)).toMatchObject({ ok: true });
     });
 
     it('are estimated as RE2 counts its program, whatever the syntax around them', () => {
@@ -123,6 +125,9 @@ describe('checkValue', () => {
         '[]a]{10}[^]b]{10}[[:alpha:]]{10}a{,5}b{01}c{3,}',
         '\\Qa.b{5}(\\E{30}\\p{Greek}{10}\\pL{10}\\x{263a}{10}\\x41{10}😀{10}',
         '(?:a*?b+?c??){20}',
+        // Alternations of single characters, which RE2 makes one class; octal escapes are one character.
+        '^(?:0|1|2|3|4|5|6|7|8|9|a|b|c|d|e|f){1,100}$',
+        '(?:[a-c]|\\d|x|(?:y)|\\101){50}(?:ab|c){10}(a|b){10}(?:^|x){10}\\0\\12\\101{20}',
       ];
       for (const pattern of patterns) {
         const size = RE2JS.compile(pattern).programSize();
