@@ -103,6 +103,8 @@ export async function buildApp({
   if (metrics !== undefined) {
     await app.register(metricsPlugin, { metrics });
   }
+  const deliveryMetrics =
+    metrics === undefined ? undefined : createDeliveryMetrics(metrics.registry, db, now ?? (() => new Date()));
   // The worker reads and writes through `db`: its polls would swamp the routes' query timings.
   const worker =
     deliveryWorker === false
@@ -112,9 +114,7 @@ export async function buildApp({
           config: config.webhooks,
           logger: app.log,
           ...(now === undefined ? {} : { now }),
-          ...(metrics === undefined
-            ? {}
-            : { metrics: createDeliveryMetrics(metrics.registry, db, now ?? (() => new Date())) }),
+          ...(deliveryMetrics === undefined ? {} : { metrics: deliveryMetrics }),
           // Attempts in flight at shutdown get half of SHUTDOWN_GRACE_MS, and the server's requests the same.
           stopGraceMs: Math.min(config.webhooks.timeoutMs, Math.floor(config.shutdownGraceMs / 2)),
           ...deliveryWorker,

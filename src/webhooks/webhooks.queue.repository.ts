@@ -84,6 +84,21 @@ export function claimDeliveriesQuery(db: Kysely<Database>, claim: Claim) {
     .returningAll();
 }
 
+/**
+ * Whether any delivery is pending and due at `now`: one read of the index on (status, next_attempt_at),
+ * so that a poll that finds nothing takes no lock and writes nothing.
+ */
+export async function anyDue(db: Kysely<Database>, now: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '<=', now)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Claims due deliveries (see claimDeliveriesQuery), oldest due first. */
 export async function claimDeliveries(db: Kysely<Database>, claim: Claim): Promise<WebhookDeliveryRow[]> {
   const rows = await claimDeliveriesQuery(db, claim).execute();

@@ -99,7 +99,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   let purging: Promise<number> | null = null;
   let stopped: Promise<void> | null = null;
   const timers: NodeJS.Timeout[] = [];
-  const inFlight = new Map<number, InFlight>();
+  const inFlight = new Set<InFlight>();
 
   function databaseFailed(what: string, err: unknown): void {
     // Once per outage, not once per poll.
@@ -116,6 +116,27 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     }
   }
 
+  /** Claims up to `room` due deliveries, with their subscriptions; none without a lock when nothing is due. */
+  async function claim(room: number): Promise<{ claimed: WebhookDeliveryRow[]; webhooks: WebhookRow[] }> {
+    const at = now();
+    if (!(await queue.anyDue(db, at.toISOString()))) {
+      return { claimed: [], webhooks: [] };
+    }
+    const claimed = await rowsTransaction(
+      db,
+      (trx) =>
+        queue.claimDeliveries(trx, {
+          owner,
+          now: at.toISOString(),
+          leaseUntil: new Date(at.getTime() + config.timeoutMs + LEASE_MARGIN_MS).toISOString(),
+          limit: room,
+        }),
+      CLAIM_TURN_KEY,
+    );
+    const webhooks = await queue.findWebhooksById(db, [...new Set(claimed.map((row) => row.webhook_id))]);
+    return { claimed, webhooks };
+  }
+
   /** Claims as many deliveries as there is room for, again and again while each claim fills the room. */
   async function fill(): Promise<void> {
     while (!stopping) {
@@ -124,22 +145,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         lastClaimDrained = false;
         return;
       }
-      const at = now();
-      let claimed: WebhookDeliveryRow[];
-      let webhooks: WebhookRow[];
+      let claimed: Awaited<ReturnType<typeof claim>>;
       try {
-        claimed = await rowsTransaction(
-          db,
-          (trx) =>
-            queue.claimDeliveries(trx, {
-              owner,
-              now: at.toISOString(),
-              leaseUntil: new Date(at.getTime() + config.timeoutMs + LEASE_MARGIN_MS).toISOString(),
-              limit: room,
-            }),
-          CLAIM_TURN_KEY,
-        );
-        webhooks = await queue.findWebhooksById(db, [...new Set(claimed.map((row) => row.webhook_id))]);
+        claimed = await claim(room);
         databaseWorks();
         lastClaimError = undefined;
       } catch (error) {
@@ -150,14 +158,14 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       }
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have come during the claim
       if (stopping) {
-        await release(claimed);
+        await release(claimed.claimed);
         return;
       }
-      const byId = new Map(webhooks.map((webhook) => [webhook.id, webhook]));
-      for (const delivery of claimed) {
+      const byId = new Map(claimed.webhooks.map((webhook) => [webhook.id, webhook]));
+      for (const delivery of claimed.claimed) {
         launch(delivery, byId.get(delivery.webhook_id));
       }
-      lastClaimDrained = claimed.length < room;
+      lastClaimDrained = claimed.claimed.length < room;
       if (lastClaimDrained) {
         return;
       }
@@ -181,18 +189,19 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
 
   function launch(delivery: WebhookDeliveryRow, webhook: WebhookRow | undefined): void {
     const controller = new AbortController();
-    const done = attempt(delivery, webhook, controller.signal)
+    const flight: InFlight = { done: Promise.resolve(), controller };
+    flight.done = attempt(delivery, webhook, controller.signal)
       .catch((error: unknown) => {
         // The lease stays: the delivery is taken again once it lapses.
         logger.error({ err: error, delivery: delivery.id }, 'webhook deliveries: recording an attempt failed');
       })
       .finally(() => {
-        inFlight.delete(delivery.id);
+        inFlight.delete(flight);
         if (!stopping) {
           kick();
         }
       });
-    inFlight.set(delivery.id, { done, controller });
+    inFlight.add(flight);
   }
 
   function leaseOf(delivery: WebhookDeliveryRow): { id: number; leaseUntil: string } {
@@ -394,7 +403,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         kick();
         while (claiming !== null || inFlight.size > 0) {
           await claiming;
-          await Promise.all([...inFlight.values()].map((flight) => flight.done));
+          await Promise.all([...inFlight].map((flight) => flight.done));
         }
         if (lastClaimError !== undefined) {
           throw lastClaimError;
@@ -417,7 +426,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         let abortTimer: NodeJS.Timeout | undefined;
         const graceOver = new Promise<void>((resolve) => {
           abortTimer = setTimeout(() => {
-            for (const flight of inFlight.values()) {
+            for (const flight of inFlight) {
               flight.controller.abort();
             }
             resolve();
@@ -426,7 +435,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         try {
           // A claim that hangs (the database does not answer) is not waited for beyond the grace.
           await Promise.race([claiming, graceOver]);
-          await Promise.all([...inFlight.values()].map((flight) => flight.done));
+          await Promise.all([...inFlight].map((flight) => flight.done));
           await Promise.race([purging, graceOver]);
         } finally {
           clearTimeout(abortTimer);

@@ -509,6 +509,28 @@ describe('retention', () => {
     expect(left.map((row) => row.seq)).toStrictEqual([6, 7]);
     expect(await t.db.selectFrom('webhook_attempts').select('delivery_id').execute()).toHaveLength(2);
     expect(await purger.purge()).toBe(0);
+
+    // Started, a worker purges on its own, at start and then every purgeIntervalMs.
+    await queue(t.db, webhook.id, [8], { status: 'failed', created_at: daysAgo(31), next_attempt_at: null });
+    const periodic = createDeliveryWorker({
+      db: t.db,
+      config: loadConfig(ENV).webhooks,
+      logger: createLogger(loadConfig({ LOG_LEVEL: 'silent' })),
+      now: () => clock,
+      pollIntervalMs: 60_000,
+      purgeIntervalMs: 20,
+    });
+    periodic.start();
+    try {
+      const seqs = async () => (await t.db.selectFrom('webhook_deliveries').select('seq').execute()).length;
+      const deadline = Date.now() + 5000;
+      while ((await seqs()) > 2 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(await seqs()).toBe(2);
+    } finally {
+      await periodic.stop();
+    }
   });
 });
 
