@@ -30,6 +30,9 @@ import { tokensRoutes } from './tokens/tokens.routes.js';
 import { createTokensService } from './tokens/tokens.service.js';
 import { webhooksRoutes } from './webhooks/webhooks.routes.js';
 import { createWebhooksService } from './webhooks/webhooks.service.js';
+import { createDeliveryMetrics } from './webhooks/webhooks.metrics.js';
+import { type DeliveryWorkerOptions, createDeliveryWorker } from './webhooks/webhooks.worker.js';
+import { deliveryWorkerPlugin } from './webhooks/webhooks.worker.plugin.js';
 
 export interface AppOptions {
   config: Config;
@@ -41,10 +44,22 @@ export interface AppOptions {
   timeouts?: Partial<RequestTimeouts>;
   /** The clock of token expiries and grace periods, and of idempotency keys (tests move it). */
   now?: () => Date;
+  /**
+   * The webhook delivery worker: on by default, started when the app is ready and stopped when it
+   * closes; `false` runs the app without one (tests that queue deliveries they never mean to send).
+   */
+  deliveryWorker?: DeliveryWorkerOptions | false;
 }
 
 /** Assembles the API. It does not listen: `main.ts` does, tests use `app.inject()`. */
-export async function buildApp({ config, db, logger, timeouts, now }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({
+  config,
+  db,
+  logger,
+  timeouts,
+  now,
+  deliveryWorker,
+}: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     ...requestLoggingOptions,
@@ -88,6 +103,23 @@ export async function buildApp({ config, db, logger, timeouts, now }: AppOptions
   if (metrics !== undefined) {
     await app.register(metricsPlugin, { metrics });
   }
+  const deliveryMetrics =
+    metrics === undefined ? undefined : createDeliveryMetrics(metrics.registry, db, now ?? (() => new Date()));
+  // The worker reads and writes through `db`: its polls would swamp the routes' query timings.
+  const worker =
+    deliveryWorker === false
+      ? null
+      : createDeliveryWorker({
+          db,
+          config: config.webhooks,
+          logger: app.log,
+          ...(now === undefined ? {} : { now }),
+          ...(deliveryMetrics === undefined ? {} : { metrics: deliveryMetrics }),
+          // Attempts in flight at shutdown get half of SHUTDOWN_GRACE_MS, and the server's requests the same.
+          stopGraceMs: Math.min(config.webhooks.timeoutMs, Math.floor(config.shutdownGraceMs / 2)),
+          ...deliveryWorker,
+        });
+  await app.register(deliveryWorkerPlugin, { worker });
   await app.register(
     async (api) => {
       await api.register(healthRoutes);
@@ -109,6 +141,7 @@ export async function buildApp({ config, db, logger, timeouts, now }: AppOptions
         guard: { allowPrivateNetworks: config.webhooks.allowPrivateNetworks },
         secretKey: config.webhooks.secretKey,
         ...(now === undefined ? {} : { now }),
+        onQueued: () => worker?.wake(),
       });
       await api.register(webhooksRoutes, { service: webhooks });
     },

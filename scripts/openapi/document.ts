@@ -16,7 +16,8 @@ export async function openapiDocument(env: Record<string, string> = {}): Promise
   const config = loadConfig({ DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', ...env });
   const db = createDatabase(config.database);
   await migrateToLatest(db);
-  const app = await buildApp({ config, db, logger: createLogger(config) });
+  // It never serves: no delivery worker.
+  const app = await buildApp({ config, db, logger: createLogger(config), deliveryWorker: false });
   try {
     const res = await app.inject({ method: 'GET', url: OPENAPI_PATH });
     if (res.statusCode !== 200) {

@@ -63,3 +63,27 @@ export function readTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Data
   }
   return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(work);
 }
+
+/**
+ * Runs `work` in a transaction that writes rows other writers do not touch at the same time, or lock
+ * first (SELECT ... FOR UPDATE): on PostgreSQL a plain transaction, without the write lock, so that it
+ * neither waits for the API's writes nor holds them up; on SQLite BEGIN IMMEDIATE, as writeTransaction
+ * (SQLite has one writer anyway, and a read before a write must not fail with SQLITE_BUSY). With
+ * `turnKey`, such transactions also take turns among themselves, on every replica: a transaction-scoped
+ * advisory lock of that key on PostgreSQL (never WRITE_LOCK_KEY).
+ */
+export function rowsTransaction<T>(
+  db: Kysely<Database>,
+  work: (trx: Kysely<Database>) => Promise<T>,
+  turnKey?: number,
+): Promise<T> {
+  if (isSqlite(db)) {
+    return writeTransaction(db, work);
+  }
+  return db.transaction().execute(async (trx) => {
+    if (turnKey !== undefined) {
+      await sql`select pg_advisory_xact_lock(${sql.lit(turnKey)})`.execute(trx);
+    }
+    return work(trx);
+  });
+}

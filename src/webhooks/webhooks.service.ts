@@ -49,6 +49,8 @@ export interface WebhooksServiceOptions {
   /** WEBHOOK_SECRET_KEY: secrets are sealed with it when there is one. */
   secretKey: Buffer | undefined;
   now?: () => Date;
+  /** Called once a delivery is queued (a ping, a redelivery), so that the delivery worker looks at once. */
+  onQueued?: () => void;
 }
 
 const PROTOCOLS = new Set(['http:', 'https:']);
@@ -243,6 +245,7 @@ export function createWebhooksService(db: Kysely<Database>, options: WebhooksSer
           completed_at: null,
         });
       });
+      options.onQueued?.();
       return toDelivery(row, []);
     },
 
@@ -289,6 +292,7 @@ export function createWebhooksService(db: Kysely<Database>, options: WebhooksSer
         assertActive(webhook);
         return repository.requeueDelivery(trx, deliveryId, now().toISOString());
       });
+      options.onQueued?.();
       return withAttempts(row);
     },
   };

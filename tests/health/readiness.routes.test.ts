@@ -49,7 +49,12 @@ describe('GET /api/v1/health/ready', () => {
     const db = createDatabase(config.database);
     await migrateToLatest(db);
     const logs = captureLogs();
-    const app = await buildApp({ config, db: db.withPlugin(STALL), logger: createLogger(config, logs.stream) });
+    const app = await buildApp({
+      config,
+      db: db.withPlugin(STALL),
+      logger: createLogger(config, logs.stream),
+      deliveryWorker: false,
+    });
     const res = await app.inject({ method: 'GET', url: '/api/v1/health/ready' });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toStrictEqual({ error: 'Not ready: the database does not answer', code: 'NOT_READY' });

@@ -32,6 +32,8 @@ export interface TestAppOptions {
   timeouts?: AppOptions['timeouts'];
   /** The clock of token expiries and grace periods, and of idempotency keys. */
   now?: AppOptions['now'];
+  /** The webhook delivery worker: off unless given (tests queue deliveries to addresses never meant to be sent to). */
+  deliveryWorker?: AppOptions['deliveryWorker'];
 }
 
 /** A migrated, throwaway database and an app on it, built the way `main.ts` builds them. */
@@ -53,6 +55,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     logger: createLogger(config, logs.stream),
     timeouts: options.timeouts,
     ...(options.now === undefined ? {} : { now: options.now }),
+    deliveryWorker: options.deliveryWorker ?? false,
   });
   options.extend?.(app);
   await app.ready();
