@@ -1,4 +1,5 @@
 import type { ServerChangeRow } from '../db/types.js';
+import type { Server } from '../servers/servers.schemas.js';
 import type { Change } from './changes.schemas.js';
 
 export function toChange(row: ServerChangeRow): Change {
@@ -9,5 +10,7 @@ export function toChange(row: ServerChangeRow): Change {
     at: row.at,
     actor: row.actor,
     changes: JSON.parse(row.changes) as Change['changes'],
+    // Stored as the API represents the server (servers.mapper.ts, serverState).
+    server: row.server === null ? null : (JSON.parse(row.server) as Server),
   };
 }

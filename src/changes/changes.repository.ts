@@ -1,8 +1,9 @@
-import type { Insertable, Kysely } from 'kysely';
-import type { Database, ServerChangeRow, ServerChangesTable } from '../db/types.js';
+import type { Kysely } from 'kysely';
+import type { Database, NewServerChangeRow, ServerChangeRow } from '../db/types.js';
 import { inChunks } from '../db/chunks.js';
 
-export async function insertChanges(db: Kysely<Database>, rows: Insertable<ServerChangesTable>[]): Promise<void> {
+/** Records changes, each with its server's state (required: see ServerChangesTable.server). */
+export async function insertChanges(db: Kysely<Database>, rows: readonly NewServerChangeRow[]): Promise<void> {
   await inChunks(rows, 200, async (chunk) => {
     await db.insertInto('server_changes').values(chunk).execute();
     return undefined;

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses } from '../shared/schemas.js';
+import { changeListExamples } from './changes.examples.js';
 import { ChangeList, ChangesQuery } from './changes.schemas.js';
 import type { ChangesService } from './changes.service.js';
 
@@ -19,9 +20,11 @@ export const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = as
         summary: "The inventory's change feed, in seq order",
         description:
           'To sync, remember the last seq you processed and ask for `after=<that seq>` until the list is ' +
-          'empty. Deletes are included.',
+          'empty. Deletes are included. Each change carries the server as it was after it (before it, for ' +
+          'a delete), so that a client can apply it without reading the server again.',
         querystring: ChangesQuery,
         response: { 200: ChangeList, ...errorResponses(400, 401, 403, 429) },
+        responseExamples: { 200: changeListExamples },
       },
     },
     (request) => {

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { SeqPageQuery, Timestamp } from '../shared/schemas.js';
+import { Server } from '../servers/servers.schemas.js';
 
 export const CHANGE_ACTIONS = ['create', 'update', 'delete'] as const;
 
@@ -15,6 +16,16 @@ export const Change = Type.Object(
       Type.Object({ from: Type.Unknown(), to: Type.Unknown() }, { additionalProperties: false }),
       { description: 'Each changed field, with its value before and after' },
     ),
+    // A switch on the value's type, which the document publishes as the union Server | null: the
+    // serialiser then checks only the type, where a union would validate every server it writes.
+    server: Type.Unsafe<Server | null>({
+      description:
+        'The server as `GET /api/v1/servers/{id}` answered right after the change, or right before it for a ' +
+        'delete; null for changes recorded before the inventory kept this',
+      if: { type: 'object' },
+      then: Server,
+      else: Type.Null(),
+    }),
   },
   { additionalProperties: false, title: 'Change' },
 );

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { inChunks } from '../db/chunks.js';
-import type { CustomFieldChangeRow, CustomFieldRow, Database } from '../db/types.js';
+import type { CustomFieldChangeRow, CustomFieldRow, Database, ServerRow } from '../db/types.js';
+import { SERVER_COLUMNS } from '../servers/servers.repository.js';
 import type { CustomFieldSpec, CustomFieldType, CustomValue } from './custom-fields.schemas.js';
 import { missingExpression } from './custom-fields.sql.js';
 import { type Definition, parseValues } from './custom-fields.values.js';
@@ -151,21 +152,25 @@ export async function serversPage(
 
 /**
  * Gives servers new custom values (in the stored form: keys in name order), with a new version and
- * updated_at, as a write of the server does: one statement per chunk.
+ * updated_at, as a write of the server does: one statement per chunk. Returns the servers as written
+ * (in no particular order), for their history.
  */
 export async function setServersValues(
   db: Kysely<Database>,
   rows: readonly { id: number; custom_fields: Record<string, CustomValue> }[],
   at: string,
-): Promise<void> {
-  await inChunks(rows, 200, async (chunk) => {
+): Promise<ServerRow[]> {
+  // Qualified: PostgreSQL would return the columns of `v` too, and SQLite refuses `servers.*` here.
+  const returned = sql.join(SERVER_COLUMNS.map((column) => sql.ref(`servers.${column}`)));
+  return inChunks(rows, 200, async (chunk) => {
     const values = sql.join(
       chunk.map((row) => sql`(cast(${row.id} as integer), ${JSON.stringify(row.custom_fields)})`),
     );
-    await sql`
+    const { rows: written } = await sql<ServerRow>`
       update servers set custom_fields = v.custom_fields, version = version + 1, updated_at = ${at}
       from (select column1 as id, column2 as custom_fields from (values ${values}) as rows) as v
-      where servers.id = v.id`.execute(db);
-    return undefined;
+      where servers.id = v.id
+      returning ${returned}`.execute(db);
+    return written;
   });
 }

@@ -5,6 +5,7 @@ import { turnEvery } from '../db/chunks.js';
 import { isSqlite, writeTransaction } from '../db/transaction.js';
 import type { Database } from '../db/types.js';
 import { type ErrorDetail, appError } from '../errors.js';
+import { serverState, toServer } from '../servers/servers.mapper.js';
 import { countServers as countAllServers } from '../servers/servers.repository.js';
 import { dropDeletedValueIndex } from './custom-fields.indexes.js';
 import * as repository from './custom-fields.repository.js';
@@ -163,7 +164,8 @@ export function createCustomFieldsService(
 
   /**
    * Rewrites the values of the servers `having` a value of the field (or not), a page at a time, as a
-   * write of each server: a new version, and a history entry by `actor`. Returns how many changed.
+   * write of each server: a new version, and a history entry by `actor` with the server as written
+   * (from the rewrite's own statement, not read again). Returns how many changed.
    */
   async function rewriteServers(
     trx: Kysely<Database>,
@@ -183,21 +185,31 @@ export function createCustomFieldsService(
         return changed;
       }
       const rewritten = rows.map((row) => ({ id: row.id, custom_fields: sortedValues(rewrite(row.custom_fields)) }));
-      await repository.setServersValues(trx, rewritten, at);
+      const written = new Map(
+        (await repository.setServersValues(trx, rewritten, at)).map((server) => [server.id, server]),
+      );
       await insertChanges(
         trx,
-        rows.map((row, i) => ({
-          server_id: row.id,
-          action: 'update' as const,
-          at,
-          actor,
-          changes: JSON.stringify({
-            [field]: {
-              from: row.custom_fields[definition.name] ?? null,
-              to: rewritten[i]?.custom_fields[definition.name] ?? null,
-            },
-          }),
-        })),
+        rows.map((row, i) => {
+          const server = written.get(row.id);
+          if (server === undefined) {
+            // The write lock is held since the page was read: nothing else can have deleted it.
+            throw new Error(`server ${row.id} vanished under a custom field's rewrite`);
+          }
+          return {
+            server_id: row.id,
+            action: 'update' as const,
+            at,
+            actor,
+            changes: JSON.stringify({
+              [field]: {
+                from: row.custom_fields[definition.name] ?? null,
+                to: rewritten[i]?.custom_fields[definition.name] ?? null,
+              },
+            }),
+            server: serverState(toServer(server)),
+          };
+        }),
       );
       changed += rows.length;
       afterId = rows[rows.length - 1]?.id ?? afterId;

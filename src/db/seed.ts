@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { insertChanges } from '../changes/changes.repository.js';
 import { defaultValues } from '../servers/server-fields.js';
 import { type ServerFields, insertServers } from '../servers/servers.repository.js';
-import { toServer } from '../servers/servers.mapper.js';
+import { serverState, toServer } from '../servers/servers.mapper.js';
 import { diff, valuesOf } from '../servers/servers.values.js';
 import { writeTransaction } from './transaction.js';
 import type { Database } from './types.js';
@@ -56,13 +56,17 @@ export async function initialiseInventory(
     // syncs from the feed sees them.
     await insertChanges(
       trx,
-      rows.map((row) => ({
-        server_id: row.id,
-        action: 'create' as const,
-        at: now,
-        actor: SEED_ACTOR,
-        changes: JSON.stringify(diff(null, valuesOf(toServer(row)))),
-      })),
+      rows.map((row) => {
+        const server = toServer(row);
+        return {
+          server_id: row.id,
+          action: 'create' as const,
+          at: now,
+          actor: SEED_ACTOR,
+          changes: JSON.stringify(diff(null, valuesOf(server))),
+          server: serverState(server),
+        };
+      }),
     );
     return { seeded: true };
   });

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { ServerColumns } from '../servers/server-fields.js';
 
 /**
@@ -57,6 +57,12 @@ export interface ServerChangesTable {
   actor: string;
   /** JSON: `{ field: { from, to } }`. */
   changes: string;
+  /**
+   * JSON: the server as the API represents it (what GET /api/v1/servers/{id} answers) after the change,
+   * or before it for a delete. Every write must give it (a string, never null, on insert); null only in
+   * the rows written before the column existed, or by an earlier revision during a rolling update.
+   */
+  server: ColumnType<string | null, string, never>;
 }
 
 /** Facts about the database itself, such as whether it has been initialised. */
@@ -212,6 +218,7 @@ export type NewServerRow = Insertable<ServersTable>;
 export type ServerRowUpdate = Updateable<ServersTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type ServerChangeRow = Selectable<ServerChangesTable>;
+export type NewServerChangeRow = Insertable<ServerChangesTable>;
 export type TokenEventRow = Selectable<TokenEventsTable>;
 export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;
 export type CustomFieldRow = Selectable<CustomFieldsTable>;

@@ -31,6 +31,14 @@ export function toServer(row: ServerRow): Server {
   };
 }
 
+/**
+ * A server's state as a change records it (server_changes.server): the JSON of the API object, what
+ * GET /api/v1/servers/{id} answers.
+ */
+export function serverState(server: Server): string {
+  return JSON.stringify(server);
+}
+
 /** A row as a list or an export gives it: the server and its observations. */
 export function toListedServer(row: ServerRow): ListedServer {
   const server = toServer(row) as ListedServer;

@@ -16,7 +16,7 @@ import { type PageQuery, applyFilters, countMatching, pageQuery } from './query/
  * The columns a server is read from: one per declared field (server-fields.ts), the version (the
  * ETag) and the address key (the sort value of an ip sort, for cursors).
  */
-const SERVER_COLUMNS: readonly (keyof ServerRow)[] = [...FIELD_NAMES, 'version', 'ip_key'];
+export const SERVER_COLUMNS: readonly (keyof ServerRow)[] = [...FIELD_NAMES, 'version', 'ip_key'];
 
 export function findServerById(db: Kysely<Database>, id: number): Promise<ServerRow | undefined> {
   return db.selectFrom('servers').select(SERVER_COLUMNS).where('id', '=', id).executeTakeFirst();

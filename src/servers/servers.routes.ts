@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ifNoneMatchHits } from '../shared/etag.js';
 import { errorResponses } from '../shared/schemas.js';
+import { historyExamples } from '../changes/changes.examples.js';
 import { ChangeList } from '../changes/changes.schemas.js';
 import {
   CreateServersBody,
@@ -289,10 +290,13 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
         operationId: 'getServerHistory',
         tags: ['servers'],
         summary: "A server's changes, oldest first",
-        description: 'Still answers after the server was deleted.',
+        description:
+          'Still answers after the server was deleted. Each change carries the server as it was after it ' +
+          '(before it, for the delete).',
         params: ServerIdParams,
         querystring: NoQuery,
         response: { 200: ChangeList, ...errorResponses(400, 401, 403, 404, 429) },
+        responseExamples: { 200: historyExamples },
       },
     },
     (request) => service.serverHistory(Number(request.params.id)),

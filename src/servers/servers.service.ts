@@ -9,7 +9,7 @@ import { readTransaction, writeTransaction } from '../db/transaction.js';
 import type { Database, ServerRow } from '../db/types.js';
 import { type ErrorDetail, appError } from '../errors.js';
 import { ifMatchAllows } from '../shared/etag.js';
-import { etagOf, toListedServer, toServer } from './servers.mapper.js';
+import { etagOf, serverState, toListedServer, toServer } from './servers.mapper.js';
 import * as repository from './servers.repository.js';
 import { encodeCursor, sortValues } from './query/cursor.js';
 import type { Filters, Listing } from './query/params.js';
@@ -206,8 +206,18 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
       // Changed by a concurrent writer since we read it (possible where writers do not serialise).
       throw preconditionFailed(await repository.findServerById(trx, row.id));
     }
-    await insertChanges(trx, [{ server_id: row.id, action: 'update', at, actor, changes: JSON.stringify(changes) }]);
-    return versioned(updated);
+    const result = versioned(updated);
+    await insertChanges(trx, [
+      {
+        server_id: row.id,
+        action: 'update',
+        at,
+        actor,
+        changes: JSON.stringify(changes),
+        server: serverState(result.server),
+      },
+    ]);
+    return result;
   }
 
   return {
@@ -313,6 +323,7 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
               at,
               actor,
               changes: JSON.stringify(diff(null, valuesOf(server))),
+              server: serverState(server),
             })),
           );
           await onCreated?.(trx, created);
@@ -360,9 +371,17 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
         if (!(await repository.deleteServer(trx, id, row.version))) {
           throw preconditionFailed(await repository.findServerById(trx, id));
         }
-        const changes = diff(valuesOf(toServer(row)), null);
+        // A delete records the server as it was before.
+        const before = toServer(row);
         await insertChanges(trx, [
-          { server_id: id, action: 'delete', at: new Date().toISOString(), actor, changes: JSON.stringify(changes) },
+          {
+            server_id: id,
+            action: 'delete',
+            at: new Date().toISOString(),
+            actor,
+            changes: JSON.stringify(diff(valuesOf(before), null)),
+            server: serverState(before),
+          },
         ]);
       });
     },

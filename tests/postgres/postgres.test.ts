@@ -128,6 +128,7 @@ describe.runIf(dialect === 'postgres')('PostgreSQL', () => {
       at: '2026-01-01T00:00:00.000Z',
       actor: 'test',
       changes: '{}',
+      server: '{}',
     });
     let inserted!: () => void;
     const firstInserted = new Promise<void>((resolve) => (inserted = resolve));

@@ -2,9 +2,9 @@ import type { Kysely } from 'kysely';
 import { insertChanges } from '../../changes/changes.repository.js';
 import { readTransaction, writeTransaction } from '../../db/transaction.js';
 import { turnEvery } from '../../db/chunks.js';
-import type { Database } from '../../db/types.js';
+import type { Database, NewServerChangeRow } from '../../db/types.js';
 import { type ErrorDetail, appError } from '../../errors.js';
-import { toServer } from '../servers.mapper.js';
+import { serverState, toServer } from '../servers.mapper.js';
 import * as repository from '../servers.repository.js';
 import { conflictsAs409 } from '../servers.service.js';
 import { diff, valuesFromPatch, valuesOf } from '../servers.values.js';
@@ -73,18 +73,28 @@ async function carryOut(trx: Kysely<Database>, plan: Plan, actor: string, at: st
   for (const { row } of parked) {
     await repository.parkAddress(trx, row.id);
   }
-  for (const [i, { row, next }] of updates.entries()) {
+  // Each update's change, with the server's state as written.
+  const updateChanges: NewServerChangeRow[] = [];
+  for (const [i, { row, next, changes }] of updates.entries()) {
     await turnEvery(i, TURN);
     // Seen by this apply too: one write of the row for both.
-    const written = await repository.updateServer(trx, row.id, row.version, {
+    const updated = await repository.updateServer(trx, row.id, row.version, {
       ...next,
       updated_at: at,
       last_seen_at: at,
     });
-    if (written === undefined) {
+    if (updated === undefined) {
       // The write lock is held since the plan read the row: nothing else can have changed it.
       throw new Error(`server ${row.id} changed under an apply's write lock`);
     }
+    updateChanges.push({
+      server_id: row.id,
+      action: 'update',
+      at,
+      actor,
+      changes: JSON.stringify(changes),
+      server: serverState(toServer(updated)),
+    });
   }
 
   const inserted = await repository.insertServers(
@@ -95,27 +105,29 @@ async function carryOut(trx: Kysely<Database>, plan: Plan, actor: string, at: st
   inserted.sort((a, b) => a.id - b.id);
 
   await insertChanges(trx, [
-    ...deletions.map((row) => ({
-      server_id: row.id,
-      action: 'delete' as const,
-      at,
-      actor,
-      changes: JSON.stringify(diff(valuesOf(toServer(row)), null)),
-    })),
-    ...updates.map(({ row, changes }) => ({
-      server_id: row.id,
-      action: 'update' as const,
-      at,
-      actor,
-      changes: JSON.stringify(changes),
-    })),
-    ...inserted.map((row) => ({
-      server_id: row.id,
-      action: 'create' as const,
-      at,
-      actor,
-      changes: JSON.stringify(diff(null, valuesOf(toServer(row)))),
-    })),
+    ...deletions.map((row) => {
+      const before = toServer(row);
+      return {
+        server_id: row.id,
+        action: 'delete' as const,
+        at,
+        actor,
+        changes: JSON.stringify(diff(valuesOf(before), null)),
+        server: serverState(before),
+      };
+    }),
+    ...updateChanges,
+    ...inserted.map((row) => {
+      const server = toServer(row);
+      return {
+        server_id: row.id,
+        action: 'create' as const,
+        at,
+        actor,
+        changes: JSON.stringify(diff(null, valuesOf(server))),
+        server: serverState(server),
+      };
+    }),
   ]);
   await repository.markSeen(
     trx,

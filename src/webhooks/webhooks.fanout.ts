@@ -1,0 +1,294 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import { listDefinitions } from '../custom-fields/custom-fields.repository.js';
+import type { Definition } from '../custom-fields/custom-fields.values.js';
+import { inChunks, turnEvery } from '../db/chunks.js';
+import { writeTransaction } from '../db/transaction.js';
+import type { Database, ServerChangeRow, WebhookRow } from '../db/types.js';
+import type { DatabaseLower } from '../servers/query/lower-case.js';
+import { type MatchedServer, type ServerFilter, checkServerFilter, matches } from '../servers/query/match.js';
+import { eventMessageId } from './webhooks.events.js';
+import type { WebhookEvent } from './webhooks.schemas.js';
+
+// The fan-out: the change feed, read after the position it keeps (webhook_state.last_seq), turned into
+// one delivery per change and subscription that wants it. The change table is the outbox: a change and
+// its row commit together, and the fan-out moves its position in the same transaction as the
+// deliveries it queues, so an event is queued once, or not yet, and never lost. Every replica runs it;
+// they take turns through the write lock (src/db/transaction.ts), and the unique message id of a
+// delivery (msg_<seq>_<webhook id>) makes a second queueing of the same event impossible besides.
+
+/** The event type of a change's action. */
+const EVENT_OF: Record<ServerChangeRow['action'], WebhookEvent> = {
+  create: 'server.created',
+  update: 'server.updated',
+  delete: 'server.deleted',
+};
+
+/** The most changes one pass reads, and the most deliveries it queues (it stops after the change that passes it). */
+export const FANOUT_CHANGES = 500;
+export const FANOUT_DELIVERIES = 2000;
+
+/** A delivery's body: `{"type", "timestamp", "data": {seq, server_id, action, actor, changes, server}}`. */
+export function eventBody(change: ServerChangeRow): string {
+  const server = change.server ?? 'null';
+  // The server's state is stored as its JSON: spliced in as it is, not parsed and written again.
+  return (
+    `{"type":${JSON.stringify(EVENT_OF[change.action])},"timestamp":${JSON.stringify(change.at)},` +
+    `"data":{"seq":${change.seq},"server_id":${change.server_id},"action":${JSON.stringify(change.action)},` +
+    `"actor":${JSON.stringify(change.actor)},"changes":${change.changes},"server":${server}}}`
+  );
+}
+
+/** A subscription as the fan-out matches it. */
+interface Subscriber {
+  id: number;
+  afterSeq: number;
+  events: ReadonlySet<string>;
+  /** null: every server; 'broken': a filter that no longer compiles (a custom field it names was deleted). */
+  filter: ServerFilter | null | 'broken';
+}
+
+export interface FanOutOptions {
+  /** The database's lower(), for filters on `q` (databaseLower(db)); asked on the first pass if not given. */
+  lower: () => Promise<DatabaseLower>;
+  logger?: FastifyBaseLogger;
+  /** The clock the deliveries are queued by. */
+  now?: () => Date;
+}
+
+export interface FanOut {
+  /**
+   * One pass: queues the deliveries of the changes after the position, up to FANOUT_CHANGES changes
+   * or about FANOUT_DELIVERIES deliveries, and moves the position past them. Returns how many changes
+   * it read and how many deliveries it queued.
+   */
+  pass(): Promise<{ changes: number; queued: number }>;
+}
+
+/** Whether the change feed has changes after the fan-out's position. */
+async function behind(db: Kysely<Database>): Promise<boolean> {
+  const row = await db
+    .selectFrom('webhook_state')
+    .select((eb) => [
+      'last_seq',
+      eb
+        .exists(
+          eb.selectFrom('server_changes').select('seq').whereRef('server_changes.seq', '>', 'webhook_state.last_seq'),
+        )
+        .as('behind'),
+    ])
+    .where('id', '=', 1)
+    .executeTakeFirst();
+  return Boolean(row?.behind);
+}
+
+export function createFanOut(db: Kysely<Database>, options: FanOutOptions): FanOut {
+  /** Compiled filters by their text and the definitions they were compiled with. */
+  let compiled = new Map<string, ServerFilter | 'broken'>();
+  let compiledWith = '';
+  let lower: DatabaseLower | undefined;
+  /** The filters already logged as broken, so that each is logged once per process. */
+  const warned = new Set<string>();
+
+  function compile(row: WebhookRow, definitions: readonly Definition[]): ServerFilter | 'broken' | null {
+    if (row.filter === '' || lower === undefined) {
+      return null;
+    }
+    let filter = compiled.get(row.filter);
+    if (filter === undefined) {
+      const checked = checkServerFilter(row.filter, definitions, { lower, prefix: 'filter.' });
+      filter = checked.ok ? checked.filter : 'broken';
+      compiled.set(row.filter, filter);
+      if (!checked.ok && !warned.has(`${row.id}\n${row.filter}`)) {
+        warned.add(`${row.id}\n${row.filter}`);
+        options.logger?.warn(
+          { webhook: row.id, details: checked.details },
+          "a webhook's filter no longer holds (a custom field it names was deleted or changed): it matches no server",
+        );
+      }
+    }
+    return filter;
+  }
+
+  async function subscribers(trx: Kysely<Database>): Promise<Subscriber[]> {
+    const rows = await trx.selectFrom('webhooks').selectAll().where('active', '=', 1).orderBy('id').execute();
+    if (rows.length === 0) {
+      return [];
+    }
+    const needsDefinitions = rows.some((row) => /(?:^|&)cf_/u.test(row.filter));
+    const definitions = needsDefinitions ? await listDefinitions(trx) : [];
+    // Filters compile against the definitions of now: compiled again when they change.
+    const fingerprint = JSON.stringify(definitions);
+    if (fingerprint !== compiledWith) {
+      compiled = new Map();
+      compiledWith = fingerprint;
+    }
+    if (lower === undefined && rows.some((row) => row.filter !== '')) {
+      lower = await options.lower();
+    }
+    return rows.map((row) => ({
+      id: row.id,
+      afterSeq: row.after_seq,
+      events: new Set(JSON.parse(row.events) as string[]),
+      filter: compile(row, definitions),
+    }));
+  }
+
+  return {
+    async pass() {
+      // Without the write lock first: most ticks find nothing new, and writers need not wait for them.
+      if (!(await behind(db))) {
+        return { changes: 0, queued: 0 };
+      }
+      return writeTransaction(db, async (trx) => {
+        const state = await trx.selectFrom('webhook_state').select('last_seq').where('id', '=', 1).executeTakeFirst();
+        const last = state?.last_seq ?? 0;
+        const changes = await trx
+          .selectFrom('server_changes')
+          .selectAll()
+          .where('seq', '>', last)
+          .orderBy('seq')
+          .limit(FANOUT_CHANGES)
+          .execute();
+        if (changes.length === 0) {
+          return { changes: 0, queued: 0 };
+        }
+        const subs = await subscribers(trx);
+        const now = (options.now?.() ?? new Date()).toISOString();
+        const deliveries: {
+          webhook_id: number;
+          event_type: WebhookEvent;
+          message_id: string;
+          seq: number;
+          body: string;
+          status: 'pending';
+          next_attempt_at: string;
+          created_at: string;
+        }[] = [];
+        let through = last;
+        for (const [i, change] of changes.entries()) {
+          await turnEvery(i, 100);
+          const event = EVENT_OF[change.action];
+          let server: MatchedServer | null | undefined;
+          let body: string | undefined;
+          for (const sub of subs) {
+            if (change.seq <= sub.afterSeq || !sub.events.has(event) || sub.filter === 'broken') {
+              continue;
+            }
+            if (sub.filter !== null) {
+              // A change written without the server's state (by an older revision) matches no filter.
+              server ??= change.server === null ? null : (JSON.parse(change.server) as MatchedServer);
+              if (server === null || !matches(sub.filter, server)) {
+                continue;
+              }
+            }
+            body ??= eventBody(change);
+            deliveries.push({
+              webhook_id: sub.id,
+              event_type: event,
+              message_id: eventMessageId(change.seq, sub.id),
+              seq: change.seq,
+              body,
+              status: 'pending',
+              next_attempt_at: now,
+              created_at: now,
+            });
+          }
+          through = change.seq;
+          if (deliveries.length >= FANOUT_DELIVERIES) {
+            break;
+          }
+        }
+        await inChunks(deliveries, 200, async (chunk) => {
+          await trx
+            .insertInto('webhook_deliveries')
+            .values(chunk)
+            .onConflict((oc) => oc.column('message_id').doNothing())
+            .execute();
+          return undefined;
+        });
+        await trx
+          .updateTable('webhook_state')
+          .set({ last_seq: through, updated_at: now })
+          .where('id', '=', 1)
+          .execute();
+        return { changes: changes.findIndex((change) => change.seq === through) + 1, queued: deliveries.length };
+      });
+    },
+  };
+}
+
+export interface FanOutLoopOptions {
+  /** How often to look for changes made through other processes (ms). */
+  intervalMs: number;
+  /** Called after a pass that queued deliveries: the delivery worker's wake-up. */
+  onQueued?: () => void;
+  logger?: FastifyBaseLogger;
+}
+
+export interface FanOutLoop {
+  /** Asks for a pass as soon as possible (after a local commit); passes asked for meanwhile are one. */
+  wake(): void;
+  /** Stops after the pass under way, if any. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the fan-out's passes: at once when woken, every `intervalMs` otherwise (changes made through
+ * another replica are seen within that), again at once while a pass comes back full. A pass that
+ * fails (the database is away) is logged and tried again at the next tick: the position did not move.
+ */
+export function startFanOut(fanOut: FanOut, options: FanOutLoopOptions): FanOutLoop {
+  let stopped = false;
+  let again = false;
+  let running: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  async function run(): Promise<void> {
+    do {
+      again = false;
+      try {
+        const { changes, queued } = await fanOut.pass();
+        if (queued > 0) {
+          options.onQueued?.();
+        }
+        // A full pass leaves more behind it.
+        again ||= changes >= FANOUT_CHANGES || queued >= FANOUT_DELIVERIES;
+      } catch (err) {
+        options.logger?.warn({ err }, 'the webhooks fan-out failed: it tries again');
+        again = false;
+      }
+    } while (again && !stopped);
+  }
+
+  function wake(): void {
+    if (stopped) {
+      return;
+    }
+    if (running !== undefined) {
+      again = true;
+      return;
+    }
+    running = run().finally(() => {
+      running = undefined;
+    });
+  }
+
+  const tick = () => {
+    wake();
+    if (!stopped) {
+      timer = setTimeout(tick, options.intervalMs);
+      timer.unref();
+    }
+  };
+  tick();
+
+  return {
+    wake,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
