@@ -22,6 +22,7 @@ import { requestLogging, requestLoggingOptions } from './plugins/request-logging
 import { validation } from './plugins/validation.js';
 import { reportsRoutes } from './reports/reports.routes.js';
 import { applyRoutes } from './servers/apply/apply.routes.js';
+import { databaseLower } from './servers/query/lower-case.js';
 import { createApplyService } from './servers/apply/apply.service.js';
 import { serversRoutes } from './servers/servers.routes.js';
 import { createServersService } from './servers/servers.service.js';
@@ -32,6 +33,7 @@ import { webhooksRoutes } from './webhooks/webhooks.routes.js';
 import { createWebhooksService } from './webhooks/webhooks.service.js';
 import { createDeliveryMetrics } from './webhooks/webhooks.metrics.js';
 import { type DeliveryWorkerOptions, createDeliveryWorker } from './webhooks/webhooks.worker.js';
+import { createFanOut } from './webhooks/webhooks.fanout.js';
 import { deliveryWorkerPlugin } from './webhooks/webhooks.worker.plugin.js';
 
 export interface AppOptions {
@@ -45,8 +47,9 @@ export interface AppOptions {
   /** The clock of token expiries and grace periods, and of idempotency keys (tests move it). */
   now?: () => Date;
   /**
-   * The webhook delivery worker: on by default, started when the app is ready and stopped when it
-   * closes; `false` runs the app without one (tests that queue deliveries they never mean to send).
+   * The webhook delivery worker and the fan-out that queues its deliveries: on by default, started when
+   * the app is ready and stopped when it closes; `false` runs the app without them (tests that queue
+   * deliveries they never mean to send, or look at the queue as the fan-out leaves it).
    */
   deliveryWorker?: DeliveryWorkerOptions | false;
 }
@@ -119,7 +122,12 @@ export async function buildApp({
           stopGraceMs: Math.min(config.webhooks.timeoutMs, Math.floor(config.shutdownGraceMs / 2)),
           ...deliveryWorker,
         });
-  await app.register(deliveryWorkerPlugin, { worker });
+  const fanOut = createFanOut(db, {
+    lower: () => databaseLower(db),
+    logger: app.log,
+    ...(now === undefined ? {} : { now }),
+  });
+  await app.register(deliveryWorkerPlugin, { worker, fanOut });
   await app.register(
     async (api) => {
       await api.register(healthRoutes);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { DeliveryWorker } from './webhooks.worker.js';
+import { type FanOut, type FanOutLoop, startFanOut } from './webhooks.fanout.js';
+import { POLL_INTERVAL_MS, type DeliveryWorker } from './webhooks.worker.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,28 +12,50 @@ declare module 'fastify' {
 
 export interface DeliveryWorkerPluginOptions {
   worker: DeliveryWorker | null;
+  /** The fan-out that queues the deliveries of changes: run with the worker. */
+  fanOut: FanOut;
+  /** Registers a listener called after each local write commits; returns what removes it. */
+  onCommitted?: (listener: () => void) => () => void;
 }
 
 /**
- * Runs the delivery worker with the app: it starts once the app is ready, and stops when the app closes:
+ * Runs the webhooks' fan-out and delivery worker with the app. The fan-out turns the change feed into
+ * deliveries at once after each local commit, and every POLL_INTERVAL_MS for other replicas' changes;
+ * it wakes the worker when it queued some. The worker starts once the app is ready, and stops when the app closes:
  * claims stop as closing begins, while the server drains its requests, and the database closes only
  * after the attempts in flight have ended and their leases are released (this plugin's onClose is
  * registered after the app's own, which closes the database; Fastify runs them last first).
  */
 export const deliveryWorkerPlugin = fp<DeliveryWorkerPluginOptions>(
-  async (app: FastifyInstance, { worker }) => {
+  async (app: FastifyInstance, { worker, fanOut, onCommitted }) => {
     app.decorate('webhookWorker', worker);
     if (worker === null) {
       return;
     }
+    let loop: FanOutLoop | undefined;
+    let unlisten: (() => void) | undefined;
     app.addHook('onReady', async () => {
       worker.start();
+      loop = startFanOut(fanOut, {
+        intervalMs: POLL_INTERVAL_MS,
+        onQueued: () => {
+          worker.wake();
+        },
+        logger: app.log,
+      });
+      const started = loop;
+      unlisten = onCommitted?.(() => {
+        started.wake();
+      });
     });
     app.addHook('preClose', async () => {
       // Not awaited here: requests and attempts drain side by side; onClose waits for the worker.
+      unlisten?.();
+      void loop?.stop();
       void worker.stop();
     });
     app.addHook('onClose', async () => {
+      await loop?.stop();
       await worker.stop();
     });
   },
