@@ -1,8 +1,10 @@
 // Server events end to end in one app: a write commits, the fan-out queues its deliveries at once, the
 // worker sends them, signed, to a real receiver on a loopback port that checks the signature with the
 // standardwebhooks package. On the database the suite runs on.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { section } from '../helpers/docs-reference.js';
 import { createWebhook } from '../helpers/webhooks.js';
 import { type Receiver, startReceiver, verifies } from '../helpers/webhook-receiver.js';
 
@@ -70,5 +72,13 @@ describe('server events', () => {
     expect(verifies(web.secret, deleted)).toBe(true);
     expect((JSON.parse(deleted.body) as Event).type).toBe('server.deleted');
     expect(receiver.at('/web')).toHaveLength(1);
+
+    // The body docs/webhooks.md shows has the fields of the real one, no more, no fewer.
+    const doc = readFileSync(new URL('../../docs/webhooks.md', import.meta.url), 'utf8');
+    const shown = /```json\n([\s\S]*?)```/u.exec(section(doc, '## Events'))?.[1] ?? '{}';
+    const example = JSON.parse(shown) as Event;
+    expect(Object.keys(example).sort()).toEqual(Object.keys(events[1] ?? {}).sort());
+    expect(Object.keys(example.data).sort()).toEqual(Object.keys(events[1]?.data ?? {}).sort());
+    expect(example.type).toBe('server.updated');
   });
 });
