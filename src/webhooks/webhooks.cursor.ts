@@ -1,3 +1,4 @@
+import { decodeCursorObject, encodeCursorObject } from '../shared/cursor.js';
 import { MAX_SERVER_ID } from '../servers/server-fields.schemas.js';
 import type { DeliveryStatus } from './webhooks.schemas.js';
 
@@ -13,21 +14,16 @@ interface CursorContent {
 
 export function encodeDeliveriesCursor(status: DeliveryStatus | undefined, lastId: number): string {
   const content: CursorContent = { s: status ?? '', b: lastId };
-  return Buffer.from(JSON.stringify(content)).toString('base64url');
+  return encodeCursorObject({ ...content });
 }
 
 /** The id the page starts below, or null if the cursor is not one of this listing (same status). */
 export function decodeDeliveriesCursor(cursor: string, status: DeliveryStatus | undefined): number | null {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
+  const decoded = decodeCursorObject(cursor);
+  if (decoded === null) {
     return null;
   }
-  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
-    return null;
-  }
-  const { s, b } = decoded as Partial<Record<keyof CursorContent, unknown>>;
+  const { s, b } = decoded;
   if (s !== (status ?? '') || !Number.isSafeInteger(b) || (b as number) < 1 || (b as number) > MAX_SERVER_ID) {
     return null;
   }

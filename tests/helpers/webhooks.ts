@@ -1,5 +1,7 @@
 // Webhook subscriptions for tests, made through the API.
+import type { Insertable, Kysely } from 'kysely';
 import { expect } from 'vitest';
+import type { Database, WebhookDeliveriesTable } from '../../src/db/types.js';
 import type { WebhookWithSecret } from '../../src/webhooks/webhooks.schemas.js';
 import { AS_BOOTSTRAP, type TestApp } from './build-test-app.js';
 
@@ -16,4 +18,33 @@ export async function createWebhook(t: TestApp, body: Record<string, unknown> = 
   });
   expect(res.statusCode, res.body).toBe(201);
   return res.json<WebhookWithSecret>();
+}
+
+/**
+ * Deliveries of a subscription as the fan-out queues them, straight into the table: one per seq
+ * given, in that order, pending and due at `at`; `fields` overrides any column.
+ */
+export async function queueDeliveries(
+  db: Kysely<Database>,
+  webhookId: number,
+  seqs: readonly number[],
+  at: Date,
+  fields: Partial<Insertable<WebhookDeliveriesTable>> = {},
+): Promise<void> {
+  await db
+    .insertInto('webhook_deliveries')
+    .values(
+      seqs.map((seq) => ({
+        webhook_id: webhookId,
+        event_type: 'server.updated' as const,
+        message_id: `msg_${seq}_${webhookId}`,
+        seq,
+        body: JSON.stringify({ type: 'server.updated', data: { seq } }),
+        status: 'pending' as const,
+        next_attempt_at: at.toISOString(),
+        created_at: at.toISOString(),
+        ...fields,
+      })),
+    )
+    .execute();
 }

@@ -7,7 +7,7 @@ import type { WebhookAttemptsTable, WebhookDeliveriesTable } from '../../src/db/
 import type { ErrorResponse } from '../../src/shared/schemas.js';
 import type { WebhookDelivery, WebhookDeliveryList } from '../../src/webhooks/webhooks.schemas.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
-import { createWebhook } from '../helpers/webhooks.js';
+import { createWebhook, queueDeliveries } from '../helpers/webhooks.js';
 
 let t: TestApp;
 let clock: Date;
@@ -24,25 +24,8 @@ const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =
 const error = (res: LightMyRequestResponse) => res.json<ErrorResponse>();
 const page = (res: LightMyRequestResponse) => res.json<WebhookDeliveryList>();
 
-/** Deliveries of a subscription as the delivery worker queues them, one per seq given, in that order. */
-async function queued(webhookId: number, seqs: number[], fields: Partial<Insertable<WebhookDeliveriesTable>> = {}) {
-  await t.db
-    .insertInto('webhook_deliveries')
-    .values(
-      seqs.map((seq) => ({
-        webhook_id: webhookId,
-        event_type: 'server.updated' as const,
-        message_id: `msg_${seq}_${webhookId}`,
-        seq,
-        body: JSON.stringify({ type: 'server.updated', data: { seq } }),
-        status: 'pending' as const,
-        next_attempt_at: clock.toISOString(),
-        created_at: clock.toISOString(),
-        ...fields,
-      })),
-    )
-    .execute();
-}
+const queued = (webhookId: number, seqs: number[], fields: Partial<Insertable<WebhookDeliveriesTable>> = {}) =>
+  queueDeliveries(t.db, webhookId, seqs, clock, fields);
 
 const attempt = (deliveryId: number, at: string, fields: Partial<Insertable<WebhookAttemptsTable>> = {}) =>
   t.db

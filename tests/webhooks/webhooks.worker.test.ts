@@ -25,7 +25,7 @@ import { generateSecret } from '../../src/webhooks/webhooks.signing.js';
 import { type DeliveryWorker, createDeliveryWorker } from '../../src/webhooks/webhooks.worker.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
 import { dialect, freshDatabaseUrl, migratedDatabase } from '../helpers/database.js';
-import { createWebhook } from '../helpers/webhooks.js';
+import { createWebhook, queueDeliveries } from '../helpers/webhooks.js';
 import { type Handler, type Receiver, answer, hang, startReceiver, verifies } from '../helpers/webhook-receiver.js';
 
 const ENV = {
@@ -90,30 +90,12 @@ async function subscription(webhookId: number): Promise<Webhook> {
   return (await call('GET', `/api/v1/webhooks/${webhookId}`)).json<Webhook>();
 }
 
-/** Deliveries of events, queued as the fan-out queues them. */
-async function queue(
+const queue = (
   db: Kysely<Database>,
   webhookId: number,
   seqs: readonly number[],
   fields: Partial<Insertable<WebhookDeliveriesTable>> = {},
-): Promise<void> {
-  await db
-    .insertInto('webhook_deliveries')
-    .values(
-      seqs.map((seq) => ({
-        webhook_id: webhookId,
-        event_type: 'server.updated' as const,
-        message_id: `msg_${seq}_${webhookId}`,
-        seq,
-        body: JSON.stringify({ type: 'server.updated', data: { seq } }),
-        status: 'pending' as const,
-        next_attempt_at: clock.toISOString(),
-        created_at: clock.toISOString(),
-        ...fields,
-      })),
-    )
-    .execute();
-}
+) => queueDeliveries(db, webhookId, seqs, clock, fields);
 
 const seqOf = (body: string) => (JSON.parse(body) as { data: { seq: number } }).data.seq;
 

@@ -4,6 +4,7 @@ import { sqlKind, sqlValue } from '../../custom-fields/custom-fields.sql.js';
 import { canonicalDatetime } from '../../custom-fields/custom-fields.values.js';
 import { codePointCount } from '../labels.js';
 import { MAX_SERVER_ID } from '../server-fields.schemas.js';
+import { decodeCursorObject, encodeCursorObject } from '../../shared/cursor.js';
 import { type CustomFieldRef, type Filters, type Listing, SORT_KINDS, type SortField, type SortKey } from './params.js';
 
 // The list's cursors: opaque to clients, bound to one listing (its filters and sort), carrying the
@@ -19,7 +20,7 @@ function fingerprint(filters: Filters, sort: SortKey[]): string {
 /** An opaque cursor: the listing it belongs to and the sort values of the last row served. */
 export function encodeCursor(listing: Listing, values: unknown[]): string {
   const k = values.map((v) => (Buffer.isBuffer(v) ? { b: v.toString('hex') } : v));
-  return Buffer.from(JSON.stringify({ f: fingerprint(listing.filters, listing.sort), k })).toString('base64url');
+  return encodeCursorObject({ f: fingerprint(listing.filters, listing.sort), k });
 }
 
 /** A stored string value's text: no control character but tab and line breaks (no NUL, which PostgreSQL refuses). */
@@ -94,17 +95,11 @@ function fieldCursorValue(field: SortField, value: unknown): unknown {
 
 /** The sort values a cursor carries, or null if it is not a cursor of this listing. */
 export function decodeCursor(cursor: string, filters: Filters, sort: SortKey[]): unknown[] | null {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
+  const decoded = decodeCursorObject(cursor);
+  if (decoded === null) {
     return null;
   }
-  // Anyone can send any JSON: null, a number, an array ... not only what encodeCursor wrote.
-  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
-    return null;
-  }
-  const { f, k } = decoded as { f?: unknown; k?: unknown };
+  const { f, k } = decoded;
   if (f !== fingerprint(filters, sort) || !Array.isArray(k) || k.length !== sort.length) {
     return null;
   }
