@@ -49,6 +49,7 @@ import {
   parseIdempotencyKey,
 } from '../idempotency/idempotency.header.js';
 import type { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { nextPageLink } from '../shared/cursor.js';
 import Type from 'typebox';
 
 export interface ServersRoutesOptions {
@@ -124,10 +125,7 @@ export const serversRoutes: FastifyPluginAsyncTypebox<ServersRoutesOptions> = as
       }
       const page = await service.listServers(parseListing(query, await definitionsFor(query, definitions)));
       if (page.next !== null) {
-        const params = new URLSearchParams(request.url.split('?')[1] ?? '');
-        params.delete('offset');
-        params.set('cursor', page.next);
-        void reply.header('link', `<${app.prefix}/servers?${params.toString()}>; rel="next"`);
+        void reply.header('link', nextPageLink(`${app.prefix}/servers`, request.url, page.next));
       }
       return page;
     },

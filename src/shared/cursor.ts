@@ -22,3 +22,14 @@ export function decodeCursorObject(cursor: string): Record<string, unknown> | nu
   }
   return decoded as Record<string, unknown>;
 }
+
+/**
+ * The `Link: <...>; rel="next"` header of a page that has a next one: the request's own query with
+ * `cursor` set to the next page's (and `offset` dropped: a cursor replaces it), on `path`.
+ */
+export function nextPageLink(path: string, url: string, cursor: string): string {
+  const params = new URLSearchParams(url.split('?')[1] ?? '');
+  params.delete('offset');
+  params.set('cursor', cursor);
+  return `<${path}?${params.toString()}>; rel="next"`;
+}

@@ -24,6 +24,7 @@ import {
   WebhookSecret,
   WebhookWithSecret,
 } from './webhooks.schemas.js';
+import { nextPageLink } from '../shared/cursor.js';
 import type { WebhooksService } from './webhooks.service.js';
 
 export interface WebhooksRoutesOptions {
@@ -249,12 +250,8 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
     async (request, reply) => {
       const page = await service.deliveries(Number(request.params.id), request.query);
       if (page.next !== null) {
-        const params = new URLSearchParams(request.url.split('?')[1] ?? '');
-        params.set('cursor', page.next);
-        void reply.header(
-          'link',
-          `<${app.prefix}/webhooks/${request.params.id}/deliveries?${params.toString()}>; rel="next"`,
-        );
+        const path = `${app.prefix}/webhooks/${request.params.id}/deliveries`;
+        void reply.header('link', nextPageLink(path, request.url, page.next));
       }
       return page;
     },
