@@ -21,8 +21,13 @@ import { type AttemptResult, sendAttempt } from './webhooks.sender.js';
 export const POLL_INTERVAL_MS = 1000;
 /** Attempts in flight at once in one process. */
 export const DELIVERY_CONCURRENCY = 8;
-/** How much longer than WEBHOOK_TIMEOUT_MS a lease lasts: time to record the attempt's result. */
-export const LEASE_MARGIN_MS = 30_000;
+/**
+ * How much longer than WEBHOOK_TIMEOUT_MS a lease lasts: time to record the attempt's result, and room
+ * for the clocks of replicas that differ by a little (each writes and reads leases by its own clock).
+ * Short, because a process killed in the middle of an attempt holds its subscription's deliveries back
+ * (one attempt in flight per subscription) until its lease lapses.
+ */
+export const LEASE_MARGIN_MS = 5000;
 /** How often delivered and failed deliveries older than WEBHOOK_LOG_RETENTION_DAYS are purged. */
 export const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 /** Deliveries deleted per statement by a purge, and the most statements in one purge. */

@@ -2,7 +2,7 @@
 // loses no event (at least once), and two replicas on one PostgreSQL schema send each event exactly
 // once. Every request is checked against its signature with the standardwebhooks package. The two
 // tests run side by side: the first spends most of its time waiting out the lease of the attempt the
-// kill cut short (WEBHOOK_TIMEOUT_MS + 30 s), since a process that dies cannot give its leases back.
+// kill cut short (WEBHOOK_TIMEOUT_MS + 5 s), since a process that dies cannot give its leases back.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ const WEBHOOK_ENV = {
   INVENTORY_SEED: 'false',
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
   WEBHOOK_RETRY_SCHEDULE: '1,1,1,1,1',
-  // Short, as the lease is this plus 30 s; long enough for the kill to find the attempt still in flight.
+  // Short, as the lease is this plus 5 s; long enough for the kill to find the attempt still in flight.
   WEBHOOK_TIMEOUT_MS: '2000',
 };
 
@@ -197,7 +197,7 @@ describe.concurrent('webhook deliveries from real server processes', () => {
       const expected = (await feedAfter(second.url, webhook.after_seq)).map((seq) => eventMessageId(seq, webhook.id));
       expect(expected.length).toBeGreaterThanOrEqual(41);
       let log: WebhookDelivery[] = [];
-      // The cut attempt's lease holds its subscription's deliveries back until it lapses (about 32 s).
+      // The cut attempt's lease holds its subscription's deliveries back until it lapses (about 7 s).
       await waitUntil('every event is delivered', 60_000, async () => {
         log = await deliveries(second.url, webhook.id);
         return log.length === expected.length && log.every((d) => d.status === 'succeeded');
