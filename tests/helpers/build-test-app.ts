@@ -32,6 +32,8 @@ export interface TestAppOptions {
   timeouts?: AppOptions['timeouts'];
   /** The clock of token expiries and grace periods, and of idempotency keys. */
   now?: AppOptions['now'];
+  /** A shorter heartbeat or a smaller buffer for the change streams. */
+  streams?: AppOptions['streams'];
 }
 
 /** A migrated, throwaway database and an app on it, built the way `main.ts` builds them. */
@@ -52,6 +54,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     db: options.wrapDb?.(db) ?? db,
     logger: createLogger(config, logs.stream),
     timeouts: options.timeouts,
+    ...(options.streams === undefined ? {} : { streams: options.streams }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   options.extend?.(app);
