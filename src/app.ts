@@ -8,6 +8,7 @@ import { customFieldsDocument } from './custom-fields/custom-fields.openapi.js';
 import { customFieldsRoutes } from './custom-fields/custom-fields.routes.js';
 import { createCustomFieldsService } from './custom-fields/custom-fields.service.js';
 import { createChangesService } from './changes/changes.service.js';
+import { DEFAULT_STREAM_TUNING, type StreamTuning, createChangeStreams } from './changes/changes.streams.js';
 import { healthRoutes } from './health/health.routes.js';
 import { readinessRoutes } from './health/readiness.routes.js';
 import { integrationsRoutes } from './integrations/integrations.routes.js';
@@ -15,7 +16,7 @@ import { auth } from './plugins/auth.js';
 import { bodyParsers } from './plugins/body-parsers.js';
 import { clientErrorHandler, errorHandler, frameworkErrors } from './plugins/error-handler.js';
 import { gracefulClose } from './plugins/graceful-close.js';
-import { createMetrics, metricsPlugin, observeQueries } from './plugins/metrics.js';
+import { createMetrics, metricsPlugin, observeChangeStreams, observeQueries } from './plugins/metrics.js';
 import { openapi } from './plugins/openapi.js';
 import { type RequestTimeouts, protection, protectionOptions } from './plugins/protection.js';
 import { requestLogging, requestLoggingOptions } from './plugins/request-logging.js';
@@ -33,6 +34,7 @@ import { webhooksRoutes } from './webhooks/webhooks.routes.js';
 import { createWebhooksService } from './webhooks/webhooks.service.js';
 import { createDeliveryMetrics } from './webhooks/webhooks.metrics.js';
 import { type DeliveryWorkerOptions, createDeliveryWorker } from './webhooks/webhooks.worker.js';
+import { onWriteCommitted } from './db/transaction.js';
 import { createFanOut } from './webhooks/webhooks.fanout.js';
 import { deliveryWorkerPlugin } from './webhooks/webhooks.worker.plugin.js';
 
@@ -52,6 +54,8 @@ export interface AppOptions {
    * deliveries they never mean to send, or look at the queue as the fan-out leaves it).
    */
   deliveryWorker?: DeliveryWorkerOptions | false;
+  /** A shorter heartbeat or a smaller buffer for the change streams, for tests that wait for them. */
+  streams?: Partial<StreamTuning>;
 }
 
 /** Assembles the API. It does not listen: `main.ts` does, tests use `app.inject()`. */
@@ -62,6 +66,7 @@ export async function buildApp({
   timeouts,
   now,
   deliveryWorker,
+  streams,
 }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
@@ -89,6 +94,18 @@ export async function buildApp({
   // authentication, then the routes.
   await app.register(requestLogging);
   await app.register(gracefulClose);
+  // The change streams never end by themselves: they end as the app begins to close, or it would wait
+  // for them; their poller stops then too, before the database closes.
+  const changeStreams = createChangeStreams(dataDb, {
+    ...DEFAULT_STREAM_TUNING,
+    ...streams,
+    pollMs: config.streams.pollMs,
+    maxClients: config.streams.maxClients,
+    logger: app.log,
+  });
+  app.closeSignal.addEventListener('abort', () => {
+    changeStreams.close();
+  });
   await app.register(protection, { config });
   await app.register(bodyParsers);
   const tokens = createTokensService(dataDb, {
@@ -104,6 +121,7 @@ export async function buildApp({
     ...(config.auth.reads ? {} : { extension: customFieldsDocument(customFields) }),
   });
   if (metrics !== undefined) {
+    observeChangeStreams(metrics, () => changeStreams.size);
     await app.register(metricsPlugin, { metrics });
   }
   const deliveryMetrics =
@@ -127,7 +145,14 @@ export async function buildApp({
     logger: app.log,
     ...(now === undefined ? {} : { now }),
   });
-  await app.register(deliveryWorkerPlugin, { worker, fanOut });
+  await app.register(deliveryWorkerPlugin, {
+    worker,
+    fanOut,
+    ...(deliveryWorker === false || deliveryWorker?.pollIntervalMs === undefined
+      ? {}
+      : { pollIntervalMs: deliveryWorker.pollIntervalMs }),
+    onCommitted: (listener) => onWriteCommitted(dataDb, listener),
+  });
   await app.register(
     async (api) => {
       await api.register(healthRoutes);
@@ -141,7 +166,7 @@ export async function buildApp({
       await api.register(applyRoutes, { service: createApplyService(dataDb, now) });
       await api.register(reportsRoutes, { service: servers, definitions });
       await api.register(integrationsRoutes, { service: servers, definitions });
-      await api.register(changesRoutes, { service: changes });
+      await api.register(changesRoutes, { service: changes, streams: changeStreams });
       await api.register(tokensRoutes, { service: tokens });
       await api.register(customFieldsRoutes, { service: customFields });
       const webhooks = createWebhooksService(dataDb, {

@@ -31,6 +31,8 @@ const EXPECTED = {
     'a comma-separated list of 1 to 20 waits in seconds between attempts, each an integer from 1 to 604800 (7 days)',
   WEBHOOK_LOG_RETENTION_DAYS: 'an integer number of days from 1 to 3650',
   WEBHOOK_SECRET_KEY: 'the base64 encoding of 32 bytes (44 characters), such as `openssl rand -base64 32` prints',
+  STREAM_POLL_MS: 'an integer number of milliseconds from 10 to 60000',
+  STREAM_MAX_CLIENTS: 'an integer from 1 to 100000',
   CORS_ORIGINS: 'a comma-separated list of origins such as https://app.example.com (scheme, host and optional port)',
   RATE_LIMIT_PER_MINUTE: 'an integer from 0 (no limit) to 1000000',
   READINESS_TIMEOUT_MS: 'an integer number of milliseconds from 1 to 60000',
@@ -125,6 +127,16 @@ export const EnvSchema = Type.Object({
     description: EXPECTED.WEBHOOK_LOG_RETENTION_DAYS,
   }),
   WEBHOOK_SECRET_KEY: Type.Optional(Type.String({ minLength: 1, description: EXPECTED.WEBHOOK_SECRET_KEY })),
+  STREAM_POLL_MS: Type.String({
+    pattern: UNSIGNED_INTEGER,
+    default: '1000',
+    description: EXPECTED.STREAM_POLL_MS,
+  }),
+  STREAM_MAX_CLIENTS: Type.String({
+    pattern: UNSIGNED_INTEGER,
+    default: '1000',
+    description: EXPECTED.STREAM_MAX_CLIENTS,
+  }),
   CORS_ORIGINS: Type.String({ default: '', description: EXPECTED.CORS_ORIGINS }),
   RATE_LIMIT_PER_MINUTE: Type.String({
     pattern: UNSIGNED_INTEGER,
@@ -200,6 +212,7 @@ export interface Config {
   /** Whether `GET /metrics` exists and requests are measured. */
   readonly metricsEnabled: boolean;
   readonly webhooks: WebhooksConfig;
+  readonly streams: StreamsConfig;
   /** Origins allowed to call the API from a browser; empty: CORS stays off. */
   readonly corsOrigins: readonly string[];
   /** Requests per minute and client address; 0: no limit. */
@@ -215,6 +228,17 @@ export interface Config {
    * linklocal and uniquelocal); empty: none, the client is the connection's peer.
    */
   readonly trustProxy: readonly string[];
+}
+
+/** The change stream (GET /api/v1/changes/stream). */
+export interface StreamsConfig {
+  /**
+   * How often the process reads the change table for its streams: the longest a change written through
+   * another replica takes to reach them (a write of this process reaches them at once).
+   */
+  readonly pollMs: number;
+  /** Streams open at once in this process; one more is answered 503 TOO_MANY_STREAMS. */
+  readonly maxClients: number;
 }
 
 export interface WebhooksConfig {
@@ -491,6 +515,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     problems.push(trustProxy.problem);
   }
   const webhooks = parseWebhooks(env_, problems);
+  const streams = Object.freeze({
+    pollMs: inRange(env_, 'STREAM_POLL_MS', 10, 60_000, problems),
+    maxClients: inRange(env_, 'STREAM_MAX_CLIENTS', 1, 100_000, problems),
+  });
   if (
     problems.length > 0 ||
     typeof database === 'string' ||
@@ -517,6 +545,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     shutdownGraceMs,
     metricsEnabled: env_.METRICS_ENABLED === 'true',
     webhooks,
+    streams,
     corsOrigins: Object.freeze(corsOrigins),
     rateLimitPerMinute,
     readinessTimeoutMs,

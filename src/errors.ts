@@ -158,6 +158,12 @@ export const errorRegistry = {
   DATABASE_TIMEOUT: { status: 503, message: 'The database did not answer in time; retry later' },
   NOT_READY: { status: 503, message: 'Not ready: the database does not answer' },
   OVERLOADED: { status: 503, message: 'The server is overloaded; retry later' },
+  TOO_MANY_STREAMS: {
+    status: 503,
+    message:
+      'This server has as many change streams open as it may (STREAM_MAX_CLIENTS): retry after the seconds in ' +
+      'Retry-After, or poll GET /api/v1/changes',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;

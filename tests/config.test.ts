@@ -35,6 +35,7 @@ describe('loadConfig', () => {
         logRetentionDays: 30,
         secretKey: undefined,
       },
+      streams: { pollMs: 1000, maxClients: 1000 },
       corsOrigins: [],
       rateLimitPerMinute: 0,
       readinessTimeoutMs: 1000,
@@ -62,6 +63,8 @@ describe('loadConfig', () => {
         WEBHOOK_RETRY_SCHEDULE: '1, 2,3',
         WEBHOOK_LOG_RETENTION_DAYS: '7',
         WEBHOOK_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
+        STREAM_POLL_MS: '250',
+        STREAM_MAX_CLIENTS: '50',
         CORS_ORIGINS: 'https://inventory.example.com, http://localhost:3000',
         RATE_LIMIT_PER_MINUTE: '600',
         READINESS_TIMEOUT_MS: '250',
@@ -88,6 +91,7 @@ describe('loadConfig', () => {
         logRetentionDays: 7,
         secretKey: Buffer.alloc(32, 1),
       },
+      streams: { pollMs: 250, maxClients: 50 },
       corsOrigins: ['https://inventory.example.com', 'http://localhost:3000'],
       rateLimitPerMinute: 600,
       readinessTimeoutMs: 250,
@@ -257,6 +261,13 @@ describe('loadConfig', () => {
     ['WEBHOOK_SECRET_KEY', 'short'],
     ['WEBHOOK_SECRET_KEY', Buffer.alloc(16).toString('base64')],
     ['WEBHOOK_SECRET_KEY', Buffer.alloc(32).toString('hex')],
+    ['STREAM_POLL_MS', '9'],
+    ['STREAM_POLL_MS', '60001'],
+    ['STREAM_POLL_MS', '1s'],
+    ['STREAM_POLL_MS', ''],
+    ['STREAM_MAX_CLIENTS', '0'],
+    ['STREAM_MAX_CLIENTS', '100001'],
+    ['STREAM_MAX_CLIENTS', '-1'],
   ])('refuses %s=%j with a message naming the variable', (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);

@@ -19,3 +19,13 @@ export function listChanges(db: Kysely<Database>, after: number, limit: number):
 export function listServerChanges(db: Kysely<Database>, serverId: number): Promise<ServerChangeRow[]> {
   return db.selectFrom('server_changes').selectAll().where('server_id', '=', serverId).orderBy('seq').execute();
 }
+
+/** The last seq of the change feed (0 before any change). */
+export async function lastChangeSeq(db: Kysely<Database>): Promise<number> {
+  const row = await db
+    .selectFrom('server_changes')
+    .select((eb) => eb.fn.max<number | string | null>('seq').as('seq'))
+    .executeTakeFirst();
+  // A number on both databases; a driver that gave it as text would be read alike.
+  return Number(row?.seq ?? 0);
+}

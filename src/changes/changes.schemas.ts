@@ -3,6 +3,14 @@ import { SeqPageQuery, Timestamp } from '../shared/schemas.js';
 import { Server } from '../servers/servers.schemas.js';
 
 export const CHANGE_ACTIONS = ['create', 'update', 'delete'] as const;
+export type ChangeAction = (typeof CHANGE_ACTIONS)[number];
+
+/** The event of each action, as the change stream names it (and webhooks do). */
+export const CHANGE_EVENTS = {
+  create: 'server.created',
+  update: 'server.updated',
+  delete: 'server.deleted',
+} as const satisfies Record<ChangeAction, string>;
 
 export const Change = Type.Object(
   {
@@ -38,3 +46,39 @@ export const ChangeList = Type.Object(
 export type ChangeList = Static<typeof ChangeList>;
 
 export const ChangesQuery = SeqPageQuery('changes');
+
+/** The largest seq: a 32-bit integer on both databases. */
+export const MAX_SEQ = 2_147_483_647;
+
+/** Where a stream starts, in the query: after this seq. */
+export const StreamQuery = Type.Object(
+  {
+    after: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_SEQ,
+        description:
+          'Send the changes after this seq (0: the whole feed); without it, and without Last-Event-ID, only ' +
+          'the changes from now on. Last-Event-ID wins over it.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** What a Last-Event-ID must be: a seq, as the stream's event ids are. */
+export const LAST_EVENT_ID_MESSAGE = `must be the id of an event of the stream: a seq from 0 to ${MAX_SEQ}`;
+
+/** Where a stream starts, in the header a reconnecting EventSource sends: after the last event it received. */
+export const StreamHeaders = Type.Object({
+  'last-event-id': Type.Optional(
+    Type.String({
+      pattern: '^(0|[1-9][0-9]{0,9})$',
+      errorMessage: LAST_EVENT_ID_MESSAGE,
+      description:
+        'The id of the last event received: the stream goes on after it. An EventSource sends it by itself ' +
+        'when it reconnects. Wins over `after`.',
+      examples: ['42'],
+    }),
+  ),
+});

@@ -12,6 +12,32 @@ export function isSqlite(db: Kysely<Database>): boolean {
  */
 export const WRITE_LOCK_KEY = 0x696e76;
 
+/** What runs after each write transaction that commits, by the database it ran on. */
+const committedListeners = new WeakMap<Kysely<Database>, Set<() => void>>();
+
+/**
+ * Calls `listener` after every write transaction run on `db` (this very instance, as handed to
+ * writeTransaction) commits, at once: the change stream's poller reads what this process wrote
+ * without waiting for its next round. Returns the function that stops it. A listener must not throw.
+ */
+export function onWriteCommitted(db: Kysely<Database>, listener: () => void): () => void {
+  let listeners = committedListeners.get(db);
+  if (listeners === undefined) {
+    listeners = new Set();
+    committedListeners.set(db, listeners);
+  }
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+  };
+}
+
+function committed(db: Kysely<Database>): void {
+  for (const listener of committedListeners.get(db) ?? []) {
+    listener();
+  }
+}
+
 /**
  * Runs `work` in a transaction meant to write; writers take turns, one at a time, as on SQLite:
  *
@@ -30,17 +56,19 @@ export async function writeTransaction<T>(
   work: (trx: Kysely<Database>) => Promise<T>,
 ): Promise<T> {
   if (!isSqlite(db)) {
-    return db.transaction().execute(async (trx) => {
+    const result = await db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(${sql.lit(WRITE_LOCK_KEY)})`.execute(trx);
       return work(trx);
     });
+    committed(db);
+    return result;
   }
-  return db.connection().execute(async (connection) => {
+  const result = await db.connection().execute(async (connection) => {
     await sql`begin immediate`.execute(connection);
     try {
-      const result = await work(connection);
+      const done = await work(connection);
       await sql`commit`.execute(connection);
-      return result;
+      return done;
     } catch (error) {
       try {
         await sql`rollback`.execute(connection);
@@ -50,6 +78,8 @@ export async function writeTransaction<T>(
       throw error;
     }
   });
+  committed(db);
+  return result;
 }
 
 /**

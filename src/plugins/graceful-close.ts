@@ -5,17 +5,30 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { appError } from '../errors.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * Aborted as the app begins to close, before it waits for the responses in flight: a response that
+     * lasts as long as its client stays (the change stream) ends on it, or the close would wait for it.
+     */
+    closeSignal: AbortSignal;
+  }
+}
+
 /**
  * Closing without cutting anyone off. When the app closes (on SIGTERM or SIGINT, see main.ts), it
  * stops accepting connections at once, answers a request that still arrives on an open keep-alive
- * connection with 503 SERVICE_UNAVAILABLE and `Connection: close`, and waits until every response in
- * flight has been sent before the server closes its connections. How long it may wait is the
- * caller's business (main.ts gives it SHUTDOWN_GRACE_MS).
+ * connection with 503 SERVICE_UNAVAILABLE and `Connection: close`, tells the responses that never end
+ * by themselves to end (`closeSignal`), and waits until every response in flight has been sent before
+ * the server closes its connections. How long it may wait is the caller's business (main.ts gives it
+ * SHUTDOWN_GRACE_MS).
  */
 export const gracefulClose = fp(
   async (app: FastifyInstance) => {
     let closing = false;
     const sending = new Set<ServerResponse>();
+    const closeController = new AbortController();
+    app.decorate('closeSignal', closeController.signal);
 
     app.addHook('onRequest', async (_request, reply) => {
       if (closing) {
@@ -32,6 +45,7 @@ export const gracefulClose = fp(
 
     app.addHook('preClose', async () => {
       closing = true;
+      closeController.abort();
       if (!app.server.listening) {
         return;
       }

@@ -91,6 +91,18 @@ export function createMetrics(db: Kysely<Database>): Metrics {
   return { registry, httpRequests, httpRequestDuration, dbQueryDuration };
 }
 
+/** Adds the gauge of the change streams open in this process, read from `count` at each scrape. */
+export function observeChangeStreams(metrics: Metrics, count: () => number): void {
+  new Gauge({
+    name: 'inventory_change_streams',
+    help: 'Change streams (GET /api/v1/changes/stream) open in this process',
+    registers: [metrics.registry],
+    collect() {
+      this.set(count());
+    },
+  });
+}
+
 /** `SelectQueryNode` -> `select`. */
 function operationOf(node: RootOperationNode): string {
   return node.kind.replace(/QueryNode$|Node$/, '').toLowerCase();

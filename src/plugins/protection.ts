@@ -72,6 +72,8 @@ export const CORS_ALLOWED_HEADERS = [
   'If-Match',
   'If-None-Match',
   'Idempotency-Key',
+  // Where a change stream resumes, for a client that reconnects itself (GET /api/v1/changes/stream).
+  'Last-Event-ID',
   'X-Request-Id',
 ] as const;
 /** The response headers such a page may read, besides the few every browser exposes. */

@@ -8,6 +8,7 @@ import type { Database, ServerChangeRow, WebhookRow } from '../db/types.js';
 import type { DatabaseLower } from '../servers/query/lower-case.js';
 import { type MatchedServer, type ServerFilter, checkServerFilter, matches } from '../servers/query/match.js';
 import { eventMessageId } from './webhooks.events.js';
+import { CHANGE_EVENTS } from '../changes/changes.schemas.js';
 import type { WebhookEvent } from './webhooks.schemas.js';
 
 // The fan-out: the change feed, read after the position it keeps (webhook_state.last_seq), turned into
@@ -16,13 +17,6 @@ import type { WebhookEvent } from './webhooks.schemas.js';
 // deliveries it queues, so an event is queued once, or not yet, and never lost. Every replica runs it;
 // they take turns through the write lock (src/db/transaction.ts), and the unique message id of a
 // delivery (msg_<seq>_<webhook id>) makes a second queueing of the same event impossible besides.
-
-/** The event type of a change's action. */
-const EVENT_OF: Record<ServerChangeRow['action'], WebhookEvent> = {
-  create: 'server.created',
-  update: 'server.updated',
-  delete: 'server.deleted',
-};
 
 /** The most changes one pass reads, and the most deliveries it queues (it stops after the change that passes it). */
 export const FANOUT_CHANGES = 500;
@@ -33,7 +27,7 @@ export function eventBody(change: ServerChangeRow): string {
   const server = change.server ?? 'null';
   // The server's state is stored as its JSON: spliced in as it is, not parsed and written again.
   return (
-    `{"type":${JSON.stringify(EVENT_OF[change.action])},"timestamp":${JSON.stringify(change.at)},` +
+    `{"type":${JSON.stringify(CHANGE_EVENTS[change.action])},"timestamp":${JSON.stringify(change.at)},` +
     `"data":{"seq":${change.seq},"server_id":${change.server_id},"action":${JSON.stringify(change.action)},` +
     `"actor":${JSON.stringify(change.actor)},"changes":${change.changes},"server":${server}}}`
   );
@@ -168,7 +162,7 @@ export function createFanOut(db: Kysely<Database>, options: FanOutOptions): FanO
         let through = last;
         for (const [i, change] of changes.entries()) {
           await turnEvery(i, 100);
-          const event = EVENT_OF[change.action];
+          const event = CHANGE_EVENTS[change.action];
           let server: MatchedServer | null | undefined;
           let body: string | undefined;
           for (const sub of subs) {

@@ -44,15 +44,6 @@ export async function deleteWebhook(db: Kysely<Database>, id: number): Promise<v
   await db.deleteFrom('webhooks').where('id', '=', id).execute();
 }
 
-/** The last seq of the change feed (0 before any change). */
-export async function lastChangeSeq(db: Kysely<Database>): Promise<number> {
-  const row = await db
-    .selectFrom('server_changes')
-    .select((eb) => eb.fn.max<number | string | null>('seq').as('seq'))
-    .executeTakeFirst();
-  return Number(row?.seq ?? 0);
-}
-
 export function insertDelivery(
   db: Kysely<Database>,
   row: Insertable<WebhookDeliveriesTable>,

@@ -25,6 +25,7 @@ import {
 } from './webhooks.schemas.js';
 import { sealSecret } from './webhooks.secrets.js';
 import { generateSecret } from './webhooks.signing.js';
+import { lastChangeSeq } from '../changes/changes.repository.js';
 import { type GuardOptions, checkUrl } from './webhooks.ssrf.js';
 
 export interface WebhooksService {
@@ -173,7 +174,7 @@ export function createWebhooksService(db: Kysely<Database>, options: WebhooksSer
           previous_secret_expires_at: null,
           disabled_reason: null,
           // Read under the write lock: no change can commit between it and this subscription.
-          after_seq: await repository.lastChangeSeq(trx),
+          after_seq: await lastChangeSeq(trx),
           created_at: at,
           updated_at: at,
           created_by: actor,

@@ -14,6 +14,8 @@ export interface DeliveryWorkerPluginOptions {
   worker: DeliveryWorker | null;
   /** The fan-out that queues the deliveries of changes: run with the worker. */
   fanOut: FanOut;
+  /** How often the fan-out looks for changes made through other processes (ms); POLL_INTERVAL_MS by default. */
+  pollIntervalMs?: number;
   /** Registers a listener called after each local write commits; returns what removes it. */
   onCommitted?: (listener: () => void) => () => void;
 }
@@ -27,7 +29,7 @@ export interface DeliveryWorkerPluginOptions {
  * registered after the app's own, which closes the database; Fastify runs them last first).
  */
 export const deliveryWorkerPlugin = fp<DeliveryWorkerPluginOptions>(
-  async (app: FastifyInstance, { worker, fanOut, onCommitted }) => {
+  async (app: FastifyInstance, { worker, fanOut, pollIntervalMs, onCommitted }) => {
     app.decorate('webhookWorker', worker);
     if (worker === null) {
       return;
@@ -37,7 +39,7 @@ export const deliveryWorkerPlugin = fp<DeliveryWorkerPluginOptions>(
     app.addHook('onReady', async () => {
       worker.start();
       loop = startFanOut(fanOut, {
-        intervalMs: POLL_INTERVAL_MS,
+        intervalMs: pollIntervalMs ?? POLL_INTERVAL_MS,
         onQueued: () => {
           worker.wake();
         },

@@ -34,6 +34,8 @@ export interface TestAppOptions {
   now?: AppOptions['now'];
   /** The webhook delivery worker: off unless given (tests queue deliveries to addresses never meant to be sent to). */
   deliveryWorker?: AppOptions['deliveryWorker'];
+  /** A shorter heartbeat or a smaller buffer for the change streams. */
+  streams?: AppOptions['streams'];
 }
 
 /** A migrated, throwaway database and an app on it, built the way `main.ts` builds them. */
@@ -54,6 +56,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     db: options.wrapDb?.(db) ?? db,
     logger: createLogger(config, logs.stream),
     timeouts: options.timeouts,
+    ...(options.streams === undefined ? {} : { streams: options.streams }),
     ...(options.now === undefined ? {} : { now: options.now }),
     deliveryWorker: options.deliveryWorker ?? false,
   });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_SCOPES, type TokenScope } from '../../src/tokens/tokens.schemas.js';
 import { createTokensService } from '../../src/tokens/tokens.service.js';
 import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { injectOperation } from '../helpers/inject.js';
 
 type Operation = OpenAPIV3_1.OperationObject & { 'x-required-scope'?: TokenScope };
 type Caller = 'anonymous' | TokenScope;
@@ -100,8 +101,8 @@ describe.each([
         // A rotation keeps the secret working (the caller's own, on /tokens/self/rotate).
         const payload = method === 'get' || method === 'delete' ? undefined : { grace_seconds: 604_800 };
         const secret = caller === 'anonymous' ? undefined : secrets.get(caller);
-        const res = await t.app.inject({
-          method: method.toUpperCase() as 'GET',
+        const res = await injectOperation(t.app, {
+          method: method.toUpperCase(),
           url,
           headers: secret === undefined ? {} : { authorization: `Bearer ${secret}` },
           ...(payload === undefined ? {} : { payload }),

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { injectOperation } from '../helpers/inject.js';
 import { dereference, fetchDocument } from '../helpers/openapi.js';
 import { type JsonSchema, arbitraryFromSchema } from '../helpers/schema-arbitrary.js';
 
@@ -201,6 +202,7 @@ describe('the API against its OpenAPI document', () => {
         'getServerHistory',
         'getSummary',
         'listChanges',
+        'streamChanges',
         'listCustomFieldChanges',
         'listCustomFields',
         'listServers',
@@ -221,8 +223,8 @@ describe('the API against its OpenAPI document', () => {
     for (const operation of operations) {
       await fc.assert(
         fc.asyncProperty(requestsFor(operation), async (request) => {
-          const res = await t.app.inject({
-            method: operation.method.toUpperCase() as 'GET',
+          const res = await injectOperation(t.app, {
+            method: operation.method.toUpperCase(),
             url: request.url,
             ...(request.body === undefined
               ? {}

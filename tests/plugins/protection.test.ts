@@ -113,6 +113,7 @@ describe('CORS', () => {
         'idempotency-key',
         'if-match',
         'if-none-match',
+        'last-event-id',
         'x-request-id',
       ]);
     });

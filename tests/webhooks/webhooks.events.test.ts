@@ -12,7 +12,8 @@ let receiver: Receiver;
 let t: TestApp;
 beforeAll(async () => {
   receiver = await startReceiver();
-  // Polls far apart: what arrives within the test's seconds came from the wake-ups after commits.
+  // Polls (the fan-out's and the worker's) far apart: what arrives within the test's seconds came from
+  // the wake-ups after commits.
   t = await buildTestApp({
     env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_MS: '2000' },
     deliveryWorker: { pollIntervalMs: 60_000 },
