@@ -50,8 +50,9 @@ export const deliveryWorkerPlugin = fp<DeliveryWorkerPluginOptions>(
         started.wake();
       });
     });
-    app.addHook('preClose', async () => {
-      // Not awaited here: requests and attempts drain side by side; onClose waits for the worker.
+    // As closing begins (closeSignal), before the server waits for its responses in flight: no claim
+    // starts while requests drain, and attempts in flight end side by side with them.
+    app.closeSignal.addEventListener('abort', () => {
       unlisten?.();
       void loop?.stop();
       void worker.stop();
@@ -61,5 +62,5 @@ export const deliveryWorkerPlugin = fp<DeliveryWorkerPluginOptions>(
       await worker.stop();
     });
   },
-  { name: 'webhook-delivery-worker', fastify: '5.x' },
+  { name: 'webhook-delivery-worker', fastify: '5.x', dependencies: ['graceful-close'] },
 );

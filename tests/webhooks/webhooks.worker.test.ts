@@ -650,6 +650,37 @@ describe('shutdown', () => {
       await db.destroy();
     }
   });
+  it('starts no attempt once closing begins, while the server still drains its requests', async () => {
+    let release: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const app = await buildTestApp({
+      env: ENV,
+      deliveryWorker: { ...WORKER, pollIntervalMs: 50 },
+      seed: false,
+      extend: (instance) => {
+        instance.get('/test/hold', async () => {
+          await held;
+          return { held: true };
+        });
+      },
+    });
+    const webhook = await createWebhook(app, { url: receiver.url('/drain') });
+    const address = await app.app.listen({ host: '127.0.0.1', port: 0 });
+    const request = fetch(`${address}/test/hold`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closed = app.app.close();
+    // Due now, in the database, while the request above keeps the server draining: the worker, polling
+    // every 50 ms, would have sent it.
+    await queueDeliveries(app.db, webhook.id, [1], new Date());
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(receiver.at('/drain')).toHaveLength(0);
+    release?.();
+    expect((await request).status).toBe(200);
+    await closed;
+    expect(receiver.at('/drain')).toHaveLength(0);
+  });
 });
 
 describe('several workers on one database', () => {
