@@ -8,6 +8,7 @@ import type { Database, ServerChangeRow, WebhookRow } from '../db/types.js';
 import type { DatabaseLower } from '../servers/query/lower-case.js';
 import { type MatchedServer, type ServerFilter, checkServerFilter, matches } from '../servers/query/match.js';
 import { eventMessageId } from './webhooks.events.js';
+import { namesCustomField } from './webhooks.filter.js';
 import { CHANGE_EVENTS } from '../changes/changes.schemas.js';
 import type { WebhookEvent } from './webhooks.schemas.js';
 
@@ -109,7 +110,7 @@ export function createFanOut(db: Kysely<Database>, options: FanOutOptions): FanO
     if (rows.length === 0) {
       return [];
     }
-    const needsDefinitions = rows.some((row) => /(?:^|&)cf_/u.test(row.filter));
+    const needsDefinitions = rows.some((row) => namesCustomField(row.filter));
     const definitions = needsDefinitions ? await listDefinitions(trx) : [];
     // Filters compile against the definitions of now: compiled again when they change.
     const fingerprint = JSON.stringify(definitions);
@@ -237,6 +238,8 @@ export function startFanOut(fanOut: FanOut, options: FanOutLoopOptions): FanOutL
   let again = false;
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
+  /** Whether the last pass failed: an outage is logged once as it starts, and once as it ends. */
+  let failing = false;
 
   async function run(): Promise<void> {
     do {
@@ -248,8 +251,18 @@ export function startFanOut(fanOut: FanOut, options: FanOutLoopOptions): FanOutL
         }
         // A full pass leaves more behind it.
         again ||= changes >= FANOUT_CHANGES || queued >= FANOUT_DELIVERIES;
+        if (failing) {
+          failing = false;
+          options.logger?.info('the webhooks fan-out works again');
+        }
       } catch (err) {
-        options.logger?.warn({ err }, 'the webhooks fan-out failed: it tries again');
+        if (!failing) {
+          failing = true;
+          options.logger?.warn(
+            { err },
+            'the webhooks fan-out failed: it tries again every poll, and logs when it works again',
+          );
+        }
         again = false;
       }
     } while (again && !stopped);
@@ -265,6 +278,10 @@ export function startFanOut(fanOut: FanOut, options: FanOutLoopOptions): FanOutL
     }
     running = run().finally(() => {
       running = undefined;
+      // A wake that came after the last pass had read its changes, but before this: not lost.
+      if (again) {
+        wake();
+      }
     });
   }
 

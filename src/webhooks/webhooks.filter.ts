@@ -8,7 +8,7 @@ import type { DefinitionsLoader } from '../servers/query/parsing.js';
 // a filter a subscription takes is one the list takes, and means the same.
 
 /** Whether a filter names a custom field, so that the definitions must be read to check it. */
-function namesCustomField(text: string): boolean {
+export function namesCustomField(text: string): boolean {
   return [...new URLSearchParams(text).keys()].some((name) => name.startsWith('cf_'));
 }
 

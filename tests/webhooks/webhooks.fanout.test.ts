@@ -158,6 +158,45 @@ describe('the webhooks fan-out', () => {
     expect(warnings[0]?.msg).toMatch(/filter no longer holds/);
   });
 
+  it('reads a custom-field filter whose name is percent-encoded as the list does', async () => {
+    expect((await call('POST', '/api/v1/custom-fields', { name: 'rack', type: 'string' })).statusCode).toBe(201);
+    await createWebhook(t, { filter: '%63f_rack=R1' });
+    await createServer('fan-enc-1', { custom_fields: { rack: 'R1' } });
+    await createServer('fan-enc-2', { custom_fields: { rack: 'R2' } });
+    await fanOut().pass();
+    expect((await deliveries()).map((row) => row.parsed.data.server)).toEqual([
+      expect.objectContaining({ hostname: 'fan-enc-1' }),
+    ]);
+  });
+
+  it('logs an outage once as it starts and once as it ends, and loses no wake-up meanwhile', async () => {
+    let calls = 0;
+    const results = [new Error('database away'), new Error('database away'), { changes: 1, queued: 1 }];
+    let queued = 0;
+    const loop = startFanOut(
+      {
+        pass: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          const result = results[Math.min(calls, results.length - 1)] ?? { changes: 0, queued: 0 };
+          calls += 1;
+          if (result instanceof Error) {
+            throw result;
+          }
+          return result;
+        },
+      },
+      { intervalMs: 20, logger: t.app.log, onQueued: () => (queued += 1) },
+    );
+    try {
+      await expect.poll(() => queued, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
+    } finally {
+      await loop.stop();
+    }
+    const messages = t.logs.entries().map((entry) => String(entry.msg));
+    expect(messages.filter((msg) => msg.startsWith('the webhooks fan-out failed'))).toHaveLength(1);
+    expect(messages.filter((msg) => msg === 'the webhooks fan-out works again')).toHaveLength(1);
+  });
+
   it('delivers a change written without the server state (by an older revision) with server null, to unfiltered subscriptions only', async () => {
     const all = await createWebhook(t);
     await createWebhook(t, { filter: 'status=up' });
