@@ -14,6 +14,7 @@ import {
   StreamQuery,
 } from './changes.schemas.js';
 import type { ChangesService } from './changes.service.js';
+import { hashToken } from '../tokens/tokens.service.js';
 import type { ChangeStreams } from './changes.streams.js';
 
 export interface ChangesRoutesOptions {
@@ -104,7 +105,13 @@ export const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = as
     async (request, reply) => {
       const after = streamStart(request.headers['last-event-id'], request.query.after);
       // A HEAD asks for the headers only: no stream is opened. A refusal (503) answers JSON, before this.
-      const stream = request.method === 'HEAD' ? Readable.from([]) : await streams.open(after, reply.raw);
+      // A token is asked about again at each heartbeat: a revoked one ends its streams.
+      const { stillAuthorized } = request;
+      const access =
+        stillAuthorized === null
+          ? undefined
+          : { key: hashToken(request.headers.authorization ?? ''), check: stillAuthorized };
+      const stream = request.method === 'HEAD' ? Readable.from([]) : await streams.open(after, reply.raw, access);
       void reply
         .type(EVENT_STREAM_TYPE)
         // Neither a cache nor a proxy may keep it (nginx buffers answers unless told not to).

@@ -32,6 +32,14 @@ export interface ChangeStreamsOptions extends StreamTuning {
   logger: FastifyBaseLogger;
 }
 
+/** How an open stream's token is checked again, at each heartbeat. */
+export interface StreamAccess {
+  /** The same for the streams of the same token (the check runs once for them all): its hash. */
+  key: string;
+  /** Whether the token may still read; false ends the stream. */
+  check: () => Promise<boolean>;
+}
+
 export interface ChangeStreams {
   /**
    * Opens a stream of the changes after `after` (undefined: after the last one now, so only new ones)
@@ -39,7 +47,7 @@ export interface ChangeStreams {
    * SERVICE_UNAVAILABLE once closing; a database that does not answer fails it too, all before a byte
    * of the stream is sent.
    */
-  open(after: number | undefined, response: ServerResponse): Promise<Readable>;
+  open(after: number | undefined, response: ServerResponse, access?: StreamAccess): Promise<Readable>;
   /** How many streams are open. */
   readonly size: number;
   /** Ends every stream and stops the poller, for good (the app is closing). */
@@ -64,14 +72,54 @@ export function createChangeStreams(db: Kysely<Database>, options: ChangeStreams
   // Read through a function after an await: the close may come meanwhile (which the compiler cannot see).
   const isClosed = () => closed;
 
+  /** The checks of the open streams' tokens, with the streams of each. */
+  const accesses = new Map<ChangeStream, StreamAccess>();
+  let checking = false;
+
+  /**
+   * Ends the streams whose token was revoked, has expired or lost the scope since they opened: checked
+   * once per token at each heartbeat. A check that fails (the database is away) keeps them open.
+   */
+  async function recheck(): Promise<void> {
+    if (checking || accesses.size === 0) {
+      return;
+    }
+    checking = true;
+    try {
+      const byKey = new Map<string, { access: StreamAccess; streams: ChangeStream[] }>();
+      for (const [stream, access] of accesses) {
+        const group = byKey.get(access.key) ?? { access, streams: [] };
+        group.streams.push(stream);
+        byKey.set(access.key, group);
+      }
+      for (const { access, streams: ofToken } of byKey.values()) {
+        let allowed = true;
+        try {
+          allowed = await access.check();
+        } catch {
+          continue;
+        }
+        if (!allowed) {
+          for (const stream of ofToken) {
+            stream.end();
+          }
+        }
+      }
+    } finally {
+      checking = false;
+    }
+  }
+
   function beat(): void {
     for (const stream of streams) {
       stream.heartbeat();
     }
+    void recheck();
   }
 
   function removed(stream: ChangeStream): void {
     streams.delete(stream);
+    accesses.delete(stream);
     if (streams.size === 0) {
       clearInterval(heartbeat);
       heartbeat = undefined;
@@ -79,7 +127,7 @@ export function createChangeStreams(db: Kysely<Database>, options: ChangeStreams
   }
 
   return {
-    async open(after, response) {
+    async open(after, response, access) {
       if (closed) {
         throw appError('SERVICE_UNAVAILABLE');
       }
@@ -89,7 +137,10 @@ export function createChangeStreams(db: Kysely<Database>, options: ChangeStreams
       opening += 1;
       let start: number;
       try {
-        start = after ?? (await lastChangeSeq(db));
+        // A start past the feed's end (a database restored from a backup older than the client's last
+        // event) starts at the end: the changes written from there on get those seqs again.
+        const last = await lastChangeSeq(db);
+        start = after === undefined ? last : Math.min(after, last);
       } finally {
         opening -= 1;
       }
@@ -109,6 +160,9 @@ export function createChangeStreams(db: Kysely<Database>, options: ChangeStreams
         },
       });
       streams.add(stream);
+      if (access !== undefined) {
+        accesses.set(stream, access);
+      }
       if (heartbeat === undefined) {
         heartbeat = setInterval(beat, options.heartbeatMs);
         heartbeat.unref();

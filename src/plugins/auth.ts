@@ -20,6 +20,12 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The token the request authenticated with, if any. */
     principal: Principal | null;
+    /**
+     * Asks again whether the request's token may still do what the route needs (not revoked, not
+     * expired, its scope enough): for a response that lasts, such as the change stream, whose request
+     * was authorised once as it began. null where the request came without a token.
+     */
+    stillAuthorized: (() => Promise<boolean>) | null;
   }
 }
 
@@ -92,6 +98,7 @@ export const auth = fp<AuthOptions>(
     const throttle = failureThrottle(options.maxFailures ?? 10, options.failureWindowMs ?? 60_000);
 
     app.decorateRequest('principal', null);
+    app.decorateRequest('stillAuthorized', null);
 
     app.addHook('onRoute', (route) => {
       declareRequirement(route);
@@ -119,6 +126,10 @@ export const auth = fp<AuthOptions>(
         throw appError('INVALID_TOKEN', { headers: { 'www-authenticate': `${REALM}, error="invalid_token"` } });
       }
       request.principal = principal;
+      request.stillAuthorized = async () => {
+        const now = await options.tokens.authenticate(secret);
+        return now !== null && (config.scope === undefined || scopeAllows(now.scope, config.scope));
+      };
       if (config.scope !== undefined && !scopeAllows(principal.scope, config.scope)) {
         throw appError('INSUFFICIENT_SCOPE', {
           headers: { 'www-authenticate': `${REALM}, error="insufficient_scope", scope="${config.scope}"` },
