@@ -23,8 +23,9 @@ export type AttemptOutcome =
 /**
  * What follows attempt number `made` (1 for the first of a run of the schedule) at `now`. After failed
  * attempt n the next is due after schedule[n-1] seconds plus up to RETRY_JITTER of it (`random` in
- * [0, 1)), or after the receiver's Retry-After on a 429 or 503, but never longer than the schedule's
- * longest wait; after the schedule's last wait the delivery has failed. A 410 fails it at once.
+ * [0, 1)), or after the receiver's Retry-After on a 429 or 503, but never sooner than the schedule's
+ * first wait (a Retry-After of 0, or a date past, would spend the whole schedule at once) nor later
+ * than its longest; after the schedule's last wait the delivery has failed. A 410 fails it at once.
  */
 export function outcomeOf(
   result: Pick<AttemptResult, 'ok' | 'status' | 'retryAfterMs'>,
@@ -46,7 +47,7 @@ export function outcomeOf(
   const longestMs = Math.max(...schedule) * 1000;
   const waitMs =
     result.status !== null && RETRY_AFTER_STATUSES.has(result.status) && result.retryAfterMs !== null
-      ? Math.min(result.retryAfterMs, longestMs)
+      ? Math.min(Math.max(result.retryAfterMs, (schedule[0] ?? 0) * 1000), longestMs)
       : Math.round(step * 1000 * (1 + RETRY_JITTER * random()));
   return { kind: 'retry', at: new Date(now.getTime() + waitMs) };
 }

@@ -28,12 +28,14 @@ describe('outcomeOf', () => {
     expect(longest.kind === 'retry' && longest.at.getTime()).toBe(after(330).getTime());
   });
 
-  it("honours a 429's or a 503's Retry-After, without jitter, up to the schedule's longest wait", () => {
+  it("honours a 429's or a 503's Retry-After, without jitter, from the schedule's first wait up to its longest", () => {
     expect(outcomeOf(failed(429, 42_000), 1, SCHEDULE, NOW, () => 0.5)).toStrictEqual({
       kind: 'retry',
       at: after(42),
     });
-    expect(outcomeOf(failed(503, 0), 2, SCHEDULE, NOW, noJitter)).toStrictEqual({ kind: 'retry', at: NOW });
+    // Never sooner than the schedule's first wait: a Retry-After of 0 would spend the schedule at once.
+    expect(outcomeOf(failed(503, 0), 2, SCHEDULE, NOW, noJitter)).toStrictEqual({ kind: 'retry', at: after(5) });
+    expect(outcomeOf(failed(429, 2000), 1, SCHEDULE, NOW, noJitter)).toStrictEqual({ kind: 'retry', at: after(5) });
     expect(outcomeOf(failed(503, 86_400_000), 1, SCHEDULE, NOW, noJitter)).toStrictEqual({
       kind: 'retry',
       at: after(1800),
