@@ -97,6 +97,18 @@ export function rssOf(pid: number): number | undefined {
   }
 }
 
+/** The CPU time a process has used so far (user and system), in seconds, from /proc (Linux); 0 once it is gone. */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    // The fields after the command name (which may hold spaces, and ends with ')'): utime and stime are
+    // the 12th and 13th of them, in clock ticks (100 a second on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /** Samples a process's RSS every `intervalMs` until stopped; `stop()` returns the peak seen. */
 export function sampleRss(pid: number, intervalMs = 20): { stop(): number } {
   let peak = rssOf(pid) ?? 0;

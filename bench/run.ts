@@ -26,6 +26,7 @@ import {
 import { type LoadOptions, type Measurement, combine, fromTimes, measure } from './load.js';
 import { type Started, freePort, rssOf, sampleRss, startProcess, watchHealth } from './processes.js';
 import { type Row, type Target, mib, resultsTable, targetsTable, writeResults } from './report.js';
+import { type Patch, type WebhookResults, webhookScenarios } from './webhooks.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values: args } = parseArgs({
@@ -73,7 +74,7 @@ async function onPostgres<R extends pg.QueryResultRow = pg.QueryResultRow>(
 }
 
 /** The groups of scenarios `--only` picks from (comma-separated); all of them without it. */
-const GROUPS = ['get', 'list', 'custom', 'feeds', 'export', 'writes', 'apply'] as const;
+const GROUPS = ['get', 'list', 'custom', 'feeds', 'export', 'writes', 'webhooks', 'apply'] as const;
 type Group = (typeof GROUPS)[number];
 const only = args.only === undefined ? undefined : args.only.split(',').map((name) => name.trim());
 const unknownGroups = (only ?? []).filter((name) => !(GROUPS as readonly string[]).includes(name));
@@ -112,7 +113,12 @@ let starts = 0;
 const mainDatabaseUrl = args.pg ? pgUrl : `sqlite:${join(work, 'inventory.db')}`;
 
 /** The production defaults, on a temporary database; the environment is built, not inherited. */
-function serverEnv(logLevel: string, port: number, databaseUrl = mainDatabaseUrl): Record<string, string> {
+function serverEnv(
+  logLevel: string,
+  port: number,
+  databaseUrl = mainDatabaseUrl,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     NODE_ENV: 'production',
@@ -126,16 +132,21 @@ function serverEnv(logLevel: string, port: number, databaseUrl = mainDatabaseUrl
     // Metrics are on in production once they exist; this branch has none yet, and the app ignores
     // variables it does not know.
     METRICS_ENABLED: 'true',
+    ...extra,
   };
 }
 
-async function startServer(logLevel = 'info', databaseUrl = mainDatabaseUrl): Promise<Started> {
+async function startServer(
+  logLevel = 'info',
+  databaseUrl = mainDatabaseUrl,
+  extra: Record<string, string> = {},
+): Promise<Started> {
   await server?.stop();
   starts++;
   const port = await freePort();
   server = await startProcess(
     [...nodeFlags(), join(ROOT, 'build', 'app', 'main.mjs')],
-    serverEnv(logLevel, port, databaseUrl),
+    serverEnv(logLevel, port, databaseUrl, extra),
     join(work, `server-${starts}.log`),
     { healthUrl: `http://127.0.0.1:${port}/api/v1/health` },
   );
@@ -397,6 +408,23 @@ async function customScenarios(s: Started, servers: number): Promise<void> {
   }
 }
 
+/** The version of each server the run has patched (1 for the others): its ETag for If-Match. */
+const versions = new Map<number, number>();
+let patched = 0;
+
+/** The next PATCH of a write scenario: the next seeded server (round the inventory), with If-Match. */
+function nextPatch(): Patch {
+  const id = (seeded[patched++ % seeded.length] as { id: number }).id;
+  const version = versions.get(id) ?? 1;
+  versions.set(id, version + 1);
+  return {
+    id,
+    path: `/api/v1/servers/${id}`,
+    ifMatch: `"${id}-${version}"`,
+    body: JSON.stringify({ notes: `bench patch ${patched}`, status: 'maintenance' }),
+  };
+}
+
 /** POST of one new server, then PATCH with If-Match on a different server each time. */
 async function writeScenarios(s: Started): Promise<void> {
   let next = N + 1_000_000;
@@ -408,7 +436,6 @@ async function writeScenarios(s: Started): Promise<void> {
     { warmup: false, method: 'POST' },
     { ...auth, 'content-type': 'application/json' },
   );
-  let patched = 0;
   await scenario(
     'PATCH with If-Match',
     N,
@@ -416,13 +443,8 @@ async function writeScenarios(s: Started): Promise<void> {
     [
       {
         setupRequest: (req) => {
-          const id = (seeded[patched++ % seeded.length] as { id: number }).id;
-          return {
-            ...req,
-            path: `/api/v1/servers/${id}`,
-            headers: { ...req.headers, 'if-match': `"${id}-1"` },
-            body: JSON.stringify({ notes: `bench patch ${patched}`, status: 'maintenance' }),
-          };
+          const patch = nextPatch();
+          return { ...req, path: patch.path, headers: { ...req.headers, 'if-match': patch.ifMatch }, body: patch.body };
         },
       },
     ],
@@ -542,6 +564,28 @@ async function main(): Promise<number> {
     s = await startServer();
     await writeScenarios(s);
   }
+  let webhooks: WebhookResults | undefined;
+  if (wants('webhooks')) {
+    log(`==> webhooks at ${N} servers`);
+    s = await startServer('info', mainDatabaseUrl, { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
+    webhooks = await webhookScenarios({
+      api: s,
+      servers: N,
+      auth,
+      log,
+      nextPatch,
+      work,
+      root: ROOT,
+      burst: smoke ? 100 : 2000,
+      rate: smoke ? 20 : 50,
+      rateSeconds: smoke ? 1 : 10,
+      rounds: smoke ? 1 : 8,
+      roundSeconds: smoke ? 1 : 2,
+      warmupSeconds: WARMUP,
+      connections: CONNECTIONS,
+    });
+    rows.push(...webhooks.rows);
+  }
   const applies: ApplyResult[] = [];
   for (const [inventory, databaseUrl] of [
     [FEED, applyAtFeed],
@@ -651,6 +695,7 @@ async function main(): Promise<number> {
     limit: '<= 150 ms (the loop is held at most about 100 ms)',
     pass: slowestHealthDuringSeed <= 150,
   });
+  targets.push(...(webhooks?.targets ?? []));
   const applyAt = (inventory: number) => applies.find((a) => a.inventory === inventory);
   const bigApply = applyAt(N);
   const smallApply = applyAt(FEED);

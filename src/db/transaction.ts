@@ -94,23 +94,57 @@ export function readTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Data
   return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(work);
 }
 
+export interface RowsTransactionOptions {
+  /**
+   * Such transactions also take turns among themselves, on every replica: a transaction-scoped advisory
+   * lock of this key on PostgreSQL (never WRITE_LOCK_KEY).
+   */
+  turnKey?: number;
+  /**
+   * false: the commit does not wait for the disk. For bookkeeping that is redone when it is lost, such as
+   * a webhook delivery's lease and the record of its attempt (a lost record means the delivery is sent
+   * again, which at-least-once delivery allows). A crash of the machine (not of the process) may lose
+   * such a transaction whole, never a part of it, and it is durable as soon as any later commit is: each
+   * database writes its log in order and a durable commit flushes it up to itself. SQLite: the commit
+   * runs with PRAGMA synchronous=NORMAL (WAL appended, not synced); PostgreSQL: SET LOCAL
+   * synchronous_commit = off.
+   */
+  durable?: boolean;
+}
+
 /**
  * Runs `work` in a transaction that writes rows other writers do not touch at the same time, or lock
  * first (SELECT ... FOR UPDATE): on PostgreSQL a plain transaction, without the write lock, so that it
  * neither waits for the API's writes nor holds them up; on SQLite BEGIN IMMEDIATE, as writeTransaction
- * (SQLite has one writer anyway, and a read before a write must not fail with SQLITE_BUSY). With
- * `turnKey`, such transactions also take turns among themselves, on every replica: a transaction-scoped
- * advisory lock of that key on PostgreSQL (never WRITE_LOCK_KEY).
+ * (SQLite has one writer anyway, and a read before a write must not fail with SQLITE_BUSY).
  */
 export function rowsTransaction<T>(
   db: Kysely<Database>,
   work: (trx: Kysely<Database>) => Promise<T>,
-  turnKey?: number,
+  { turnKey, durable = true }: RowsTransactionOptions = {},
 ): Promise<T> {
   if (isSqlite(db)) {
-    return writeTransaction(db, work);
+    if (durable) {
+      return writeTransaction(db, work);
+    }
+    // The setting is the connection's: set for this transaction and put back before another query
+    // gets the connection (the app's queries take turns on it).
+    return db.connection().execute(async (connection) => {
+      const [setting] = (await sql<{ synchronous: unknown }>`pragma synchronous`.execute(connection)).rows;
+      // A level (0 to 3), as SQLite reports it; FULL if it were anything else.
+      const level = Number.isInteger(setting?.synchronous) ? Number(setting?.synchronous) : 2;
+      await sql`pragma synchronous = normal`.execute(connection);
+      try {
+        return await writeTransaction(connection, work);
+      } finally {
+        await sql.raw(`pragma synchronous = ${level}`).execute(connection);
+      }
+    });
   }
   return db.transaction().execute(async (trx) => {
+    if (!durable) {
+      await sql`set local synchronous_commit = off`.execute(trx);
+    }
     if (turnKey !== undefined) {
       await sql`select pg_advisory_xact_lock(${sql.lit(turnKey)})`.execute(trx);
     }

@@ -32,40 +32,48 @@ export interface Claim {
  * one attempt in flight, and its attempts start in seq order; a delivery waiting for its retry is not
  * due and holds nothing back. On PostgreSQL the rows are locked FOR UPDATE SKIP LOCKED, so that claims
  * running at once never take the same delivery (the worker also makes claims take turns, for the order).
+ *
+ * It reads by subscription, not by delivery: for each active subscription, a look at its leased
+ * deliveries and the first of its pending ones in seq order (two partial indexes), then that delivery by
+ * its id. Its cost does not grow with the backlog, and it runs after every attempt.
  */
 export function claimDeliveriesQuery(db: Kysely<Database>, claim: Claim) {
   const { now } = claim;
+  const pending = sql.lit<WebhookDeliveryRow['status']>('pending');
   let candidates = db
-    .selectFrom('webhook_deliveries as d')
+    .selectFrom('webhooks as w')
+    // The subscriptions first, then each one's first due delivery by its id (SQLite keeps this order).
+    .crossJoin('webhook_deliveries as d')
     .select('d.id')
-    .where('d.id', 'in', (eb) =>
-      eb
-        .selectFrom('webhooks as w')
-        .select((inner) =>
-          inner
-            .selectFrom('webhook_deliveries as e')
-            .select('e.id')
-            .whereRef('e.webhook_id', '=', 'w.id')
-            .where('e.status', '=', 'pending')
-            .where('e.next_attempt_at', '<=', now)
-            .orderBy(sql`coalesce(${sql.ref('e.seq')}, 0)`)
-            .orderBy('e.id')
-            .limit(1)
-            .as('first_due'),
-        )
-        .where('w.active', '=', 1)
-        .where((outer) =>
-          outer.not(
-            outer.exists(
-              outer
-                .selectFrom('webhook_deliveries as f')
-                .select(sql.lit(1).as('one'))
-                .whereRef('f.webhook_id', '=', 'w.id')
-                .where('f.status', '=', 'pending')
-                .where('f.lease_expires_at', '>', now),
-            ),
-          ),
+    .where('w.active', '=', 1)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('webhook_deliveries as f')
+            .select(sql.lit(1).as('one'))
+            .whereRef('f.webhook_id', '=', 'w.id')
+            .where('f.lease_expires_at', '>', now)
+            .where('f.status', '=', pending),
         ),
+      ),
+    )
+    .where((eb) =>
+      eb(
+        'd.id',
+        '=',
+        // The subscription's first due delivery: a ping (no seq) first, then the events by seq. NULLS FIRST
+        // is SQLite's order of ASC already, and PostgreSQL's index on seq is made in that order.
+        eb
+          .selectFrom('webhook_deliveries as e')
+          .select('e.id')
+          .whereRef('e.webhook_id', '=', 'w.id')
+          .where('e.status', '=', pending)
+          .where('e.next_attempt_at', '<=', now)
+          .orderBy('e.seq', (ob) => ob.asc().nullsFirst())
+          .orderBy('e.id')
+          .limit(1),
+      ),
     )
     // Checked again on the row itself: on PostgreSQL, on the version a concurrent claim may have committed.
     .where('d.status', '=', 'pending')
@@ -75,7 +83,7 @@ export function claimDeliveriesQuery(db: Kysely<Database>, claim: Claim) {
     .orderBy('d.id')
     .limit(claim.limit);
   if (!isSqlite(db)) {
-    candidates = candidates.forUpdate().skipLocked();
+    candidates = candidates.forUpdate(['d']).skipLocked();
   }
   return db
     .updateTable('webhook_deliveries')

@@ -136,7 +136,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
           leaseUntil: new Date(at.getTime() + config.timeoutMs + LEASE_MARGIN_MS).toISOString(),
           limit: room,
         }),
-      CLAIM_TURN_KEY,
+      // A lease lost with a crash of the machine only lets the delivery be claimed again: the claim, as
+      // the record of an attempt below, does not wait for the disk, which the API's writes need.
+      { turnKey: CLAIM_TURN_KEY, durable: false },
     );
     const webhooks = await queue.findWebhooksById(db, [...new Set(claimed.map((row) => row.webhook_id))]);
     return { claimed, webhooks };
@@ -281,68 +283,72 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     timestamp: number,
     result: AttemptResult,
   ): Promise<{ outcome: DeliveryOutcome; disabled?: string } | undefined> {
-    return rowsTransaction(db, async (trx) => {
-      const current = await queue.lockDelivery(trx, delivery.id);
-      if (current === undefined) {
-        return undefined;
-      }
-      await queue.insertAttempt(trx, {
-        delivery_id: delivery.id,
-        started_at: at.toISOString(),
-        duration_ms: result.durationMs,
-        http_status: result.status,
-        error: result.error,
-        response_excerpt: result.excerpt,
-        signature_timestamp: timestamp,
-      });
-      if (current.lease_owner !== owner || current.lease_expires_at !== delivery.lease_expires_at) {
-        logger.warn({ delivery: delivery.id }, 'webhook deliveries: a lease lapsed during its attempt');
-        return undefined;
-      }
-      const released = { lease_owner: null, lease_expires_at: null };
-      if (result.aborted) {
-        // Shutting down: not counted against the schedule, and claimable again at once.
-        await queue.updateDelivery(trx, delivery.id, released);
-        return undefined;
-      }
-      const made = current.attempts + 1;
-      const ended = now();
-      const outcome = outcomeOf(result, made, config.retrySchedule, ended, random);
-      if (outcome.kind === 'retry') {
+    return rowsTransaction(
+      db,
+      async (trx) => {
+        const current = await queue.lockDelivery(trx, delivery.id);
+        if (current === undefined) {
+          return undefined;
+        }
+        await queue.insertAttempt(trx, {
+          delivery_id: delivery.id,
+          started_at: at.toISOString(),
+          duration_ms: result.durationMs,
+          http_status: result.status,
+          error: result.error,
+          response_excerpt: result.excerpt,
+          signature_timestamp: timestamp,
+        });
+        if (current.lease_owner !== owner || current.lease_expires_at !== delivery.lease_expires_at) {
+          logger.warn({ delivery: delivery.id }, 'webhook deliveries: a lease lapsed during its attempt');
+          return undefined;
+        }
+        const released = { lease_owner: null, lease_expires_at: null };
+        if (result.aborted) {
+          // Shutting down: not counted against the schedule, and claimable again at once.
+          await queue.updateDelivery(trx, delivery.id, released);
+          return undefined;
+        }
+        const made = current.attempts + 1;
+        const ended = now();
+        const outcome = outcomeOf(result, made, config.retrySchedule, ended, random);
+        if (outcome.kind === 'retry') {
+          await queue.updateDelivery(trx, delivery.id, {
+            ...released,
+            attempts: made,
+            next_attempt_at: outcome.at.toISOString(),
+          });
+          return { outcome: 'retry' };
+        }
         await queue.updateDelivery(trx, delivery.id, {
           ...released,
+          status: outcome.kind,
           attempts: made,
-          next_attempt_at: outcome.at.toISOString(),
+          next_attempt_at: null,
+          completed_at: ended.toISOString(),
         });
-        return { outcome: 'retry' };
-      }
-      await queue.updateDelivery(trx, delivery.id, {
-        ...released,
-        status: outcome.kind,
-        attempts: made,
-        next_attempt_at: null,
-        completed_at: ended.toISOString(),
-      });
-      if (outcome.kind === 'succeeded') {
-        await queue.resetFailures(trx, delivery.webhook_id);
-        return { outcome: 'succeeded' };
-      }
-      const counted = await queue.countFailure(trx, delivery.webhook_id);
-      let reason: string | undefined;
-      if (outcome.gone) {
-        reason = `the receiver answered 410 Gone to delivery ${delivery.id} at ${ended.toISOString()}`;
-      } else if (counted?.active === 1 && counted.consecutive_failures >= MAX_CONSECUTIVE_FAILURES) {
-        const last = result.status === null ? (result.error ?? 'no answer') : `HTTP ${result.status}`;
-        reason =
-          `${counted.consecutive_failures} deliveries in a row failed; the last, delivery ${delivery.id}, ` +
-          `at ${ended.toISOString()}: ${last}`;
-      }
-      if (reason !== undefined) {
-        await queue.disableWebhook(trx, delivery.webhook_id, reason);
-        return { outcome: 'failed', disabled: reason };
-      }
-      return { outcome: 'failed' };
-    });
+        if (outcome.kind === 'succeeded') {
+          await queue.resetFailures(trx, delivery.webhook_id);
+          return { outcome: 'succeeded' };
+        }
+        const counted = await queue.countFailure(trx, delivery.webhook_id);
+        let reason: string | undefined;
+        if (outcome.gone) {
+          reason = `the receiver answered 410 Gone to delivery ${delivery.id} at ${ended.toISOString()}`;
+        } else if (counted?.active === 1 && counted.consecutive_failures >= MAX_CONSECUTIVE_FAILURES) {
+          const last = result.status === null ? (result.error ?? 'no answer') : `HTTP ${result.status}`;
+          reason =
+            `${counted.consecutive_failures} deliveries in a row failed; the last, delivery ${delivery.id}, ` +
+            `at ${ended.toISOString()}: ${last}`;
+        }
+        if (reason !== undefined) {
+          await queue.disableWebhook(trx, delivery.webhook_id, reason);
+          return { outcome: 'failed', disabled: reason };
+        }
+        return { outcome: 'failed' };
+      },
+      { durable: false },
+    );
   }
 
   async function purge(): Promise<number> {

@@ -303,6 +303,23 @@ describe('order', () => {
     expect(receiver.maxInFlight('/ordered')).toBe(1);
   });
 
+  it('sends a ping queued after the events before them, then the events in seq order', async () => {
+    const webhook = await createWebhook(t, { url: receiver.url('/ping-first') });
+    await queue(t.db, webhook.id, [3, 1, 2]);
+    await queue(t.db, webhook.id, [0], {
+      event_type: 'ping',
+      message_id: 'msg_ping_first',
+      seq: null,
+      body: JSON.stringify({ type: 'ping', data: { webhook_id: webhook.id } }),
+    });
+    await worker().drain();
+    const sent = receiver.at('/ping-first').map((r) => {
+      const body = JSON.parse(r.body) as { type: string; data: { seq?: number } };
+      return body.type === 'ping' ? 'ping' : body.data.seq;
+    });
+    expect(sent).toStrictEqual(['ping', 1, 2, 3]);
+  });
+
   it('does not hold later deliveries back behind one that waits for its retry', async () => {
     const webhook = await createWebhook(t, { url: receiver.url('/held') });
     receiver.sequence('/held', [answer(500)]);
