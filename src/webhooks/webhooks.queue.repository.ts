@@ -63,13 +63,15 @@ export function claimDeliveriesQuery(db: Kysely<Database>, claim: Claim) {
         'd.id',
         '=',
         // The subscription's first due delivery: a ping (no seq) first, then the events by seq. NULLS FIRST
-        // is SQLite's order of ASC already, and PostgreSQL's index on seq is made in that order.
+        // is SQLite's order of ASC already, and PostgreSQL's index on seq is made in that order. One never
+        // attempted counts whether or not it is due: it was queued due at once, by the clock of the replica
+        // that queued it, which may run a little ahead of this one's; a later seq must not pass it meanwhile.
         eb
           .selectFrom('webhook_deliveries as e')
           .select('e.id')
           .whereRef('e.webhook_id', '=', 'w.id')
           .where('e.status', '=', pending)
-          .where('e.next_attempt_at', '<=', now)
+          .where((inner) => inner.or([inner('e.next_attempt_at', '<=', now), inner('e.attempts', '=', 0)]))
           .orderBy('e.seq', (ob) => ob.asc().nullsFirst())
           .orderBy('e.id')
           .limit(1),
@@ -93,15 +95,18 @@ export function claimDeliveriesQuery(db: Kysely<Database>, claim: Claim) {
 }
 
 /**
- * Whether any delivery is pending and due at `now`: one read of the index on (status, next_attempt_at),
- * so that a poll that finds nothing takes no lock and writes nothing.
+ * Whether any delivery of an active subscription is pending and due at `now`: a read of the index on
+ * (status, next_attempt_at), so that a poll that finds nothing takes no lock and writes nothing, even
+ * while the deliveries of a disabled subscription wait.
  */
 export async function anyDue(db: Kysely<Database>, now: string): Promise<boolean> {
   const row = await db
-    .selectFrom('webhook_deliveries')
-    .select('id')
-    .where('status', '=', 'pending')
-    .where('next_attempt_at', '<=', now)
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
+    .select('d.id')
+    .where('d.status', '=', 'pending')
+    .where('d.next_attempt_at', '<=', now)
+    .where('w.active', '=', 1)
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;
@@ -189,8 +194,9 @@ export async function disableWebhook(db: Kysely<Database>, webhookId: number, re
 }
 
 /**
- * Deletes up to `limit` deliveries created before `before` that are done (succeeded or failed), with
- * their attempts (on delete cascade); pending ones stay, however old. Returns how many went.
+ * Deletes up to `limit` deliveries created and done (succeeded or failed) before `before`, with their
+ * attempts (on delete cascade): a redelivery of an old one is kept as long as a new one. Pending ones
+ * stay, however old. Returns how many went.
  */
 export async function purgeDeliveries(db: Kysely<Database>, before: string, limit: number): Promise<number> {
   const result = await db
@@ -201,6 +207,7 @@ export async function purgeDeliveries(db: Kysely<Database>, before: string, limi
         .select('id')
         .where('created_at', '<', before)
         .where('status', '<>', 'pending')
+        .where('completed_at', '<', before)
         .orderBy('created_at')
         .limit(limit),
     )

@@ -13,6 +13,7 @@ import { createDatabase } from '../../src/db/connect.js';
 import type { Database, WebhookDeliveriesTable } from '../../src/db/types.js';
 import { createLogger } from '../../src/logger.js';
 import { createDeliveryMetrics } from '../../src/webhooks/webhooks.metrics.js';
+import { anyDue } from '../../src/webhooks/webhooks.queue.repository.js';
 import { insertWebhook } from '../../src/webhooks/webhooks.repository.js';
 import { MAX_CONSECUTIVE_FAILURES } from '../../src/webhooks/webhooks.retry.js';
 import type {
@@ -320,6 +321,18 @@ describe('order', () => {
     expect(sent).toStrictEqual(['ping', 1, 2, 3]);
   });
 
+  it("keeps the order when a replica's clock runs ahead: a later seq waits for an earlier one not yet due", async () => {
+    const webhook = await createWebhook(t, { url: receiver.url('/skewed') });
+    // Seq 1 queued by a replica whose clock is 300 ms ahead of this one; seq 2 by this one.
+    await queue(t.db, webhook.id, [1], { next_attempt_at: new Date(clock.getTime() + 300).toISOString() });
+    await queue(t.db, webhook.id, [2]);
+    await worker().drain();
+    expect(receiver.at('/skewed')).toHaveLength(0);
+    advance(0.3);
+    await worker().drain();
+    expect(receiver.at('/skewed').map((r) => seqOf(r.body))).toStrictEqual([1, 2]);
+  });
+
   it('does not hold later deliveries back behind one that waits for its retry', async () => {
     const webhook = await createWebhook(t, { url: receiver.url('/held') });
     receiver.sequence('/held', [answer(500)]);
@@ -425,6 +438,8 @@ describe('disabling', () => {
   it('sends nothing for a subscription turned off by hand, whose deliveries wait', async () => {
     const webhook = await createWebhook(t, { url: receiver.url('/paused'), active: false });
     await queue(t.db, webhook.id, [1]);
+    // Nothing due for an active subscription: a poll takes no lock for them.
+    expect(await anyDue(t.db, clock.toISOString())).toBe(false);
     await worker().drain();
     expect(receiver.at('/paused')).toHaveLength(0);
     await call('PATCH', `/api/v1/webhooks/${webhook.id}`, { active: true });
@@ -483,11 +498,19 @@ describe('retention', () => {
   it('purges done deliveries older than WEBHOOK_LOG_RETENTION_DAYS with their attempts, in batches; pending ones stay', async () => {
     const webhook = await createWebhook(t, { url: receiver.url('/old') });
     const daysAgo = (days: number) => new Date(clock.getTime() - days * 86_400_000).toISOString();
-    await queue(t.db, webhook.id, [1, 2, 3], { status: 'succeeded', created_at: daysAgo(31), next_attempt_at: null });
-    await queue(t.db, webhook.id, [4, 5], { status: 'failed', created_at: daysAgo(30.5), next_attempt_at: null });
-    await queue(t.db, webhook.id, [6], { status: 'succeeded', created_at: daysAgo(29), next_attempt_at: null });
+    const done = (status: 'succeeded' | 'failed', created: number, completed = created) => ({
+      status,
+      created_at: daysAgo(created),
+      completed_at: daysAgo(completed),
+      next_attempt_at: null,
+    });
+    await queue(t.db, webhook.id, [1, 2, 3], done('succeeded', 31));
+    await queue(t.db, webhook.id, [4, 5], done('failed', 30.5, 30.2));
+    await queue(t.db, webhook.id, [6], done('succeeded', 29));
     // Pending however old; not due, so that nothing sends it here.
     await queue(t.db, webhook.id, [7], { created_at: daysAgo(40), next_attempt_at: daysAgo(-1) });
+    // Queued long ago, redelivered and done yesterday: kept as long as a delivery done yesterday.
+    await queue(t.db, webhook.id, [9], done('succeeded', 45, 1));
     const ids = await t.db.selectFrom('webhook_deliveries').select('id').orderBy('id').execute();
     await t.db
       .insertInto('webhook_attempts')
@@ -505,12 +528,12 @@ describe('retention', () => {
     });
     expect(await purger.purge()).toBe(5);
     const left = await t.db.selectFrom('webhook_deliveries').select('seq').orderBy('seq').execute();
-    expect(left.map((row) => row.seq)).toStrictEqual([6, 7]);
-    expect(await t.db.selectFrom('webhook_attempts').select('delivery_id').execute()).toHaveLength(2);
+    expect(left.map((row) => row.seq)).toStrictEqual([6, 7, 9]);
+    expect(await t.db.selectFrom('webhook_attempts').select('delivery_id').execute()).toHaveLength(3);
     expect(await purger.purge()).toBe(0);
 
     // Started, a worker purges on its own, at start and then every purgeIntervalMs.
-    await queue(t.db, webhook.id, [8], { status: 'failed', created_at: daysAgo(31), next_attempt_at: null });
+    await queue(t.db, webhook.id, [8], done('failed', 31));
     const periodic = createDeliveryWorker({
       db: t.db,
       config: loadConfig(ENV).webhooks,
@@ -523,10 +546,10 @@ describe('retention', () => {
     try {
       const seqs = async () => (await t.db.selectFrom('webhook_deliveries').select('seq').execute()).length;
       const deadline = Date.now() + 5000;
-      while ((await seqs()) > 2 && Date.now() < deadline) {
+      while ((await seqs()) > 3 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      expect(await seqs()).toBe(2);
+      expect(await seqs()).toBe(3);
     } finally {
       await periodic.stop();
     }

@@ -7,7 +7,7 @@ where "id" in (select "d"."id"
     from "webhook_deliveries" as "f"
     where "f"."webhook_id" = "w"."id" and "f"."lease_expires_at" > ? and "f"."status" = 'pending') and "d"."id" = (select "e"."id"
     from "webhook_deliveries" as "e"
-    where "e"."webhook_id" = "w"."id" and "e"."status" = 'pending' and "e"."next_attempt_at" <= ?
+    where "e"."webhook_id" = "w"."id" and "e"."status" = 'pending' and ("e"."next_attempt_at" <= ? or "e"."attempts" = ?)
     order by "e"."seq" asc nulls first, "e"."id"
     limit ?) and "d"."status" = ? and "d"."next_attempt_at" <= ? and ("d"."lease_expires_at" is null or "d"."lease_expires_at" <= ?)
   order by "d"."next_attempt_at", "d"."id"
@@ -18,8 +18,9 @@ returning *;
 -- 3: 1
 -- 4: '2026-06-01T10:00:00.000Z'
 -- 5: '2026-06-01T10:00:00.000Z'
--- 6: 1
--- 7: 'pending'
--- 8: '2026-06-01T10:00:00.000Z'
+-- 6: 0
+-- 7: 1
+-- 8: 'pending'
 -- 9: '2026-06-01T10:00:00.000Z'
--- 10: 8
+-- 10: '2026-06-01T10:00:00.000Z'
+-- 11: 8
