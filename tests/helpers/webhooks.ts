@@ -1,7 +1,8 @@
 // Webhook subscriptions for tests, made through the API.
 import type { Insertable, Kysely } from 'kysely';
 import { expect } from 'vitest';
-import type { Database, WebhookDeliveriesTable } from '../../src/db/types.js';
+import type { Database, WebhookDeliveriesTable, WebhooksTable } from '../../src/db/types.js';
+import { generateSecret } from '../../src/webhooks/webhooks.signing.js';
 import type { WebhookWithSecret } from '../../src/webhooks/webhooks.schemas.js';
 import { AS_BOOTSTRAP, type TestApp } from './build-test-app.js';
 
@@ -47,4 +48,30 @@ export async function queueDeliveries(
       })),
     )
     .execute();
+}
+
+/**
+ * A subscription's row as the API would store it, straight for the table (past the API's checks: a
+ * URL its rule refuses now, more than its limit): active, for every server, after seq 0; `fields`
+ * overrides any column.
+ */
+export function webhookRow(url: string, fields: Partial<Insertable<WebhooksTable>> = {}): Insertable<WebhooksTable> {
+  const at = new Date().toISOString();
+  return {
+    url,
+    events: '["server.created", "server.updated", "server.deleted"]',
+    filter: '',
+    description: null,
+    active: 1,
+    secret: generateSecret(),
+    previous_secret: null,
+    previous_secret_expires_at: null,
+    disabled_reason: null,
+    after_seq: 0,
+    created_at: at,
+    updated_at: at,
+    created_by: 'bootstrap',
+    updated_by: 'bootstrap',
+    ...fields,
+  };
 }

@@ -6,7 +6,7 @@ import type { ErrorResponse } from '../../src/shared/schemas.js';
 import type { Webhook, WebhookList, WebhookSecret } from '../../src/webhooks/webhooks.schemas.js';
 import { openSecret } from '../../src/webhooks/webhooks.secrets.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
-import { PUBLIC_URL, createWebhook } from '../helpers/webhooks.js';
+import { PUBLIC_URL, createWebhook, webhookRow } from '../helpers/webhooks.js';
 
 let t: TestApp;
 let clock: Date;
@@ -245,27 +245,9 @@ describe('POST /api/v1/webhooks', () => {
 
   it('answers 409 WEBHOOK_LIMIT past 100 subscriptions', async () => {
     await start();
-    const at = clock.toISOString();
     await t.db
       .insertInto('webhooks')
-      .values(
-        Array.from({ length: 100 }, (_, i) => ({
-          url: `${PUBLIC_URL}/${i}`,
-          events: '["server.created"]',
-          filter: '',
-          description: null,
-          active: 1,
-          secret: 'whsec_x',
-          previous_secret: null,
-          previous_secret_expires_at: null,
-          disabled_reason: null,
-          after_seq: 0,
-          created_at: at,
-          updated_at: at,
-          created_by: 'test',
-          updated_by: 'test',
-        })),
-      )
+      .values(Array.from({ length: 100 }, (_, i) => webhookRow(`${PUBLIC_URL}/${i}`)))
       .execute();
     const res = await create({ url: PUBLIC_URL });
     expect(res.statusCode).toBe(409);

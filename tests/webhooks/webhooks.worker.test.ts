@@ -26,7 +26,7 @@ import { generateSecret } from '../../src/webhooks/webhooks.signing.js';
 import { type DeliveryWorker, createDeliveryWorker } from '../../src/webhooks/webhooks.worker.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
 import { dialect, freshDatabaseUrl, migratedDatabase } from '../helpers/database.js';
-import { createWebhook, queueDeliveries } from '../helpers/webhooks.js';
+import { createWebhook, queueDeliveries, webhookRow } from '../helpers/webhooks.js';
 import { type Handler, type Receiver, answer, hang, startReceiver, verifies } from '../helpers/webhook-receiver.js';
 
 const ENV = {
@@ -601,23 +601,7 @@ describe('the address guard at send time', () => {
       // Made while the rule allowed it (the API refuses such a URL now).
       const ids: number[] = [];
       for (const url of [receiver.url('/guarded'), `http://localhost:${receiver.port}/guarded`]) {
-        const at = new Date().toISOString();
-        const row = await insertWebhook(strict.db, {
-          url,
-          events: '["server.created"]',
-          filter: '',
-          description: null,
-          active: 1,
-          secret: generateSecret(),
-          previous_secret: null,
-          previous_secret_expires_at: null,
-          disabled_reason: null,
-          after_seq: 0,
-          created_at: at,
-          updated_at: at,
-          created_by: 'bootstrap',
-          updated_by: 'bootstrap',
-        });
+        const row = await insertWebhook(strict.db, webhookRow(url, { events: '["server.created"]' }));
         ids.push(row.id);
         expect(
           (await strict.app.inject({ method: 'POST', url: `/api/v1/webhooks/${row.id}/ping`, headers: AS_BOOTSTRAP }))
@@ -731,23 +715,10 @@ describe('several workers on one database', () => {
     const subscriptions = 8;
     const perSubscription = 25;
     for (let i = 1; i <= subscriptions; i += 1) {
-      const at = new Date().toISOString();
-      const row = await insertWebhook(setup, {
-        url: receiver.url(`/replica-${i}`),
-        events: '["server.updated"]',
-        filter: '',
-        description: null,
-        active: 1,
-        secret: generateSecret(),
-        previous_secret: null,
-        previous_secret_expires_at: null,
-        disabled_reason: null,
-        after_seq: 0,
-        created_at: at,
-        updated_at: at,
-        created_by: 'bootstrap',
-        updated_by: 'bootstrap',
-      });
+      const row = await insertWebhook(
+        setup,
+        webhookRow(receiver.url(`/replica-${i}`), { events: '["server.updated"]' }),
+      );
       receiver.on(`/replica-${i}`, (_request, res) => {
         setTimeout(() => res.writeHead(204).end(), Math.floor(Math.random() * 3));
       });
