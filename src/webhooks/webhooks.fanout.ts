@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { listDefinitions } from '../custom-fields/custom-fields.repository.js';
 import type { Definition } from '../custom-fields/custom-fields.values.js';
 import { inChunks, turnEvery } from '../db/chunks.js';
-import { writeTransaction } from '../db/transaction.js';
+import { isSqlite, rowsTransaction } from '../db/transaction.js';
 import type { Database, ServerChangeRow, WebhookRow } from '../db/types.js';
 import type { DatabaseLower } from '../servers/query/lower-case.js';
 import { type MatchedServer, type ServerFilter, checkServerFilter, matches } from '../servers/query/match.js';
@@ -16,8 +16,15 @@ import type { WebhookEvent } from './webhooks.schemas.js';
 // one delivery per change and subscription that wants it. The change table is the outbox: a change and
 // its row commit together, and the fan-out moves its position in the same transaction as the
 // deliveries it queues, so an event is queued once, or not yet, and never lost. Every replica runs it;
-// they take turns through the write lock (src/db/transaction.ts), and the unique message id of a
-// delivery (msg_<seq>_<webhook id>) makes a second queueing of the same event impossible besides.
+// they take turns (an advisory lock of their own on PostgreSQL; SQLite has one writer), and the unique
+// message id of a delivery (msg_<seq>_<webhook id>) makes a second queueing of the same event impossible
+// besides. On PostgreSQL a pass does not take the API's write lock: writers take it in turn and commit
+// in seq order, so the changes a pass reads are always a prefix of the feed, and a pass that inserts
+// thousands of deliveries does not hold the API's writes up meanwhile. It locks the subscriptions it
+// reads against deletion (FOR KEY SHARE), which would fail its insert of their deliveries.
+
+/** The advisory lock key passes take turns with on PostgreSQL ("invf"; the API's write lock is "inv"). */
+export const FANOUT_TURN_KEY = 0x696e7666;
 
 /** The most changes one pass reads, and the most deliveries it queues (it stops after the change that passes it). */
 export const FANOUT_CHANGES = 500;
@@ -106,7 +113,8 @@ export function createFanOut(db: Kysely<Database>, options: FanOutOptions): FanO
   }
 
   async function subscribers(trx: Kysely<Database>): Promise<Subscriber[]> {
-    const rows = await trx.selectFrom('webhooks').selectAll().where('active', '=', 1).orderBy('id').execute();
+    const query = trx.selectFrom('webhooks').selectAll().where('active', '=', 1).orderBy('id');
+    const rows = await (isSqlite(trx) ? query : query.forKeyShare()).execute();
     if (rows.length === 0) {
       return [];
     }
@@ -135,80 +143,84 @@ export function createFanOut(db: Kysely<Database>, options: FanOutOptions): FanO
       if (!(await behind(db))) {
         return { changes: 0, queued: 0 };
       }
-      return writeTransaction(db, async (trx) => {
-        const state = await trx.selectFrom('webhook_state').select('last_seq').where('id', '=', 1).executeTakeFirst();
-        const last = state?.last_seq ?? 0;
-        const changes = await trx
-          .selectFrom('server_changes')
-          .selectAll()
-          .where('seq', '>', last)
-          .orderBy('seq')
-          .limit(FANOUT_CHANGES)
-          .execute();
-        if (changes.length === 0) {
-          return { changes: 0, queued: 0 };
-        }
-        const subs = await subscribers(trx);
-        const now = (options.now?.() ?? new Date()).toISOString();
-        const deliveries: {
-          webhook_id: number;
-          event_type: WebhookEvent;
-          message_id: string;
-          seq: number;
-          body: string;
-          status: 'pending';
-          next_attempt_at: string;
-          created_at: string;
-        }[] = [];
-        let through = last;
-        for (const [i, change] of changes.entries()) {
-          await turnEvery(i, 100);
-          const event = CHANGE_EVENTS[change.action];
-          let server: MatchedServer | null | undefined;
-          let body: string | undefined;
-          for (const sub of subs) {
-            if (change.seq <= sub.afterSeq || !sub.events.has(event) || sub.filter === 'broken') {
-              continue;
-            }
-            if (sub.filter !== null) {
-              // A change written without the server's state (by an older revision) matches no filter.
-              server ??= change.server === null ? null : (JSON.parse(change.server) as MatchedServer);
-              if (server === null || !matches(sub.filter, server)) {
+      return rowsTransaction(
+        db,
+        async (trx) => {
+          const state = await trx.selectFrom('webhook_state').select('last_seq').where('id', '=', 1).executeTakeFirst();
+          const last = state?.last_seq ?? 0;
+          const changes = await trx
+            .selectFrom('server_changes')
+            .selectAll()
+            .where('seq', '>', last)
+            .orderBy('seq')
+            .limit(FANOUT_CHANGES)
+            .execute();
+          if (changes.length === 0) {
+            return { changes: 0, queued: 0 };
+          }
+          const subs = await subscribers(trx);
+          const now = (options.now?.() ?? new Date()).toISOString();
+          const deliveries: {
+            webhook_id: number;
+            event_type: WebhookEvent;
+            message_id: string;
+            seq: number;
+            body: string;
+            status: 'pending';
+            next_attempt_at: string;
+            created_at: string;
+          }[] = [];
+          let through = last;
+          for (const [i, change] of changes.entries()) {
+            await turnEvery(i, 100);
+            const event = CHANGE_EVENTS[change.action];
+            let server: MatchedServer | null | undefined;
+            let body: string | undefined;
+            for (const sub of subs) {
+              if (change.seq <= sub.afterSeq || !sub.events.has(event) || sub.filter === 'broken') {
                 continue;
               }
+              if (sub.filter !== null) {
+                // A change written without the server's state (by an older revision) matches no filter.
+                server ??= change.server === null ? null : (JSON.parse(change.server) as MatchedServer);
+                if (server === null || !matches(sub.filter, server)) {
+                  continue;
+                }
+              }
+              body ??= eventBody(change);
+              deliveries.push({
+                webhook_id: sub.id,
+                event_type: event,
+                message_id: eventMessageId(change.seq, sub.id),
+                seq: change.seq,
+                body,
+                status: 'pending',
+                next_attempt_at: now,
+                created_at: now,
+              });
             }
-            body ??= eventBody(change);
-            deliveries.push({
-              webhook_id: sub.id,
-              event_type: event,
-              message_id: eventMessageId(change.seq, sub.id),
-              seq: change.seq,
-              body,
-              status: 'pending',
-              next_attempt_at: now,
-              created_at: now,
-            });
+            through = change.seq;
+            if (deliveries.length >= FANOUT_DELIVERIES) {
+              break;
+            }
           }
-          through = change.seq;
-          if (deliveries.length >= FANOUT_DELIVERIES) {
-            break;
-          }
-        }
-        await inChunks(deliveries, 200, async (chunk) => {
+          await inChunks(deliveries, 200, async (chunk) => {
+            await trx
+              .insertInto('webhook_deliveries')
+              .values(chunk)
+              .onConflict((oc) => oc.column('message_id').doNothing())
+              .execute();
+            return undefined;
+          });
           await trx
-            .insertInto('webhook_deliveries')
-            .values(chunk)
-            .onConflict((oc) => oc.column('message_id').doNothing())
+            .updateTable('webhook_state')
+            .set({ last_seq: through, updated_at: now })
+            .where('id', '=', 1)
             .execute();
-          return undefined;
-        });
-        await trx
-          .updateTable('webhook_state')
-          .set({ last_seq: through, updated_at: now })
-          .where('id', '=', 1)
-          .execute();
-        return { changes: changes.findIndex((change) => change.seq === through) + 1, queued: deliveries.length };
-      });
+          return { changes: changes.findIndex((change) => change.seq === through) + 1, queued: deliveries.length };
+        },
+        { turnKey: FANOUT_TURN_KEY },
+      );
     },
   };
 }

@@ -3,8 +3,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { databaseLower } from '../../src/servers/query/lower-case.js';
-import { FANOUT_CHANGES, createFanOut, startFanOut } from '../../src/webhooks/webhooks.fanout.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WRITE_LOCK_KEY } from '../../src/db/transaction.js';
+import { FANOUT_CHANGES, FANOUT_TURN_KEY, createFanOut, startFanOut } from '../../src/webhooks/webhooks.fanout.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { dialect } from '../helpers/database.js';
 import { createWebhook } from '../helpers/webhooks.js';
 
 let t: TestApp;
@@ -238,5 +241,36 @@ describe('the webhooks fan-out', () => {
     const seqs = (await deliveries()).map((row) => row.seq ?? 0);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(woken).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe.runIf(dialect === 'postgres')('the webhooks fan-out on PostgreSQL', () => {
+  /** Runs `work` while another transaction holds the advisory lock `key`, released when `work` ends. */
+  const whileLocked = (key: number, work: () => Promise<void>) =>
+    t.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${sql.lit(key)})`.execute(trx);
+      await work();
+    });
+
+  it("does not wait for the API's write lock: a pass queues while a write holds it", async () => {
+    const webhook = await createWebhook(t);
+    await createServer('fan-unlocked');
+    await whileLocked(WRITE_LOCK_KEY, async () => {
+      const passed = await Promise.race([fanOut().pass(), sleep(5000).then(() => 'waited' as const)]);
+      expect(passed).toMatchObject({ queued: 1 });
+    });
+    expect((await deliveries()).map((row) => row.webhook_id)).toEqual([webhook.id]);
+  });
+
+  it("takes turns with the other replicas' passes", async () => {
+    await createWebhook(t);
+    await createServer('fan-turns');
+    let pass: Promise<unknown> | undefined;
+    await whileLocked(FANOUT_TURN_KEY, async () => {
+      pass = fanOut().pass();
+      const first = await Promise.race([pass, sleep(300).then(() => 'waiting' as const)]);
+      expect(first).toBe('waiting');
+    });
+    await expect(pass).resolves.toMatchObject({ queued: 1 });
   });
 });
