@@ -5,6 +5,7 @@ import { turnEvery } from '../../db/chunks.js';
 import type { Database, NewServerChangeRow } from '../../db/types.js';
 import { type ErrorDetail, appError } from '../../errors.js';
 import { serverState, toServer } from '../servers.mapper.js';
+import type { Server } from '../servers.schemas.js';
 import * as repository from '../servers.repository.js';
 import { conflictsAs409 } from '../servers.service.js';
 import { diff, valuesFromPatch, valuesOf } from '../servers.values.js';
@@ -73,6 +74,15 @@ async function carryOut(trx: Kysely<Database>, plan: Plan, actor: string, at: st
   for (const { row } of parked) {
     await repository.parkAddress(trx, row.id);
   }
+  /** A change of this apply, with the server's state after it (before it, for a delete). */
+  const changeRow = (action: NewServerChangeRow['action'], server: Server, changes: object): NewServerChangeRow => ({
+    server_id: server.id,
+    action,
+    at,
+    actor,
+    changes: JSON.stringify(changes),
+    server: serverState(server),
+  });
   // Each update's change, with the server's state as written.
   const updateChanges: NewServerChangeRow[] = [];
   for (const [i, { row, next, changes }] of updates.entries()) {
@@ -87,14 +97,7 @@ async function carryOut(trx: Kysely<Database>, plan: Plan, actor: string, at: st
       // The write lock is held since the plan read the row: nothing else can have changed it.
       throw new Error(`server ${row.id} changed under an apply's write lock`);
     }
-    updateChanges.push({
-      server_id: row.id,
-      action: 'update',
-      at,
-      actor,
-      changes: JSON.stringify(changes),
-      server: serverState(toServer(updated)),
-    });
+    updateChanges.push(changeRow('update', toServer(updated), changes));
   }
 
   const inserted = await repository.insertServers(
@@ -107,26 +110,12 @@ async function carryOut(trx: Kysely<Database>, plan: Plan, actor: string, at: st
   await insertChanges(trx, [
     ...deletions.map((row) => {
       const before = toServer(row);
-      return {
-        server_id: row.id,
-        action: 'delete' as const,
-        at,
-        actor,
-        changes: JSON.stringify(diff(valuesOf(before), null)),
-        server: serverState(before),
-      };
+      return changeRow('delete', before, diff(valuesOf(before), null));
     }),
     ...updateChanges,
     ...inserted.map((row) => {
       const server = toServer(row);
-      return {
-        server_id: row.id,
-        action: 'create' as const,
-        at,
-        actor,
-        changes: JSON.stringify(diff(null, valuesOf(server))),
-        server: serverState(server),
-      };
+      return changeRow('create', server, diff(null, valuesOf(server)));
     }),
   ]);
   await repository.markSeen(
