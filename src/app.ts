@@ -37,6 +37,7 @@ import { type DeliveryWorkerOptions, createDeliveryWorker } from './webhooks/web
 import { onWriteCommitted } from './db/transaction.js';
 import { createFanOut } from './webhooks/webhooks.fanout.js';
 import { deliveryWorkerPlugin } from './webhooks/webhooks.worker.plugin.js';
+import { apiLoadPlugin } from './plugins/api-load.js';
 
 export interface AppOptions {
   config: Config;
@@ -94,6 +95,8 @@ export async function buildApp({
   // authentication, then the routes.
   await app.register(requestLogging);
   await app.register(gracefulClose);
+  // What the webhooks' fan-out and deliveries yield to.
+  await app.register(apiLoadPlugin);
   // The change streams never end by themselves: they end as the app begins to close, or it would wait
   // for them; their poller stops then too, before the database closes.
   const changeStreams = createChangeStreams(dataDb, {
@@ -138,6 +141,7 @@ export async function buildApp({
           ...(deliveryMetrics === undefined ? {} : { metrics: deliveryMetrics }),
           // Attempts in flight at shutdown get half of SHUTDOWN_GRACE_MS, and the server's requests the same.
           stopGraceMs: Math.min(config.webhooks.timeoutMs, Math.floor(config.shutdownGraceMs / 2)),
+          busy: app.apiLoad.busy,
           ...deliveryWorker,
         });
   const fanOut = createFanOut(db, {
@@ -152,6 +156,7 @@ export async function buildApp({
       ? {}
       : { pollIntervalMs: deliveryWorker.pollIntervalMs }),
     onCommitted: (listener) => onWriteCommitted(dataDb, listener),
+    busy: app.apiLoad.busy,
   });
   await app.register(
     async (api) => {

@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import { listDefinitions } from '../custom-fields/custom-fields.repository.js';
@@ -28,6 +30,12 @@ export const FANOUT_TURN_KEY = 0x696e7666;
 
 /** The most changes one pass reads, and the most deliveries it queues (it stops after the change that passes it). */
 export const FANOUT_CHANGES = 500;
+/**
+ * While the API is busy, the least time between the starts of two passes of one process (ms): a pass
+ * then queues the deliveries of every write of that time at once, instead of one pass after each
+ * commit, and the writes keep the time a pass costs.
+ */
+export const BUSY_PASS_INTERVAL_MS = 250;
 export const FANOUT_DELIVERIES = 2000;
 
 /** A delivery's body: `{"type", "timestamp", "data": {seq, server_id, action, actor, changes, server}}`. */
@@ -219,7 +227,10 @@ export function createFanOut(db: Kysely<Database>, options: FanOutOptions): FanO
             .execute();
           return { changes: changes.findIndex((change) => change.seq === through) + 1, queued: deliveries.length };
         },
-        { turnKey: FANOUT_TURN_KEY },
+        // Not waiting for the disk: a pass lost with a crash of the machine loses its position with its
+        // deliveries, and the next pass queues them again from the change feed, which is durable with
+        // each write. A write's own commit is then the only flush it costs.
+        { turnKey: FANOUT_TURN_KEY, durable: false },
       );
     },
   };
@@ -231,6 +242,10 @@ export interface FanOutLoopOptions {
   /** Called after a pass that queued deliveries: the delivery worker's wake-up. */
   onQueued?: () => void;
   logger?: FastifyBaseLogger;
+  /** Whether the API is busy: then passes start `busyIntervalMs` apart at least. Never, by default. */
+  busy?: () => boolean;
+  /** The least time between the starts of two passes while the API is busy; BUSY_PASS_INTERVAL_MS by default. */
+  busyIntervalMs?: number;
 }
 
 export interface FanOutLoop {
@@ -242,20 +257,35 @@ export interface FanOutLoop {
 
 /**
  * Runs the fan-out's passes: at once when woken, every `intervalMs` otherwise (changes made through
- * another replica are seen within that), again at once while a pass comes back full. A pass that
- * fails (the database is away) is logged and tried again at the next tick: the position did not move.
+ * another replica are seen within that), again at once while a pass comes back full; while the API is
+ * busy, BUSY_PASS_INTERVAL_MS apart at least. A pass that fails (the database is away) is logged and
+ * tried again at the next tick: the position did not move.
  */
 export function startFanOut(fanOut: FanOut, options: FanOutLoopOptions): FanOutLoop {
   let stopped = false;
   let again = false;
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
+  /** When the last pass started (performance.now()), and what ends a paced wait when the loop stops. */
+  let lastPassAt = -Infinity;
+  const pace = new AbortController();
   /** Whether the last pass failed: an outage is logged once as it starts, and once as it ends. */
   let failing = false;
 
   async function run(): Promise<void> {
     do {
+      if (options.busy?.() === true) {
+        const wait = lastPassAt + (options.busyIntervalMs ?? BUSY_PASS_INTERVAL_MS) - performance.now();
+        if (wait > 0) {
+          await delay(wait, undefined, { signal: pace.signal }).catch(() => undefined);
+          if (stopped) {
+            return;
+          }
+        }
+      }
+      // The wakes so far are this pass's: it reads every change committed before it starts.
       again = false;
+      lastPassAt = performance.now();
       try {
         const { changes, queued } = await fanOut.pass();
         if (queued > 0) {
@@ -310,6 +340,7 @@ export function startFanOut(fanOut: FanOut, options: FanOutLoopOptions): FanOutL
     wake,
     async stop() {
       stopped = true;
+      pace.abort();
       clearTimeout(timer);
       await running;
     },

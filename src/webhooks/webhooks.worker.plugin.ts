@@ -18,6 +18,8 @@ export interface DeliveryWorkerPluginOptions {
   pollIntervalMs?: number;
   /** Registers a listener called after each local write commits; returns what removes it. */
   onCommitted?: (listener: () => void) => () => void;
+  /** Whether the API is busy: the fan-out's passes are then spaced out (see startFanOut). */
+  busy?: () => boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface DeliveryWorkerPluginOptions {
  * registered after the app's own, which closes the database; Fastify runs them last first).
  */
 export const deliveryWorkerPlugin = fp<DeliveryWorkerPluginOptions>(
-  async (app: FastifyInstance, { worker, fanOut, pollIntervalMs, onCommitted }) => {
+  async (app: FastifyInstance, { worker, fanOut, pollIntervalMs, onCommitted, busy }) => {
     app.decorate('webhookWorker', worker);
     if (worker === null) {
       return;
@@ -44,6 +46,7 @@ export const deliveryWorkerPlugin = fp<DeliveryWorkerPluginOptions>(
           worker.wake();
         },
         logger: app.log,
+        ...(busy === undefined ? {} : { busy }),
       });
       const started = loop;
       unlisten = onCommitted?.(() => {

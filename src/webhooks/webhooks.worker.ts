@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { WebhooksConfig } from '../config.js';
@@ -28,6 +29,11 @@ export const DELIVERY_CONCURRENCY = 8;
  * (one attempt in flight per subscription) until its lease lapses.
  */
 export const LEASE_MARGIN_MS = 5000;
+/**
+ * While the API is busy (see src/plugins/api-load.ts), at most this many attempts start a second in one
+ * process: the writes come first, and deliveries catch up once they ease (the queue keeps them).
+ */
+export const BUSY_ATTEMPTS_PER_SECOND = 10;
 /** How often delivered and failed deliveries older than WEBHOOK_LOG_RETENTION_DAYS are purged. */
 export const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 /** Deliveries deleted per statement by a purge, and the most statements in one purge. */
@@ -48,6 +54,8 @@ export interface DeliveryWorkerOptions {
   stopGraceMs?: number;
   /** The lease owner written on claims; unique per process by default. */
   owner?: string;
+  /** Whether the API is busy: then attempts start at BUSY_ATTEMPTS_PER_SECOND at most. Never, by default. */
+  busy?: () => boolean;
 }
 
 export interface DeliveryWorkerDeps extends DeliveryWorkerOptions {
@@ -105,6 +113,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   let stopped: Promise<void> | null = null;
   const timers: NodeJS.Timeout[] = [];
   const inFlight = new Set<InFlight>();
+  /** Ends the wait of a paced claim when the worker stops. */
+  const pace = new AbortController();
+  /** When the next claim may start while the API is busy (performance.now()). */
+  let nextBusyClaimAt = 0;
 
   function databaseFailed(what: string, err: unknown): void {
     // Once per outage, not once per poll.
@@ -147,10 +159,21 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   /** Claims as many deliveries as there is room for, again and again while each claim fills the room. */
   async function fill(): Promise<void> {
     while (!stopping) {
-      const room = concurrency - inFlight.size;
+      let room = concurrency - inFlight.size;
       if (room <= 0) {
         lastClaimDrained = false;
         return;
+      }
+      const paced = deps.busy?.() === true;
+      if (paced) {
+        // The API is busy: one delivery a claim, BUSY_ATTEMPTS_PER_SECOND claims a second at most.
+        // Waiting here holds `claiming`, so the wakes meanwhile come to one claim after it.
+        const wait = nextBusyClaimAt - performance.now();
+        if (wait > 0) {
+          await delay(wait, undefined, { signal: pace.signal }).catch(() => undefined);
+          continue;
+        }
+        room = 1;
       }
       let claimed: Awaited<ReturnType<typeof claim>>;
       try {
@@ -167,6 +190,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       if (stopping) {
         await release(claimed.claimed);
         return;
+      }
+      if (paced && claimed.claimed.length > 0) {
+        nextBusyClaimAt = performance.now() + 1000 / BUSY_ATTEMPTS_PER_SECOND;
       }
       const byId = new Map(claimed.webhooks.map((webhook) => [webhook.id, webhook]));
       for (const delivery of claimed.claimed) {
@@ -430,6 +456,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     stop() {
       stopped ??= (async () => {
         stopping = true;
+        pace.abort();
         for (const timer of timers) {
           clearInterval(timer);
         }

@@ -172,6 +172,69 @@ describe('the webhooks fan-out', () => {
     ]);
   });
 
+  it('spaces its passes out while the API is busy, with every wake-up meanwhile taken by the next pass', async () => {
+    const busyIntervalMs = 150;
+    let busy = true;
+    const starts: number[] = [];
+    const loop = startFanOut(
+      {
+        pass: () => {
+          starts.push(performance.now());
+          return Promise.resolve({ changes: 1, queued: 0 });
+        },
+      },
+      // The poll does not wake it during the test: the wakes are the test's.
+      { intervalMs: 60_000, busy: () => busy, busyIntervalMs },
+    );
+    try {
+      // Wakes after each of many commits: passes at most one per interval, each taking all the wakes before it.
+      const until = performance.now() + 4 * busyIntervalMs;
+      while (performance.now() < until) {
+        loop.wake();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      // One more, after whatever pass the last wakes may have had: one pass is owed to it.
+      const woken = starts.length;
+      loop.wake();
+      expect(woken).toBeGreaterThanOrEqual(2);
+      expect(woken).toBeLessThanOrEqual(6);
+      for (let i = 1; i < starts.length; i += 1) {
+        // A timer may fire up to a millisecond before performance.now() says its time came.
+        expect((starts[i] ?? 0) - (starts[i - 1] ?? 0)).toBeGreaterThanOrEqual(busyIntervalMs - 2);
+      }
+      // That wake came during a wait, or after the last pass: one more pass after it, then none.
+      await expect.poll(() => starts.length, { timeout: 2000 }).toBe(woken + 1);
+      await new Promise((resolve) => setTimeout(resolve, 2 * busyIntervalMs));
+      expect(starts).toHaveLength(woken + 1);
+      // No longer busy: a wake is a pass at once, however recent the last.
+      busy = false;
+      loop.wake();
+      expect(starts).toHaveLength(woken + 2);
+    } finally {
+      await loop.stop();
+    }
+  });
+
+  it('stops during a paced wait without waiting for it to end', async () => {
+    let passes = 0;
+    const loop = startFanOut(
+      {
+        pass: () => {
+          passes += 1;
+          return Promise.resolve({ changes: 0, queued: 0 });
+        },
+      },
+      { intervalMs: 60_000, busy: () => true, busyIntervalMs: 60_000 },
+    );
+    expect(passes).toBe(1);
+    // The next pass waits a minute.
+    loop.wake();
+    const began = performance.now();
+    await loop.stop();
+    expect(performance.now() - began).toBeLessThan(10_000);
+    expect(passes).toBe(1);
+  });
+
   it('logs an outage once as it starts and once as it ends, and loses no wake-up meanwhile', async () => {
     let calls = 0;
     const results = [new Error('database away'), new Error('database away'), { changes: 1, queued: 1 }];

@@ -23,7 +23,11 @@ import type {
   WebhookSecret,
 } from '../../src/webhooks/webhooks.schemas.js';
 import { generateSecret } from '../../src/webhooks/webhooks.signing.js';
-import { type DeliveryWorker, createDeliveryWorker } from '../../src/webhooks/webhooks.worker.js';
+import {
+  BUSY_ATTEMPTS_PER_SECOND,
+  type DeliveryWorker,
+  createDeliveryWorker,
+} from '../../src/webhooks/webhooks.worker.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
 import { dialect, freshDatabaseUrl, migratedDatabase } from '../helpers/database.js';
 import { createWebhook, queueDeliveries, webhookRow } from '../helpers/webhooks.js';
@@ -36,7 +40,9 @@ const ENV = {
 };
 /** Four attempts in all, the last 33 seconds after the first. */
 const SCHEDULE = [1, 2, 30];
-const WORKER = { pollIntervalMs: 60_000, random: () => 0 };
+/** Whether the API is busy, as the worker is told (see the describe 'a busy API'). */
+let apiBusy = false;
+const WORKER = { pollIntervalMs: 60_000, random: () => 0, busy: () => apiBusy };
 
 let receiver: Receiver;
 let t: TestApp;
@@ -60,6 +66,7 @@ beforeEach(() => {
   receiver.reset();
 });
 afterEach(async () => {
+  apiBusy = false;
   await worker().drain();
   await t.db.deleteFrom('webhooks').execute();
 });
@@ -403,6 +410,28 @@ describe('order', () => {
     await worker().drain();
     expect((await log(a.id))[0]?.status).toBe('succeeded');
     expect((await log(b.id))[0]?.status).toBe('succeeded');
+  });
+});
+
+describe('a busy API', () => {
+  it(`starts at most ${BUSY_ATTEMPTS_PER_SECOND} attempts a second, and makes every one in the end`, async () => {
+    const hooks = [];
+    for (const n of [1, 2, 3, 4]) {
+      hooks.push(await createWebhook(t, { url: receiver.url(`/busy-${n}`) }));
+    }
+    apiBusy = true;
+    const began = performance.now();
+    for (const hook of hooks) {
+      await ping(hook.id);
+    }
+    await worker().drain();
+    // Four subscriptions, whose attempts would otherwise go side by side: one claim at once, then one
+    // every 1000 / BUSY_ATTEMPTS_PER_SECOND ms (a timer may fire a millisecond early by this clock).
+    expect(performance.now() - began).toBeGreaterThanOrEqual((3 * 1000) / BUSY_ATTEMPTS_PER_SECOND - 5);
+    for (const hook of hooks) {
+      expect((await log(hook.id))[0]?.status).toBe('succeeded');
+    }
+    expect(receiver.received).toHaveLength(4);
   });
 });
 
