@@ -329,7 +329,7 @@ async function run(
         latencies: sorted,
       },
       extra:
-        `p50/p99: from the write's answer to the event's arrival; the write itself p50 ${percentile(writeSorted, 50).toFixed(2)} ms` +
+        `p50/p99: from the write's answer to the event's arrival (below zero: the event came first); the write itself p50 ${percentile(writeSorted, 50).toFixed(2)} ms` +
         (missing > 0 ? `; ${missing} missing` : ''),
     });
     await unsubscribe([subscription]);
