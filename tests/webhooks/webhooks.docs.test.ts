@@ -4,7 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUSY_IN_PROGRESS, BUSY_SERVING, BUSY_UTILIZATION, LOAD_SAMPLE_MS } from '../../src/plugins/api-load.js';
+import { BUSY_PASS_INTERVAL_MS } from '../../src/webhooks/webhooks.fanout.js';
 import { generateSecret, signatureHeaders } from '../../src/webhooks/webhooks.signing.js';
+import { BUSY_ATTEMPTS_PER_SECOND } from '../../src/webhooks/webhooks.worker.js';
 import { section } from '../helpers/docs-reference.js';
 import { freePort } from '../helpers/free-port.js';
 
@@ -80,5 +83,20 @@ describe('the receiver of docs/webhooks.md', () => {
     delete unsigned['webhook-signature'];
     expect(await post(unsigned)).toBe(401);
     expect(await post({ ...signed([secret]), 'webhook-signature': 'v2,abc v1,' })).toBe(401);
+  });
+});
+
+describe('"Under load" in docs/webhooks.md', () => {
+  it('gives the figures the code uses', () => {
+    const text = section(DOC, '### Under load').replace(/\s+/g, ' ');
+    expect(text).toContain(`over the last ${LOAD_SAMPLE_MS} ms`);
+    expect(text).toContain(`requests queued (two or more in progress`);
+    expect(BUSY_IN_PROGRESS).toBe(2);
+    expect(text).toContain(`at least ${BUSY_UTILIZATION * 100}% busy`);
+    expect(text).toContain('a quarter of the time or more');
+    expect(BUSY_SERVING).toBe(0.25);
+    expect(text).toContain(`${BUSY_PASS_INTERVAL_MS} ms after the last`);
+    expect(text).toContain(`at most ${BUSY_ATTEMPTS_PER_SECOND} attempts a second`);
+    expect(text).toContain(`makes ${BUSY_ATTEMPTS_PER_SECOND} attempts a second`);
   });
 });
