@@ -5,9 +5,9 @@ import fp from 'fastify-plugin';
 // How busy the API is, for the work the process does besides answering requests (the webhooks'
 // fan-out and deliveries), which yields to a busy API: the inventory's writes come before the news of
 // them. Two measures over each sample: the requests in progress (time-weighted: 2 means two requests
-// in progress on average), a request counting from its arrival until its answer begins (Fastify's
-// onSend, so that a stream counts until its first bytes, not for as long as it stays open); and the
-// event loop's utilisation. The API is busy when requests queue (BUSY_IN_PROGRESS: what a load bound by
+// in progress on average), a request counting from when its body has been read (Fastify's
+// preValidation: a slow upload is not load) until its answer begins (onSend: a stream counts until its
+// first bytes, not for as long as it stays open) or its client leaves; and the event loop's utilisation. The API is busy when requests queue (BUSY_IN_PROGRESS: what a load bound by
 // the database shows, PostgreSQL answering while the loop has room), or when the loop is nearly full
 // while it serves requests (BUSY_UTILIZATION with BUSY_SERVING: a load bound by the CPU, SQLite's, whose
 // requests run mostly without a wait, and queue before they arrive in the process). A trickle of
@@ -44,7 +44,7 @@ export function isBusy(sample: LoadSample): boolean {
 }
 
 /**
- * Counts the requests in progress over time: `begin` and `end` at each one's arrival and answer,
+ * Counts the requests in progress over time: `begin` and `end` at each one's start and answer,
  * `sample` at the end of each sample with its length, which starts the next.
  */
 export function createInProgressCounter(clock: () => number = () => performance.now()) {
@@ -102,7 +102,7 @@ export const apiLoadPlugin = fp(
     app.decorate('apiLoad', { busy: () => busy });
     const answered = new WeakMap<FastifyRequest, () => void>();
 
-    app.addHook('onRequest', (request, reply, done) => {
+    app.addHook('preValidation', (request, reply, done) => {
       requests.begin();
       let ended = false;
       const end = () => {

@@ -31,11 +31,13 @@ export const FANOUT_TURN_KEY = 0x696e7666;
 /** The most changes one pass reads, and the most deliveries it queues (it stops after the change that passes it). */
 export const FANOUT_CHANGES = 500;
 /**
- * While the API is busy, the least time between the starts of two passes of one process (ms): a pass
- * then queues the deliveries of every write of that time at once, instead of one pass after each
- * commit, and the writes keep the time a pass costs.
+ * While the API is busy, the least time from the end of one pass of a process to the start of its next
+ * (ms): a pass then queues the deliveries of the writes of that time together (up to FANOUT_CHANGES),
+ * instead of one pass after each commit, and the writes keep the time the passes would cost.
  */
 export const BUSY_PASS_INTERVAL_MS = 250;
+/** How often a paced wait asks again whether the API is still busy (ms): it ends soon after the load eases. */
+const BUSY_RECHECK_MS = 50;
 export const FANOUT_DELIVERIES = 2000;
 
 /** A delivery's body: `{"type", "timestamp", "data": {seq, server_id, action, actor, changes, server}}`. */
@@ -242,9 +244,9 @@ export interface FanOutLoopOptions {
   /** Called after a pass that queued deliveries: the delivery worker's wake-up. */
   onQueued?: () => void;
   logger?: FastifyBaseLogger;
-  /** Whether the API is busy: then passes start `busyIntervalMs` apart at least. Never, by default. */
+  /** Whether the API is busy: then a pass starts `busyIntervalMs` after the last ended at the soonest. Never, by default. */
   busy?: () => boolean;
-  /** The least time between the starts of two passes while the API is busy; BUSY_PASS_INTERVAL_MS by default. */
+  /** The least time between two passes while the API is busy; BUSY_PASS_INTERVAL_MS by default. */
   busyIntervalMs?: number;
 }
 
@@ -258,7 +260,7 @@ export interface FanOutLoop {
 /**
  * Runs the fan-out's passes: at once when woken, every `intervalMs` otherwise (changes made through
  * another replica are seen within that), again at once while a pass comes back full; while the API is
- * busy, BUSY_PASS_INTERVAL_MS apart at least. A pass that fails (the database is away) is logged and
+ * busy, BUSY_PASS_INTERVAL_MS after the last pass ended at the soonest. A pass that fails (the database is away) is logged and
  * tried again at the next tick: the position did not move.
  */
 export function startFanOut(fanOut: FanOut, options: FanOutLoopOptions): FanOutLoop {
@@ -266,26 +268,34 @@ export function startFanOut(fanOut: FanOut, options: FanOutLoopOptions): FanOutL
   let again = false;
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
-  /** When the last pass started (performance.now()), and what ends a paced wait when the loop stops. */
-  let lastPassAt = -Infinity;
+  /** When the last pass ended (performance.now()), and what ends a paced wait when the loop stops. */
+  let lastPassEnd = -Infinity;
   const pace = new AbortController();
   /** Whether the last pass failed: an outage is logged once as it starts, and once as it ends. */
   let failing = false;
 
+  /** While the API is busy, waits until `busyIntervalMs` after the last pass ended; no longer once it eases. */
+  async function yieldToBusyApi(): Promise<void> {
+    const interval = options.busyIntervalMs ?? BUSY_PASS_INTERVAL_MS;
+    while (!stopped && options.busy?.() === true) {
+      const wait = lastPassEnd + interval - performance.now();
+      if (wait <= 0) {
+        return;
+      }
+      await delay(Math.min(wait, BUSY_RECHECK_MS), undefined, { signal: pace.signal }).catch(() => undefined);
+    }
+  }
+
   async function run(): Promise<void> {
     do {
       if (options.busy?.() === true) {
-        const wait = lastPassAt + (options.busyIntervalMs ?? BUSY_PASS_INTERVAL_MS) - performance.now();
-        if (wait > 0) {
-          await delay(wait, undefined, { signal: pace.signal }).catch(() => undefined);
-          if (stopped) {
-            return;
-          }
+        await yieldToBusyApi();
+        if (stopped) {
+          return;
         }
       }
       // The wakes so far are this pass's: it reads every change committed before it starts.
       again = false;
-      lastPassAt = performance.now();
       try {
         const { changes, queued } = await fanOut.pass();
         if (queued > 0) {
@@ -306,6 +316,8 @@ export function startFanOut(fanOut: FanOut, options: FanOutLoopOptions): FanOutL
           );
         }
         again = false;
+      } finally {
+        lastPassEnd = performance.now();
       }
     } while (again && !stopped);
   }

@@ -1,6 +1,6 @@
 // How busy the API is (src/plugins/api-load.ts): what the webhooks' fan-out and deliveries yield to.
 import { get } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, type Socket, connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
@@ -110,6 +110,51 @@ describe('the plugin', () => {
     } finally {
       for (const stream of streams) {
         stream.destroy();
+      }
+      await app.close();
+    }
+  });
+
+  it('counts neither a request whose client left nor a slow upload', async () => {
+    const app = Fastify();
+    await app.register(apiLoadPlugin);
+    const held: (() => void)[] = [];
+    app.get('/held', async () => {
+      await new Promise<void>((resolve) => held.push(resolve));
+      return { ok: true };
+    });
+    app.post('/upload', async () => ({ ok: true }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const sockets: Socket[] = [];
+    const open = (head: string) => {
+      const socket = connect({ port, host: '127.0.0.1' });
+      socket.on('error', () => undefined);
+      socket.write(head);
+      sockets.push(socket);
+      return socket;
+    };
+    try {
+      // Three held requests: busy; their clients leave while the handlers still wait: idle again.
+      const clients = [1, 2, 3].map(() => open('GET /held HTTP/1.1\r\nHost: x\r\n\r\n'));
+      await expect.poll(() => held.length).toBe(3);
+      await expect.poll(() => app.apiLoad.busy(), { timeout: 3000, interval: 20 }).toBe(true);
+      for (const client of clients) {
+        client.destroy();
+      }
+      await expect.poll(() => app.apiLoad.busy(), { timeout: 3000, interval: 20 }).toBe(false);
+      // Three uploads whose bodies come slowly: not load while their bodies are on the way.
+      for (let i = 0; i < 3; i += 1) {
+        open('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"a":');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 4 * LOAD_SAMPLE_MS));
+      expect(app.apiLoad.busy()).toBe(false);
+    } finally {
+      for (const release of held) {
+        release();
+      }
+      for (const socket of sockets) {
+        socket.destroy();
       }
       await app.close();
     }

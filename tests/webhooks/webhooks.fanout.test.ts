@@ -209,7 +209,7 @@ describe('the webhooks fan-out', () => {
       // No longer busy: a wake is a pass at once, however recent the last.
       busy = false;
       loop.wake();
-      expect(starts).toHaveLength(woken + 2);
+      await expect.poll(() => starts.length, { timeout: 100, interval: 5 }).toBe(woken + 2);
     } finally {
       await loop.stop();
     }
@@ -226,8 +226,9 @@ describe('the webhooks fan-out', () => {
       },
       { intervalMs: 60_000, busy: () => true, busyIntervalMs: 60_000 },
     );
-    expect(passes).toBe(1);
-    // The next pass waits a minute.
+    // Once the first pass has ended, the next waits a minute.
+    await expect.poll(() => passes).toBe(1);
+    await new Promise((resolve) => setImmediate(resolve));
     loop.wake();
     const began = performance.now();
     await loop.stop();
