@@ -54,7 +54,8 @@ describe('busy', () => {
 });
 
 describe('the plugin', () => {
-  it('tells a busy API while requests are held in progress, and an idle one once they are answered', async () => {
+  /** An app with the plugin and a route that holds each request until the test releases it. */
+  async function appWithHeldRoute() {
     const app = Fastify();
     await app.register(apiLoadPlugin);
     const held: (() => void)[] = [];
@@ -62,6 +63,11 @@ describe('the plugin', () => {
       await new Promise<void>((resolve) => held.push(resolve));
       return { ok: true };
     });
+    return { app, held };
+  }
+
+  it('tells a busy API while requests are held in progress, and an idle one once they are answered', async () => {
+    const { app, held } = await appWithHeldRoute();
     const streams: PassThrough[] = [];
     app.get('/stream', async (_request, reply) => {
       // A long answer: it counts until its first bytes, not for as long as it stays open.
@@ -116,13 +122,7 @@ describe('the plugin', () => {
   });
 
   it('counts neither a request whose client left nor a slow upload', async () => {
-    const app = Fastify();
-    await app.register(apiLoadPlugin);
-    const held: (() => void)[] = [];
-    app.get('/held', async () => {
-      await new Promise<void>((resolve) => held.push(resolve));
-      return { ok: true };
-    });
+    const { app, held } = await appWithHeldRoute();
     app.post('/upload', async () => ({ ok: true }));
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
