@@ -2,17 +2,13 @@
 // or PostgreSQL).
 import { type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDatabase } from '../../src/db/connect.js';
-import { migrations } from '../../src/db/migrations/index.js';
 import { createMigrator } from '../../src/db/migrator.js';
 import { isSqlite } from '../../src/db/transaction.js';
 import type { Database } from '../../src/db/types.js';
-import { freshDatabaseConfig } from '../helpers/database.js';
+import { databaseMigratedTo, migrationBefore } from '../helpers/database.js';
 
 const THIS = '2026_12_01_090000_add_server_state_to_changes';
-// The one before it in the list the app runs, whichever that is when others are added.
-const NAMES = Object.keys(migrations);
-const BEFORE = NAMES[NAMES.indexOf(THIS) - 1] ?? '';
+const BEFORE = migrationBefore(THIS);
 
 /** The columns of server_changes in the test's own database or schema, with whether each takes null. */
 async function columns(db: Kysely<Database>): Promise<Record<string, boolean>> {
@@ -38,9 +34,7 @@ describe(`migration ${THIS}`, () => {
     changes: '{}',
   });
   beforeEach(async () => {
-    db = createDatabase(await freshDatabaseConfig());
-    expect(NAMES.indexOf(THIS)).toBeGreaterThan(0);
-    expect((await (await createMigrator(db)).migrateTo(BEFORE)).error).toBeUndefined();
+    db = await databaseMigratedTo(BEFORE);
   });
   afterEach(async () => {
     await db.destroy();

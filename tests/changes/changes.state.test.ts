@@ -5,7 +5,7 @@ import type { Kysely, KyselyPlugin } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/types.js';
 import { applyRequests } from '../helpers/apply.js';
-import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
+import { type TestApp, buildTestApp, writeAsBootstrap } from '../helpers/build-test-app.js';
 
 interface ChangeBody {
   seq: number;
@@ -38,16 +38,8 @@ afterEach(async () => {
   await t.app.close();
 });
 
-async function write(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
-  const res = await t.app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: AS_BOOTSTRAP,
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-  expect(res.statusCode, res.body).toBeLessThan(300);
-  return res;
-}
+const write = (method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
+  writeAsBootstrap(t.app, method, url, payload);
 
 /** GET /api/v1/servers/{id}'s body as sent: the text the changes must hold. */
 async function served(id: number): Promise<string> {

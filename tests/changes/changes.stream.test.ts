@@ -5,7 +5,13 @@ import type { KyselyPlugin, ValueNode } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeTransaction } from '../../src/db/transaction.js';
 import { insertChanges } from '../../src/changes/changes.repository.js';
-import { AS_BOOTSTRAP, type TestApp, type TestAppOptions, buildTestApp } from '../helpers/build-test-app.js';
+import {
+  AS_BOOTSTRAP,
+  type TestApp,
+  type TestAppOptions,
+  buildTestApp,
+  writeAsBootstrap,
+} from '../helpers/build-test-app.js';
 import { dialect, freshDatabaseUrl } from '../helpers/database.js';
 import { startServer } from '../helpers/server-process.js';
 import { type SseEvent, type SseStream, dataOf, openStream } from '../helpers/sse.js';
@@ -42,16 +48,8 @@ async function open(url: string, headers: Record<string, string> = {}): Promise<
   return stream;
 }
 
-async function write(t: TestApp, method: 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
-  const res = await t.app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: AS_BOOTSTRAP,
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-  expect(res.statusCode, res.body).toBeLessThan(300);
-  return res;
-}
+const write = (t: TestApp, method: 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
+  writeAsBootstrap(t.app, method, url, payload);
 
 /** The feed's changes after `after`, as GET /api/v1/changes gives them (its exact JSON, one per change). */
 async function feedJson(t: TestApp, after: number): Promise<string[]> {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import { expect } from 'vitest';
 import { type AppOptions, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { initialiseInventory } from '../../src/db/seed.js';
@@ -63,4 +64,21 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   options.extend?.(app);
   await app.ready();
   return { app, db, logs };
+}
+
+/** A write through the API as the bootstrap token, to `/api/v1${url}`; its answer, which must be a success. */
+export async function writeAsBootstrap(
+  app: FastifyInstance,
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: unknown,
+) {
+  const res = await app.inject({
+    method,
+    url: `/api/v1${url}`,
+    headers: AS_BOOTSTRAP,
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
+  expect(res.statusCode, res.body).toBeLessThan(300);
+  return res;
 }

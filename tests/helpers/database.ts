@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 import { inject } from 'vitest';
 import { type DatabaseConfig, loadConfig } from '../../src/config.js';
 import { createDatabase } from '../../src/db/connect.js';
-import { migrateToLatest } from '../../src/db/migrator.js';
+import { migrations } from '../../src/db/migrations/index.js';
+import { createMigrator, migrateToLatest } from '../../src/db/migrator.js';
 import type { Database } from '../../src/db/types.js';
 import { withClient } from '../setup/postgres.js';
 
@@ -44,5 +45,26 @@ export async function freshDatabaseConfig(sqliteFile?: string): Promise<Database
 export async function migratedDatabase(config?: DatabaseConfig): Promise<Kysely<Database>> {
   const db = createDatabase(config ?? (await freshDatabaseConfig()));
   await migrateToLatest(db);
+  return db;
+}
+
+/** The migration just before `name` in the list the app runs, whichever that is when others are added. */
+export function migrationBefore(name: string): string {
+  const names = Object.keys(migrations);
+  const at = names.indexOf(name);
+  if (at < 1) {
+    throw new Error(`no migration before ${name}: it is ${at === 0 ? 'the first' : 'not in the list'}`);
+  }
+  return names[at - 1] ?? '';
+}
+
+/** A fresh database (see freshDatabaseUrl) migrated up to `name` and no further: a migration's test starts there. */
+export async function databaseMigratedTo(name: string): Promise<Kysely<Database>> {
+  const db = createDatabase(await freshDatabaseConfig());
+  const { error } = await (await createMigrator(db)).migrateTo(name);
+  if (error !== undefined) {
+    await db.destroy();
+    throw new Error(`migrating to ${name} failed`, { cause: error });
+  }
   return db;
 }

@@ -2,17 +2,13 @@
 // or PostgreSQL).
 import { type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDatabase } from '../../src/db/connect.js';
-import { migrations } from '../../src/db/migrations/index.js';
 import { createMigrator } from '../../src/db/migrator.js';
 import { isSqlite } from '../../src/db/transaction.js';
 import type { Database } from '../../src/db/types.js';
-import { freshDatabaseConfig } from '../helpers/database.js';
+import { databaseMigratedTo, migrationBefore } from '../helpers/database.js';
 
 const THIS = '2026_12_01_120000_add_webhook_delivery_claim_indexes';
-// The one before it in the list the app runs, whichever that is when others are added.
-const NAMES = Object.keys(migrations);
-const BEFORE = NAMES[NAMES.indexOf(THIS) - 1] ?? '';
+const BEFORE = migrationBefore(THIS);
 const INDEXES = ['webhook_deliveries_leased_webhook_id_idx', 'webhook_deliveries_pending_webhook_id_seq_idx'];
 
 /** The definitions of the claim's indexes in the test's own database or schema, by name. */
@@ -29,9 +25,7 @@ async function definitions(db: Kysely<Database>): Promise<Record<string, string>
 describe(`migration ${THIS}`, () => {
   let db: Kysely<Database>;
   beforeEach(async () => {
-    db = createDatabase(await freshDatabaseConfig());
-    expect(NAMES.indexOf(THIS)).toBeGreaterThan(0);
-    expect((await (await createMigrator(db)).migrateTo(BEFORE)).error).toBeUndefined();
+    db = await databaseMigratedTo(BEFORE);
   });
   afterEach(async () => {
     await db.destroy();
