@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import type { Plugin } from 'vite';
+import type { Logger, Plugin } from 'vite';
 
 /** The most the first page may weigh: its JavaScript and CSS, gzipped, in bytes. */
 export const FIRST_PAGE_BUDGET_BYTES = 100 * 1024;
@@ -56,11 +56,18 @@ export function measureFirstPage(bundle: Readonly<Record<string, BundleFile>>): 
   return { files, total: files.reduce((sum, f) => sum + f.gzipBytes, 0) };
 }
 
-/** Vite plugin: the build fails when the first page's gzipped JavaScript and CSS exceed `limit` bytes. */
-export function sizeBudget(limit: number = FIRST_PAGE_BUDGET_BYTES, report?: (line: string) => void): Plugin {
+/**
+ * Vite plugin: the build fails when the first page's gzipped JavaScript and CSS exceed `limit` bytes;
+ * otherwise it says what the page weighs, at Vite's info level.
+ */
+export function sizeBudget(limit: number = FIRST_PAGE_BUDGET_BYTES): Plugin {
+  let logger: Pick<Logger, 'info'> | undefined;
   return {
     name: 'first-page-size-budget',
     apply: 'build',
+    configResolved(config) {
+      logger = config.logger;
+    },
     generateBundle(_options, bundle) {
       const size = measureFirstPage(bundle);
       const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
@@ -70,7 +77,7 @@ export function sizeBudget(limit: number = FIRST_PAGE_BUDGET_BYTES, report?: (li
       if (size.total > limit) {
         this.error(`over the size budget: ${line}`);
       }
-      report?.(line);
+      logger?.info(line);
     },
   };
 }

@@ -21,6 +21,5 @@ export default defineConfig({
     assetsInlineLimit: 0,
     reportCompressedSize: false,
   },
-  plugins: [sizeBudget(undefined, (line) => process.stdout.write(`${line}\n`))],
-  logLevel: 'warn',
+  plugins: [sizeBudget()],
 });

@@ -34,7 +34,9 @@ const app = bundleOf(
 /** Runs the plugin's hook as Vite would: `this.error` throws. */
 function runPlugin(limit: number, bundle: Record<string, BundleFile>) {
   const lines: string[] = [];
-  const plugin = sizeBudget(limit, (line) => lines.push(line));
+  const plugin = sizeBudget(limit);
+  const configResolved = plugin.configResolved as (config: unknown) => void;
+  configResolved({ logger: { info: (line: string) => lines.push(line) } });
   const hook = plugin.generateBundle as (this: unknown, options: unknown, bundle: unknown) => void;
   const context = {
     error: (message: string) => {
