@@ -1,12 +1,11 @@
 // The web console in a real browser (Debian's chromium, driven by playwright-core), built from web/ as
-// npm start builds it and served by a real server process whose reads need a token: sign in, filter,
-// sort, page, open a server and its history, in English and in French, light and dark, checked by
-// axe-core. Screenshots go to artifacts/console/ (git-ignored). One browser for the file.
-import { execFile } from 'node:child_process';
+// npm start builds it (tests/setup/console.ts) and served by a real server process whose reads need a
+// token: sign in, filter, sort, page, open a server and its history, in English and in French, light
+// and dark, checked by axe-core. Screenshots go to artifacts/console/ (git-ignored). One browser for
+// the file.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,12 +37,7 @@ describe.runIf(available)('the web console in a browser', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    // The console as `npm start` builds it (only when its sources changed), before the server reads it.
-    const build = promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'build-if-stale.mjs'), '--web'], {
-      cwd: ROOT,
-    });
-    const launched = chromium.launch({ executablePath: CHROMIUM });
-    await build;
+    // The server serves web/dist/, which tests/setup/console.ts built from these sources.
     [server, browser] = await Promise.all([
       startServer({
         env: {
@@ -55,7 +49,7 @@ describe.runIf(available)('the web console in a browser', () => {
         },
         timeoutMs: 40_000,
       }),
-      launched,
+      chromium.launch({ executablePath: CHROMIUM }),
     ]);
     // 30 servers more than the two samples, in one request: enough for a second page of 25.
     const statuses = ['up', 'down', 'maintenance'] as const;
