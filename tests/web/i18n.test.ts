@@ -71,6 +71,6 @@ describe('choosing and using a language', () => {
     expect(translate('fr', 'auth.signedIn', { name: 'bootstrap', scope: 'administration' })).toBe(
       'Connecté en tant que bootstrap (administration)',
     );
-    expect(translate('en', 'servers.count')).toBe('{count} servers');
+    expect(translate('en', 'servers.countOther')).toBe('{count} servers');
   });
 });

@@ -55,14 +55,19 @@ function SignIn({ session, onChange }: { session: Session; onChange: (self: Toke
       onSubmit={(event) => {
         event.preventDefault();
         const value = token.trim();
-        void whoAmI(value).then((self) => {
-          setRefused(self === null);
-          if (self !== null) {
-            storeToken(value);
-            setToken('');
-            onChange(self);
-          }
-        });
+        whoAmI(value).then(
+          (self) => {
+            setRefused(self === null);
+            if (self !== null) {
+              storeToken(value);
+              setToken('');
+              onChange(self);
+            }
+          },
+          () => {
+            setRefused(true);
+          },
+        );
       }}
     >
       <label for="token">{t('auth.token')}</label>
@@ -98,12 +103,16 @@ function Shell({ lang, setLang }: { lang: Lang; setLang: (lang: Lang) => void })
   useEffect(() => {
     const token = storedToken();
     if (token !== null) {
-      void whoAmI(token).then((self) => {
-        if (self === null) {
-          storeToken(null);
-        }
-        signed(self);
-      });
+      // Unreachable: the token stays, for the next load; the pages say what failed.
+      whoAmI(token).then(
+        (self) => {
+          if (self === null) {
+            storeToken(null);
+          }
+          signed(self);
+        },
+        () => undefined,
+      );
     }
   }, []);
   useEffect(() => {

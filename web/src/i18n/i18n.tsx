@@ -8,11 +8,14 @@ export interface I18n {
   /** A date and time of the API (RFC 3339) as the language writes it, in the browser's time zone. */
   dateTime: (iso: string) => string;
   number: (value: number) => string;
+  /** Whether the language writes `value` with its singular ('one') or another plural form. */
+  plural: (value: number) => Intl.LDMLPluralRule;
 }
 
 export function makeI18n(lang: Lang): I18n {
   const dates = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
   const numbers = new Intl.NumberFormat(lang);
+  const plurals = new Intl.PluralRules(lang);
   return {
     lang,
     t: (key, params) => translate(lang, key, params),
@@ -21,6 +24,7 @@ export function makeI18n(lang: Lang): I18n {
       return Number.isNaN(date.getTime()) ? iso : dates.format(date);
     },
     number: (value) => numbers.format(value),
+    plural: (value) => plurals.select(value),
   };
 }
 

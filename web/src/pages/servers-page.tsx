@@ -160,7 +160,7 @@ function Row({ server }: { server: ListedServer }) {
 }
 
 export function ServersPage({ search, session }: { search: string; session: Session }) {
-  const { t, number } = useI18n();
+  const { t, number, plural } = useI18n();
   const state = parseListState(search);
   const loaded = useRequest(
     () => api.GET('/api/v1/servers', { params: { query: listQuery(state) } }),
@@ -175,7 +175,9 @@ export function ServersPage({ search, session }: { search: string; session: Sess
       {loaded.state === 'done' && (
         <>
           <p class="count" aria-live="polite">
-            {t('servers.count', { count: number(loaded.data.count) })}
+            {t(plural(loaded.data.count) === 'one' ? 'servers.countOne' : 'servers.countOther', {
+              count: number(loaded.data.count),
+            })}
           </p>
           <div class="table-wrap">
             <table>
