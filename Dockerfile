@@ -21,6 +21,7 @@ RUN --mount=type=cache,target=/root/.npm \
 COPY tsconfig.json ./
 COPY scripts ./scripts
 COPY src ./src
+COPY web ./web
 # Bundle, then prove the payload runs on its own here: a copy outside /src (so that no node_modules of
 # the build can stand in for it) opens a database through the native binary and applies the
 # migrations, under this release's Node.js and musl.

@@ -4,7 +4,19 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'coverage/', 'data/', 'node_modules/', 'contrib/client-example/openapi.d.ts'] },
+  {
+    ignores: [
+      'dist/',
+      'build/',
+      'coverage/',
+      'data/',
+      'node_modules/',
+      'artifacts/',
+      'contrib/client-example/openapi.d.ts',
+      'web/dist/',
+      'web/src/openapi.d.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   ...tseslint.configs.stylisticTypeChecked,
@@ -28,6 +40,11 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
     },
+  },
+  {
+    // The console runs in a browser.
+    files: ['web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
   },
   {
     // Migrations are frozen in time and typed against any schema, by Kysely's convention.

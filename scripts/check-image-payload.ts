@@ -80,6 +80,26 @@ async function checkApi(url: string): Promise<number> {
       throw new Error(`GET ${path} answered ${page.status}`);
     }
   }
+  // The console too: its page, with its policy, and every asset the page names.
+  const consolePage = await fetch(`${url}/servers/1`);
+  const html = await consolePage.text();
+  if (
+    consolePage.status !== 200 ||
+    !(consolePage.headers.get('content-security-policy') ?? '').includes("script-src 'self'")
+  ) {
+    throw new Error(`GET /servers/1 answered ${consolePage.status} without the console's policy`);
+  }
+  const assets = [...html.matchAll(/(?:src|href)="(\/ui\/assets\/[^"]+)"/g)].map((m) => m[1] ?? '');
+  if (assets.length < 2) {
+    throw new Error(`the console's page names ${assets.length} assets: ${html}`);
+  }
+  for (const path of assets) {
+    const asset = await fetch(`${url}${path}`);
+    await asset.arrayBuffer();
+    if (asset.status !== 200) {
+      throw new Error(`GET ${path} answered ${asset.status}`);
+    }
+  }
   return list.count;
 }
 
@@ -89,7 +109,9 @@ function checkFiles(files: string[]): void {
       !/^(main|cli)\.mjs$/.test(f) &&
       !f.startsWith(`node_modules/${SQLITE_PACKAGE}/`) &&
       // The documentation page's assets (Swagger UI), served at /docs.
-      !f.startsWith('static/'),
+      !f.startsWith('static/') &&
+      // The web console: its page and its hashed assets, served at / and /ui/assets/.
+      !/^ui\/(index\.html|assets\/[\w.-]+\.(js|css))$/.test(f),
   );
   if (unexpected.length > 0) {
     throw new Error(`unexpected files in the payload: ${unexpected.join(', ')}`);
@@ -131,8 +153,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       `payload: ${files.length} files, ${mib} MiB (main.mjs, cli.mjs, ${SQLITE_PACKAGE} with its ${target} binary; ` +
         `the image carries linuxmusl-${process.arch} instead)\n` +
-        `Node ${process.version} served /api/v1/health, /api/v1/servers (${count} servers) and a 400 from the payload ` +
-        `folder alone, and exited 0 on SIGTERM\n`,
+        `Node ${process.version} served /api/v1/health, /api/v1/servers (${count} servers), a 400 and the console from the ` +
+        `payload folder alone, and exited 0 on SIGTERM\n`,
     );
   } finally {
     rmSync(work, { recursive: true, force: true });

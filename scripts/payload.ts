@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Plugin, type Metafile, build } from 'esbuild';
+import { build as viteBuild } from 'vite';
 
 const require = createRequire(import.meta.url);
 
@@ -145,6 +146,21 @@ export function copyDocsAssets(outDir: string): void {
   copyTree(source, join(outDir, 'static'));
 }
 
+/** The web console's Vite configuration (web/ into web/dist/ by default). */
+export const CONSOLE_CONFIG = join(ROOT, 'web', 'vite.config.ts');
+
+/**
+ * The web console, built from web/ into `ui/` beside the bundle, where src/plugins/console.ts looks for
+ * it when no web/dist/ is there. The build fails over the first page's size budget (web/budget.ts).
+ */
+export async function buildConsole(outDir: string): Promise<void> {
+  await viteBuild({
+    configFile: CONSOLE_CONFIG,
+    build: { outDir: join(outDir, 'ui'), emptyOutDir: true },
+    logLevel: 'error',
+  });
+}
+
 /**
  * Builds the complete runtime payload into an emptied `outDir`: what the image runs, and nothing else.
  * Returns esbuild's metafile of the bundle (its inputs, outputs and external imports).
@@ -158,6 +174,7 @@ export async function assemblePayload(
   const metafile = await bundle(outDir);
   copySqliteDriver(outDir, target);
   copyDocsAssets(outDir);
+  await buildConsole(outDir);
   return metafile;
 }
 

@@ -17,6 +17,7 @@ import { bodyParsers } from './plugins/body-parsers.js';
 import { clientErrorHandler, errorHandler, frameworkErrors } from './plugins/error-handler.js';
 import { gracefulClose } from './plugins/graceful-close.js';
 import { createMetrics, metricsPlugin, observeChangeStreams, observeQueries } from './plugins/metrics.js';
+import { consoleDir, consolePlugin, rootToDocs } from './plugins/console.js';
 import { openapi } from './plugins/openapi.js';
 import { type RequestTimeouts, protection, protectionOptions } from './plugins/protection.js';
 import { requestLogging, requestLoggingOptions } from './plugins/request-logging.js';
@@ -45,6 +46,8 @@ export interface AppOptions {
   db: Kysely<Database>;
   /** The process's logger (see createLogger). */
   logger: FastifyBaseLogger;
+  /** The built console (index.html and assets/); consoleDir() by default. */
+  consoleDir?: string;
   /** Shorter header and request timeouts than production's, for tests that wait for them. */
   timeouts?: Partial<RequestTimeouts>;
   /** The clock of token expiries and grace periods, and of idempotency keys (tests move it). */
@@ -64,6 +67,7 @@ export async function buildApp({
   config,
   db,
   logger,
+  consoleDir: builtConsole,
   timeouts,
   now,
   deliveryWorker,
@@ -123,6 +127,12 @@ export async function buildApp({
     authReads: config.auth.reads,
     ...(config.auth.reads ? {} : { extension: customFieldsDocument(customFields) }),
   });
+  // The address a person types first: the console, or the documentation without it.
+  if (config.uiEnabled) {
+    await app.register(consolePlugin, { dir: builtConsole ?? consoleDir() });
+  } else {
+    rootToDocs(app);
+  }
   if (metrics !== undefined) {
     observeChangeStreams(metrics, () => changeStreams.size);
     await app.register(metricsPlugin, { metrics });

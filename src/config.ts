@@ -25,6 +25,7 @@ const EXPECTED = {
   INVENTORY_BOOTSTRAP_TOKEN_FILE: 'the path of a readable file holding a token of at least 32 characters',
   SHUTDOWN_GRACE_MS: 'an integer number of milliseconds from 1 to 600000',
   METRICS_ENABLED: 'true or false',
+  UI_ENABLED: 'true or false',
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true or false',
   WEBHOOK_TIMEOUT_MS: 'an integer number of milliseconds from 1 to 300000',
   WEBHOOK_RETRY_SCHEDULE:
@@ -108,6 +109,7 @@ export const EnvSchema = Type.Object({
     description: EXPECTED.SHUTDOWN_GRACE_MS,
   }),
   METRICS_ENABLED: Type.Enum(['true', 'false'], { default: 'true', description: EXPECTED.METRICS_ENABLED }),
+  UI_ENABLED: Type.Enum(['true', 'false'], { default: 'true', description: EXPECTED.UI_ENABLED }),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: Type.Enum(['true', 'false'], {
     default: 'false',
     description: EXPECTED.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
@@ -211,6 +213,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** Whether `GET /metrics` exists and requests are measured. */
   readonly metricsEnabled: boolean;
+  /** Whether the web console is served at / (UI_ENABLED). */
+  readonly uiEnabled: boolean;
   readonly webhooks: WebhooksConfig;
   readonly streams: StreamsConfig;
   /** Origins allowed to call the API from a browser; empty: CORS stays off. */
@@ -544,6 +548,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     }),
     shutdownGraceMs,
     metricsEnabled: env_.METRICS_ENABLED === 'true',
+    uiEnabled: env_.UI_ENABLED === 'true',
     webhooks,
     streams,
     corsOrigins: Object.freeze(corsOrigins),

@@ -67,7 +67,8 @@ closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }
 
 const url = await app.listen({ port: config.port, host: config.host });
 const database = describeDatabase(config.database);
+const consoleAt = config.uiEnabled ? `console at ${url}/, ` : '';
 logger.info(
   { url, docs: `${url}/docs`, database },
-  `inventory-api ${url}: documentation at ${url}/docs, database ${database}`,
+  `inventory-api ${url}: ${consoleAt}documentation at ${url}/docs, database ${database}`,
 );

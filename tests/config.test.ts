@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       auth: { reads: false, bootstrapTokenHash: undefined },
       shutdownGraceMs: 10_000,
       metricsEnabled: true,
+      uiEnabled: true,
       webhooks: {
         allowPrivateNetworks: false,
         timeoutMs: 15_000,
@@ -58,6 +59,7 @@ describe('loadConfig', () => {
         INVENTORY_AUTH_READS: 'true',
         SHUTDOWN_GRACE_MS: '2500',
         METRICS_ENABLED: 'false',
+        UI_ENABLED: 'false',
         WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
         WEBHOOK_TIMEOUT_MS: '2000',
         WEBHOOK_RETRY_SCHEDULE: '1, 2,3',
@@ -84,6 +86,7 @@ describe('loadConfig', () => {
       auth: { reads: true, bootstrapTokenHash: undefined },
       shutdownGraceMs: 2500,
       metricsEnabled: false,
+      uiEnabled: false,
       webhooks: {
         allowPrivateNetworks: true,
         timeoutMs: 2000,
@@ -215,6 +218,7 @@ describe('loadConfig', () => {
     ['SHUTDOWN_GRACE_MS', ''],
     ['METRICS_ENABLED', 'yes'],
     ['METRICS_ENABLED', 'TRUE'],
+    ['UI_ENABLED', 'no'],
     ['CORS_ORIGINS', '*'],
     ['CORS_ORIGINS', 'inventory.example.com'],
     ['CORS_ORIGINS', 'https://a.example.com/path'],

@@ -209,9 +209,6 @@ export const openapi = fp<OpenApiOptions>(
       transformSpecificationClone: false,
     });
 
-    // The address a person types first leads to the documentation (a web console may take it later).
-    app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect(`${DOCS_PREFIX}/`));
-
     app.get(
       OPENAPI_PATH,
       {

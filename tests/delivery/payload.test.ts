@@ -33,12 +33,17 @@ describe('the image payload (what the runtime stage copies to /app)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('holds the two bundles and the SQLite driver with the one binary of its target, and nothing else', () => {
+  it('holds the two bundles, the console and the SQLite driver with the one binary of its target, and nothing else', () => {
     const files = listFiles(join(dir, 'app'));
     const driver = `node_modules/${SQLITE_PACKAGE}/`;
-    expect(files.filter((f) => !f.startsWith(driver) && !f.startsWith('static/'))).toStrictEqual([
-      'cli.mjs',
-      'main.mjs',
+    expect(
+      files.filter((f) => !f.startsWith(driver) && !f.startsWith('static/') && !f.startsWith('ui/assets/')),
+    ).toStrictEqual(['cli.mjs', 'main.mjs', 'ui/index.html']);
+    // The console's page, script and stylesheet, under content-hashed names.
+    const assets = files.filter((f) => f.startsWith('ui/assets/'));
+    expect(assets.map((f) => f.replace(/-[\w-]{8}\./, '-HASH.')).sort()).toStrictEqual([
+      'ui/assets/index-HASH.css',
+      'ui/assets/index-HASH.js',
     ]);
     expect(files).toContain('static/swagger-ui-bundle.js');
     const driverFiles = files.filter((f) => f.startsWith(driver)).map((f) => f.slice(driver.length));

@@ -27,8 +27,13 @@ describe('npm start: scripts/build-if-stale.mjs', () => {
       'tsconfig.build.json',
       'package-lock.json',
       'package.json',
+      'web',
     ]) {
-      cpSync(join(ROOT, path), join(dir, path), { recursive: true });
+      // The checkout's own build of the console stays behind: the copy builds its own.
+      cpSync(join(ROOT, path), join(dir, path), {
+        recursive: true,
+        filter: (source) => !source.startsWith(join(ROOT, 'web', 'dist')),
+      });
     }
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   });
@@ -36,10 +41,25 @@ describe('npm start: scripts/build-if-stale.mjs', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('compiles a checkout without dist/, then does nothing while the sources stay the same', async () => {
-    expect(await build()).toContain('Compiling src/ into dist/');
+  it('compiles a checkout without dist/ and builds its console, then does nothing while the sources stay the same', async () => {
+    const first = await build();
+    expect(first).toContain('Compiling src/ into dist/');
+    expect(first).toContain('Building the web console into web/dist/');
     expect(existsSync(join(dir, 'dist', 'main.js'))).toBe(true);
+    expect(existsSync(join(dir, 'web', 'dist', 'index.html'))).toBe(true);
     expect(await build()).toBe('');
+  });
+
+  it('builds the console again, and only the console, when one of its sources changes', async () => {
+    const styles = join(dir, 'web', 'src', 'styles.css');
+    writeFileSync(styles, `${readFileSync(styles, 'utf8')}\n.marker-of-the-test {\n  color: red;\n}\n`);
+    const stderr = await build();
+    expect(stderr).toContain('Building the web console');
+    expect(stderr).not.toContain('Compiling');
+    const css = /href="\/ui\/(assets\/[^"]+\.css)"/.exec(
+      readFileSync(join(dir, 'web', 'dist', 'index.html'), 'utf8'),
+    )?.[1];
+    expect(readFileSync(join(dir, 'web', 'dist', css ?? 'missing.css'), 'utf8')).toContain('.marker-of-the-test');
   });
 
   it('compiles again when an output is missing', async () => {

@@ -31,6 +31,8 @@ export interface TestAppOptions {
   extend?: (app: FastifyInstance) => void;
   /** Shorter header and request timeouts, for tests that wait for them. */
   timeouts?: AppOptions['timeouts'];
+  /** The built console served with UI_ENABLED=true. */
+  consoleDir?: AppOptions['consoleDir'];
   /** The clock of token expiries and grace periods, and of idempotency keys. */
   now?: AppOptions['now'];
   /** The webhook delivery worker: off unless given (tests queue deliveries to addresses never meant to be sent to). */
@@ -47,6 +49,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     INVENTORY_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN,
     // On PostgreSQL the test files share one server (100 connections) and run in parallel.
     DATABASE_POOL_MAX: '4',
+    // The console's tests turn it on, with a console of their own (consoleDir); elsewhere / is the docs'.
+    UI_ENABLED: 'false',
     ...options.env,
   });
   const db = await migratedDatabase(config.database);
@@ -57,6 +61,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     db: options.wrapDb?.(db) ?? db,
     logger: createLogger(config, logs.stream),
     timeouts: options.timeouts,
+    ...(options.consoleDir === undefined ? {} : { consoleDir: options.consoleDir }),
     ...(options.streams === undefined ? {} : { streams: options.streams }),
     ...(options.now === undefined ? {} : { now: options.now }),
     deliveryWorker: options.deliveryWorker ?? false,

@@ -175,7 +175,7 @@ describe('GET /docs', () => {
     expect(initializer.statusCode).toBe(200);
   });
 
-  it('is where / leads', async () => {
+  it('is where / leads with the console off', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/' });
     expect(res.statusCode).toBe(302);
     expect(res.headers.location).toBe('/docs/');

@@ -1,0 +1,90 @@
+import fastifyStatic from '@fastify/static';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { DOCS_PREFIX } from './openapi.js';
+
+/**
+ * The console's policy: its own scripts, styles and API calls only; no inline script or style, no
+ * frame, no base or form target elsewhere. The API's answers keep theirs (protection.ts).
+ */
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join('; ');
+
+/** Where the built assets are served; their names carry a hash of their content. */
+export const CONSOLE_ASSETS_PREFIX = '/ui/assets/';
+/** Hashed names change with the content: a browser may keep a file for a year without asking again. */
+export const ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+/** The page itself is asked again every time, so that a new build's asset names are seen at once. */
+export const PAGE_CACHE_CONTROL = 'no-cache';
+/** The console's own addresses, which its router shows (web/src/router.ts): each answers the same page. */
+export const CONSOLE_PAGES = ['/', '/servers', '/servers/:id(^\\d+$)'] as const;
+
+/**
+ * Where the built console is: web/dist/ from the sources (src/plugins/ or dist/plugins/), or ui/ beside
+ * the bundle (the image's payload, scripts/payload.ts).
+ */
+export function consoleDir(): string {
+  const beside = fileURLToPath(new URL('./ui', import.meta.url));
+  return existsSync(join(beside, 'index.html')) ? beside : fileURLToPath(new URL('../../web/dist', import.meta.url));
+}
+
+/** `/` leads to the documentation: with UI_ENABLED=false, or while the console is not built. */
+export function rootToDocs(app: FastifyInstance): void {
+  app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect(`${DOCS_PREFIX}/`));
+}
+
+export interface ConsoleOptions {
+  /** The built console: index.html and assets/ (see consoleDir). */
+  dir: string;
+}
+
+/**
+ * The web console: its page at `/` and at each of its own addresses, with a strict
+ * Content-Security-Policy, and its content-hashed assets under /ui/assets/. An asset that is not
+ * there is the API's JSON 404.
+ */
+export const consolePlugin = fp<ConsoleOptions>(
+  async (app: FastifyInstance, { dir }) => {
+    const indexFile = join(dir, 'index.html');
+    if (!existsSync(indexFile)) {
+      app.log.warn({ dir }, 'the web console is not built (npm run build:web): / leads to /docs');
+      rootToDocs(app);
+      return;
+    }
+    // Read once: a build replaces it, and a restart serves the new one.
+    const page = readFileSync(indexFile);
+    for (const url of CONSOLE_PAGES) {
+      app.get(url, { schema: { hide: true } }, (_request, reply) =>
+        reply
+          .header('content-security-policy', CONSOLE_CSP)
+          .header('cache-control', PAGE_CACHE_CONTROL)
+          .type('text/html; charset=utf-8')
+          .send(page),
+      );
+    }
+    await app.register(fastifyStatic, {
+      root: join(dir, 'assets'),
+      prefix: CONSOLE_ASSETS_PREFIX,
+      // The docs' registration decorates the reply already.
+      decorateReply: false,
+      index: false,
+      dotfiles: 'ignore',
+      cacheControl: false,
+      setHeaders: (response) => {
+        void response.header('cache-control', ASSET_CACHE_CONTROL);
+      },
+    });
+  },
+  { name: 'console', fastify: '5.x' },
+);

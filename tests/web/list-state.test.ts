@@ -1,0 +1,111 @@
+// The servers list's state and the page's URL: what a shared link or the back button brings back.
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_PAGE_SIZE,
+  EMPTY_STATE,
+  type ListState,
+  STATUSES,
+  listQuery,
+  listSearch,
+  nextSort,
+  parseListState,
+  sortDirection,
+} from '../../web/src/list-state.js';
+import { matchRoute } from '../../web/src/routes.js';
+
+const FULL: ListState = {
+  status: ['up', 'maintenance'],
+  environment: 'production,staging',
+  role: 'web',
+  location: 'eu-west-1a',
+  tag: 'pci,edge',
+  q: 'web-01 & co',
+  sort: '-hostname',
+  limit: 25,
+  cursor: 'eyJpZCI6MTJ9',
+};
+
+describe('the list state in the URL', () => {
+  it('names nothing for the defaults', () => {
+    expect(listSearch(EMPTY_STATE)).toBe('');
+    expect(parseListState('')).toStrictEqual(EMPTY_STATE);
+  });
+
+  it('comes back whole from its own query string, special characters included', () => {
+    const search = listSearch(FULL);
+    expect(search).toBe(
+      '?status=up&status=maintenance&environment=production%2Cstaging&role=web&location=eu-west-1a' +
+        '&tag=pci%2Cedge&q=web-01+%26+co&sort=-hostname&limit=25&cursor=eyJpZCI6MTJ9',
+    );
+    expect(parseListState(search)).toStrictEqual(FULL);
+  });
+
+  it('reads statuses given comma-separated or repeated, once each', () => {
+    expect(parseListState('?status=up,down&status=up').status).toStrictEqual(['up', 'down']);
+  });
+
+  it('leaves out what the list cannot take: an unknown status, sort key or page size, an empty cursor', () => {
+    const state = parseListState('?status=up,burning&sort=-role&limit=7&cursor=');
+    expect(state.status).toStrictEqual(['up']);
+    expect(state.sort).toBeNull();
+    expect(state.limit).toBe(DEFAULT_PAGE_SIZE);
+    expect(state.cursor).toBeNull();
+    expect(parseListState('?limit=1e2').limit).toBe(DEFAULT_PAGE_SIZE);
+  });
+
+  it('knows every status of the API', () => {
+    expect([...STATUSES].sort()).toStrictEqual(['decommissioned', 'down', 'maintenance', 'up']);
+  });
+});
+
+describe("the list state as GET /api/v1/servers's query", () => {
+  it('sends every filter, the sort, the page size and the cursor', () => {
+    expect(listQuery(FULL)).toStrictEqual({
+      status: ['up', 'maintenance'],
+      environment: ['production', 'staging'],
+      role: ['web'],
+      location: ['eu-west-1a'],
+      tag: ['pci', 'edge'],
+      q: 'web-01 & co',
+      sort: '-hostname',
+      limit: 25,
+      cursor: 'eyJpZCI6MTJ9',
+    });
+  });
+
+  it('sends the page size alone for the defaults, and no empty value', () => {
+    expect(listQuery(EMPTY_STATE)).toStrictEqual({ limit: DEFAULT_PAGE_SIZE });
+    expect(listQuery({ ...EMPTY_STATE, environment: ' , ', tag: 'a, ,b' })).toStrictEqual({
+      limit: DEFAULT_PAGE_SIZE,
+      tag: ['a', 'b'],
+    });
+  });
+});
+
+describe('sorting by a column', () => {
+  it('sorts ascending first, then descending, then ascending again', () => {
+    expect(nextSort(null, 'ip')).toBe('ip');
+    expect(nextSort('ip', 'ip')).toBe('-ip');
+    expect(nextSort('-ip', 'ip')).toBe('ip');
+    expect(nextSort('-ip', 'hostname')).toBe('hostname');
+  });
+
+  it("gives each column's aria-sort", () => {
+    expect(sortDirection('ip', 'ip')).toBe('ascending');
+    expect(sortDirection('-ip', 'ip')).toBe('descending');
+    expect(sortDirection('-ip', 'status')).toBe('none');
+    expect(sortDirection(null, 'status')).toBe('none');
+  });
+});
+
+describe("the console's routes", () => {
+  it('shows the list at / and /servers, a server at /servers/<id>, and nothing else', () => {
+    expect(matchRoute('/')).toStrictEqual({ page: 'servers' });
+    expect(matchRoute('/servers')).toStrictEqual({ page: 'servers' });
+    expect(matchRoute('/servers/')).toStrictEqual({ page: 'servers' });
+    expect(matchRoute('/servers/12')).toStrictEqual({ page: 'server', id: 12 });
+    for (const path of ['/servers/0', '/servers/012', '/servers/abc', '/servers/12/edit', '/other']) {
+      expect(matchRoute(path), path).toStrictEqual({ page: 'not-found' });
+    }
+  });
+});

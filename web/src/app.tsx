@@ -1,0 +1,172 @@
+import { useEffect, useState } from 'preact/hooks';
+import { type Token, whoAmI } from './api.js';
+import { I18nProvider, useI18n } from './i18n/i18n.js';
+import { LANGUAGES, LANGUAGE_NAMES, type Lang, type MessageKey, pickLanguage } from './i18n/messages.js';
+import { Link } from './link.js';
+import { ServerPage } from './pages/server-page.js';
+import { ServersPage } from './pages/servers-page.js';
+import { matchRoute } from './routes.js';
+import { useLocation } from './router.js';
+import { storeToken, storedToken } from './session.js';
+
+const LANG_KEY = 'inventory-console.lang';
+
+const SCOPE_KEYS = {
+  read: 'scope.read',
+  write: 'scope.write',
+  admin: 'scope.admin',
+} as const satisfies Record<Token['scope'], MessageKey>;
+
+function initialLang(): Lang {
+  const chosen = localStorage.getItem(LANG_KEY);
+  return pickLanguage(chosen === null ? navigator.languages : [chosen]);
+}
+
+/** Who is signed in: the token's description from GET /api/v1/tokens/self, or null. */
+export interface Session {
+  self: Token | null;
+  /** Changes on every sign-in and sign-out: the pages load again. */
+  generation: number;
+}
+
+function SignIn({ session, onChange }: { session: Session; onChange: (self: Token | null) => void }) {
+  const { t } = useI18n();
+  const [token, setToken] = useState('');
+  const [refused, setRefused] = useState(false);
+  if (session.self !== null) {
+    return (
+      <div class="session">
+        <span>{t('auth.signedIn', { name: session.self.name, scope: t(SCOPE_KEYS[session.self.scope]) })}</span>
+        <button
+          type="button"
+          onClick={() => {
+            storeToken(null);
+            onChange(null);
+          }}
+        >
+          {t('auth.signOut')}
+        </button>
+      </div>
+    );
+  }
+  return (
+    <form
+      class="session"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const value = token.trim();
+        whoAmI(value).then(
+          (self) => {
+            setRefused(self === null);
+            if (self !== null) {
+              storeToken(value);
+              setToken('');
+              onChange(self);
+            }
+          },
+          () => {
+            setRefused(true);
+          },
+        );
+      }}
+    >
+      <label for="token">{t('auth.token')}</label>
+      <input
+        id="token"
+        type="password"
+        autocomplete="off"
+        required
+        value={token}
+        onInput={(event) => {
+          setToken(event.currentTarget.value);
+        }}
+      />
+      <button type="submit">{t('auth.signIn')}</button>
+      {refused && (
+        <p role="alert" class="error">
+          {t('auth.invalid')}
+        </p>
+      )}
+    </form>
+  );
+}
+
+function Shell({ lang, setLang }: { lang: Lang; setLang: (lang: Lang) => void }) {
+  const { t } = useI18n();
+  const place = useLocation();
+  const route = matchRoute(place.pathname);
+  const [session, setSession] = useState<Session>({ self: null, generation: 0 });
+  const signed = (self: Token | null) => {
+    setSession((s) => ({ self, generation: s.generation + 1 }));
+  };
+
+  useEffect(() => {
+    const token = storedToken();
+    if (token !== null) {
+      // Unreachable: the token stays, for the next load; the pages say what failed.
+      whoAmI(token).then(
+        (self) => {
+          if (self === null) {
+            storeToken(null);
+          }
+          signed(self);
+        },
+        () => undefined,
+      );
+    }
+  }, []);
+  useEffect(() => {
+    document.documentElement.lang = lang;
+    document.title = t('app.title');
+  }, [lang, t]);
+
+  return (
+    <>
+      <a class="skip" href="#main">
+        {t('app.skip')}
+      </a>
+      <header class="top">
+        <span class="brand">{t('app.title')}</span>
+        <nav aria-label={t('nav.main')}>
+          <Link href="/servers">{t('nav.servers')}</Link>
+        </nav>
+        <label class="lang">
+          <span>{t('lang.label')}</span>
+          <select
+            value={lang}
+            onChange={(event) => {
+              setLang(event.currentTarget.value as Lang);
+            }}
+          >
+            {LANGUAGES.map((code) => (
+              <option key={code} value={code} lang={code}>
+                {LANGUAGE_NAMES[code]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <SignIn session={session} onChange={signed} />
+      </header>
+      <main id="main" tabIndex={-1}>
+        {route.page === 'servers' && <ServersPage search={place.search} session={session} />}
+        {route.page === 'server' && <ServerPage id={route.id} session={session} />}
+        {route.page === 'not-found' && <h1>{t('notFound.title')}</h1>}
+      </main>
+    </>
+  );
+}
+
+export function App() {
+  const [lang, setLang] = useState(initialLang);
+  return (
+    <I18nProvider lang={lang}>
+      <Shell
+        lang={lang}
+        setLang={(next) => {
+          localStorage.setItem(LANG_KEY, next);
+          setLang(next);
+        }}
+      />
+    </I18nProvider>
+  );
+}

@@ -1,0 +1,28 @@
+import type { ComponentChildren } from 'preact';
+import { isPlainClick, navigate } from './router.js';
+
+/** A link that the console follows itself (no reload); a new tab or window still gets the page. */
+export function Link({
+  href,
+  children,
+  class: className,
+}: {
+  href: string;
+  children: ComponentChildren;
+  class?: string;
+}) {
+  return (
+    <a
+      href={href}
+      class={className}
+      onClick={(event) => {
+        if (isPlainClick(event)) {
+          event.preventDefault();
+          navigate(href);
+        }
+      }}
+    >
+      {children}
+    </a>
+  );
+}

@@ -1,0 +1,152 @@
+import { type Change, type Server, api } from '../api.js';
+import type { Session } from '../app.js';
+import { Failure } from '../failure.js';
+import { type I18n, useI18n } from '../i18n/i18n.js';
+import { FIELD_KEYS, STATUS_KEYS, isFieldName } from '../labels.js';
+import { Link } from '../link.js';
+import { useRequest } from '../use-request.js';
+
+const CHANGE_KEYS = { create: 'change.create', update: 'change.update', delete: 'change.delete' } as const;
+
+/** A value of the API as text (never as markup: inventory text is untrusted). */
+function text(value: unknown, i18n: I18n): string {
+  if (value === null || value === undefined || value === '') {
+    return i18n.t('value.none');
+  }
+  if (Array.isArray(value)) {
+    return value.length === 0 ? i18n.t('value.none') : value.map((item) => text(item, i18n)).join(', ');
+  }
+  if (typeof value === 'string') {
+    return value;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    return String(value);
+  }
+  return JSON.stringify(value);
+}
+
+function Fields({ server }: { server: Server }) {
+  const i18n = useI18n();
+  const { t, dateTime } = i18n;
+  const rows: [string, string, string | null][] = [
+    [t(FIELD_KEYS.id), String(server.id), null],
+    [t(FIELD_KEYS.ip), server.ip, null],
+    [t(FIELD_KEYS.status), t(STATUS_KEYS[server.status]), null],
+    [t(FIELD_KEYS.environment), text(server.environment, i18n), null],
+    [t(FIELD_KEYS.role), text(server.role, i18n), null],
+    [t(FIELD_KEYS.location), text(server.location, i18n), null],
+    [t(FIELD_KEYS.os), text(server.os, i18n), null],
+    [t(FIELD_KEYS.tags), text(server.tags, i18n), null],
+    [t(FIELD_KEYS.notes), text(server.notes, i18n), null],
+    [t(FIELD_KEYS.managed_by), text(server.managed_by, i18n), null],
+    [t(FIELD_KEYS.created_at), dateTime(server.created_at), server.created_at],
+    [t(FIELD_KEYS.updated_at), dateTime(server.updated_at), server.updated_at],
+  ];
+  const custom = Object.entries(server.custom_fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return (
+    <section aria-labelledby="fields-title">
+      <h2 id="fields-title">{t('server.fields')}</h2>
+      <dl class="fields">
+        {rows.map(([label, value, iso]) => (
+          <div key={label}>
+            <dt>{label}</dt>
+            <dd>{iso === null ? value : <time dateTime={iso}>{value}</time>}</dd>
+          </div>
+        ))}
+      </dl>
+      <h3>{t(FIELD_KEYS.custom_fields)}</h3>
+      {custom.length === 0 ? (
+        <p>{t('server.noCustomFields')}</p>
+      ) : (
+        <dl class="fields">
+          {custom.map(([name, value]) => (
+            <div key={name}>
+              <dt class="mono">{name}</dt>
+              <dd>{text(value, i18n)}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
+    </section>
+  );
+}
+
+function ChangeEntry({ change }: { change: Change }) {
+  const i18n = useI18n();
+  const { t, dateTime } = i18n;
+  const fields = Object.entries(change.changes);
+  return (
+    <li class="change">
+      <p class="change-head">
+        <strong>{t(CHANGE_KEYS[change.action], { actor: change.actor })}</strong>{' '}
+        <time dateTime={change.at}>{dateTime(change.at)}</time>
+      </p>
+      {fields.length > 0 && (
+        <div class="table-wrap">
+          <table class="diff">
+            <thead>
+              <tr>
+                <th scope="col">{t('change.field')}</th>
+                <th scope="col">{t('change.from')}</th>
+                <th scope="col">{t('change.to')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {fields.map(([name, diff]) => (
+                <tr key={name}>
+                  <th scope="row">{isFieldName(name) ? t(FIELD_KEYS[name]) : name}</th>
+                  <td class="from">{text(diff.from, i18n)}</td>
+                  <td class="to">{text(diff.to, i18n)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </li>
+  );
+}
+
+export function ServerPage({ id, session }: { id: number; session: Session }) {
+  const { t } = useI18n();
+  const server = useRequest(
+    () => api.GET('/api/v1/servers/{id}', { params: { path: { id: String(id) } } }),
+    [id, session.generation],
+  );
+  const history = useRequest(
+    () => api.GET('/api/v1/servers/{id}/history', { params: { path: { id: String(id) } } }),
+    [id, session.generation],
+  );
+  return (
+    <>
+      <p>
+        <Link href="/servers">{t('server.back')}</Link>
+      </p>
+      {server.state === 'loading' && <p aria-live="polite">{t('app.loading')}</p>}
+      {server.state === 'failed' &&
+        (server.status === 404 ? <h1>{t('server.notFound', { id: String(id) })}</h1> : <Failure loaded={server} />)}
+      {server.state === 'done' && (
+        <>
+          <h1>{server.data.hostname}</h1>
+          <Fields server={server.data} />
+        </>
+      )}
+      {server.state !== 'failed' && (
+        <section aria-labelledby="history-title">
+          <h2 id="history-title">{t('server.history')}</h2>
+          {history.state === 'failed' && <Failure loaded={history} />}
+          {history.state === 'done' &&
+            (history.data.changes.length === 0 ? (
+              <p>{t('server.noHistory')}</p>
+            ) : (
+              <ol class="timeline" reversed>
+                {[...history.data.changes].reverse().map((change) => (
+                  <ChangeEntry key={change.seq} change={change} />
+                ))}
+              </ol>
+            ))}
+        </section>
+      )}
+    </>
+  );
+}

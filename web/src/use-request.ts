@@ -1,0 +1,40 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { ApiError } from './api.js';
+
+export type Loaded<T> =
+  { state: 'loading' } | { state: 'done'; data: T } | { state: 'failed'; status: number; error: ApiError | null };
+
+/** The answer of `request`, made again whenever `deps` change; an answer that arrives after newer deps is dropped. */
+export function useRequest<T>(
+  request: () => Promise<{ data?: T; error?: unknown; response: Response }>,
+  deps: readonly unknown[],
+): Loaded<T> {
+  const [loaded, setLoaded] = useState<Loaded<T>>({ state: 'loading' });
+  useEffect(() => {
+    let current = true;
+    setLoaded({ state: 'loading' });
+    request().then(
+      ({ data, error, response }) => {
+        if (!current) {
+          return;
+        }
+        if (data !== undefined && response.ok) {
+          setLoaded({ state: 'done', data });
+        } else {
+          const body = error as ApiError | undefined;
+          setLoaded({ state: 'failed', status: response.status, error: body?.code === undefined ? null : body });
+        }
+      },
+      (error: unknown) => {
+        if (current) {
+          const message = error instanceof Error ? error.message : String(error);
+          setLoaded({ state: 'failed', status: 0, error: { error: message, code: 'NETWORK' } });
+        }
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, deps);
+  return loaded;
+}
