@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { inChunks } from '../db/chunks.js';
+import { isSqlite } from '../db/transaction.js';
 import type { CustomFieldChangeRow, CustomFieldRow, Database, ServerRow } from '../db/types.js';
 import { SERVER_COLUMNS } from '../servers/servers.repository.js';
 import type { CustomFieldSpec, CustomFieldType, CustomValue } from './custom-fields.schemas.js';
@@ -166,8 +167,12 @@ export async function setServersValues(
     const values = sql.join(
       chunk.map((row) => sql`(cast(${row.id} as integer), ${JSON.stringify(row.custom_fields)})`),
     );
+    // On PostgreSQL the values list's column is text, which a jsonb column takes only cast; a text
+    // column takes the jsonb back as its text (keys as jsonb orders them, which parseValues undoes),
+    // so the one statement suits the column before and after it became jsonb.
+    const custom = isSqlite(db) ? sql`v.custom_fields` : sql`cast(v.custom_fields as jsonb)`;
     const { rows: written } = await sql<ServerRow>`
-      update servers set custom_fields = v.custom_fields, version = version + 1, updated_at = ${at}
+      update servers set custom_fields = ${custom}, version = version + 1, updated_at = ${at}
       from (select column1 as id, column2 as custom_fields from (values ${values}) as rows) as v
       where servers.id = v.id
       returning ${returned}`.execute(db);
