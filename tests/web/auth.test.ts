@@ -2,6 +2,8 @@
 // the stored token (kept, forgotten, or a failure to show).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type SelfCheck, authorize, judgeSelf, refusesStored } from '../../web/src/auth.js';
+import { failureText } from '../../web/src/failure-text.js';
+import { translate } from '../../web/src/i18n/messages.js';
 
 // The client and the session module use the browser's globals (stubbed below), which the Node typecheck
 // of the tests does not know: they are imported by a path it does not follow, with the types used here.
@@ -146,5 +148,31 @@ describe('whoAmI and the client', () => {
     await api.GET('/api/v1/servers');
     expect(sent[1]?.headers.get('authorization')).toBe('Bearer revoked');
     expect(refused).toHaveBeenCalledOnce();
+  });
+});
+
+describe('failureText', () => {
+  const t = (key: Parameters<typeof translate>[1], params?: Readonly<Record<string, string>>) =>
+    translate('en', key, params);
+
+  it('lists the details of a 400, field by field, and how many more there were', () => {
+    const error = {
+      error: 'Invalid request',
+      code: 'VALIDATION_FAILED',
+      details: [
+        { field: 'limit', message: 'must be <= 500' },
+        { field: 'sort', message: 'must be one of hostname, ip' },
+      ],
+      truncated: 3,
+    };
+    expect(failureText(t, 400, error)).toStrictEqual({
+      message: 'The request failed: Invalid request',
+      details: ['limit: must be <= 500', 'sort: must be one of hostname, ip', '…and 3 more'],
+    });
+  });
+
+  it('asks for a token on a 401, and falls back to the status without a JSON error', () => {
+    expect(failureText(t, 401, null)).toStrictEqual({ message: translate('en', 'auth.needed'), details: [] });
+    expect(failureText(t, 502, null)).toStrictEqual({ message: 'The request failed: 502', details: [] });
   });
 });

@@ -15,6 +15,7 @@ export const en = {
   'scope.write': 'write',
   'scope.admin': 'admin',
   'error.generic': 'The request failed: {message}',
+  'error.more': '…and {count} more',
   'app.loading': 'Loading…',
   'servers.title': 'Servers',
   'servers.filters': 'Filters',

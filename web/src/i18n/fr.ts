@@ -17,6 +17,7 @@ export const fr: Catalogue = {
   'scope.write': 'écriture',
   'scope.admin': 'administration',
   'error.generic': 'La requête a échoué : {message}',
+  'error.more': '… et {count} de plus',
   'app.loading': 'Chargement…',
   'servers.title': 'Serveurs',
   'servers.filters': 'Filtres',
