@@ -52,6 +52,7 @@ export const en = {
   'value.none': '—',
   'server.back': 'Back to the servers',
   'server.notFound': 'There is no server {id}.',
+  'server.deleted': 'Server {id} was deleted.',
   'server.fields': 'Fields',
   'server.history': 'History',
   'server.noHistory': 'No change recorded.',

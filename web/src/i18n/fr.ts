@@ -54,6 +54,7 @@ export const fr: Catalogue = {
   'value.none': '—',
   'server.back': 'Retour aux serveurs',
   'server.notFound': "Il n'y a pas de serveur {id}.",
+  'server.deleted': 'Le serveur {id} a été supprimé.',
   'server.fields': 'Champs',
   'server.history': 'Historique',
   'server.noHistory': 'Aucune modification enregistrée.',
