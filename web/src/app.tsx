@@ -9,9 +9,7 @@ import { ServerPage } from './pages/server-page.js';
 import { ServersPage } from './pages/servers-page.js';
 import { matchRoute } from './routes.js';
 import { useLocation } from './router.js';
-import { storeToken, storedToken } from './session.js';
-
-const LANG_KEY = 'inventory-console.lang';
+import { storeLang, storeToken, storedLang, storedToken } from './session.js';
 
 const SCOPE_KEYS = {
   read: 'scope.read',
@@ -20,7 +18,7 @@ const SCOPE_KEYS = {
 } as const satisfies Record<Token['scope'], MessageKey>;
 
 function initialLang(): Lang {
-  const chosen = localStorage.getItem(LANG_KEY);
+  const chosen = storedLang();
   return pickLanguage(chosen === null ? navigator.languages : [chosen]);
 }
 
@@ -187,7 +185,7 @@ export function App() {
       <Shell
         lang={lang}
         setLang={(next) => {
-          localStorage.setItem(LANG_KEY, next);
+          storeLang(next);
           setLang(next);
         }}
       />
