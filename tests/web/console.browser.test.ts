@@ -137,6 +137,9 @@ describe.runIf(available)('the web console in a browser', () => {
     await expect.poll(search).toBe('?status=up&q=web&sort=-hostname');
     await expectTable(await api('?status=up&q=web&sort=-hostname&limit=50'));
     await expect.poll(() => page.locator('th[aria-sort="descending"]').innerText()).toContain('Host name');
+    // The table stays while the next answer loads: the keyboard focus stays on the header.
+    expect(await page.evaluate('document.activeElement.textContent')).toContain('Host name');
+    await expect(page.locator('[aria-busy="true"]').count()).resolves.toBe(0);
   });
 
   it('pages with the cursor and a page size, and the back button comes back', async () => {
