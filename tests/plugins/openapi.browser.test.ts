@@ -20,7 +20,8 @@ describe.runIf(available)('GET /docs in a browser: "Try it out"', () => {
   let page: Page;
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([
+    // Both start at once; when one fails, the other is still stopped (afterAll) before the error is thrown.
+    const [started, launched] = await Promise.allSettled([
       startServer({
         env: {
           DATABASE_URL: 'sqlite::memory:',
@@ -33,6 +34,18 @@ describe.runIf(available)('GET /docs in a browser: "Try it out"', () => {
       }),
       chromium.launch({ executablePath: CHROMIUM }),
     ]);
+    if (started.status === 'fulfilled') {
+      server = started.value;
+    }
+    if (launched.status === 'fulfilled') {
+      browser = launched.value;
+    }
+    if (started.status === 'rejected') {
+      throw started.reason;
+    }
+    if (launched.status === 'rejected') {
+      throw launched.reason;
+    }
     page = await browser.newPage();
     // The server compiles its sources on start: seconds, more on a busy machine.
   }, 45_000);
