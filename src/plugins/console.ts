@@ -47,9 +47,9 @@ export function rootToDocs(app: FastifyInstance): void {
 /**
  * The page as it is now on disk. A build (npm run build:web) replaces index.html and deletes the
  * assets the old one named, while a server may be running: the page is read again whenever its
- * modification time or size changes. A stat per page request costs about 2 µs (statSync of index.html,
- * measured on a 2-core development machine); the read happens only after a build. While a build has removed the file, the last
- * page read is served.
+ * modification time or size changes. A stat per page request costs about 2 µs (statSync of
+ * index.html, measured on a 2-core development machine); the read happens only after a build. While a
+ * build has removed the file, the last page read is served.
  */
 export function currentPage(file: string): () => Buffer {
   let stamp = '';
