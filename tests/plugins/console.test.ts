@@ -1,7 +1,7 @@
 // The web console as the API serves it: its page at its own addresses with a strict policy, its
 // hashed assets cached for a year, a JSON 404 for what is not there, and UI_ENABLED=false. A small
 // console of the test's own stands in for the build (tests/web/console.browser.test.ts serves the real one).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +114,36 @@ describe('the console (UI_ENABLED=true)', () => {
     const docs = await t.app.inject({ method: 'GET', url: '/docs/' });
     expect(docs.statusCode).toBe(200);
     expect(docs.headers['content-security-policy']).not.toBe(CONSOLE_CSP);
+  });
+});
+
+describe('the console rebuilt while the server runs', () => {
+  let t: TestApp;
+  let dir: string;
+  beforeAll(async () => {
+    dir = join(work, 'rebuilt');
+    mkdirSync(join(dir, 'assets'), { recursive: true });
+    writeFileSync(join(dir, 'index.html'), PAGE);
+    t = await buildTestApp({ env: { UI_ENABLED: 'true' }, consoleDir: dir });
+  });
+  afterAll(async () => {
+    await t.app.close();
+  });
+
+  it("serves the new build's page, with its headers, and the last page while the build has removed it", async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/servers' })).body).toBe(PAGE);
+    const rebuilt = PAGE.replace('index-Ab12Cd34.js', 'index-Ef56Gh78.js');
+    writeFileSync(join(dir, 'index.html'), rebuilt);
+    // Another modification time even on a file system that counts whole seconds.
+    utimesSync(join(dir, 'index.html'), new Date(), new Date(Date.now() + 5_000));
+    const res = await t.app.inject({ method: 'GET', url: '/servers' });
+    expect(res.body).toBe(rebuilt);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.headers['cache-control']).toBe(PAGE_CACHE_CONTROL);
+    expect(res.headers['content-security-policy']).toBe(CONSOLE_CSP);
+    rmSync(join(dir, 'index.html'));
+    const during = await t.app.inject({ method: 'GET', url: '/' });
+    expect([during.statusCode, during.body]).toStrictEqual([200, rebuilt]);
   });
 });
 

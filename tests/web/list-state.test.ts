@@ -12,6 +12,7 @@ import {
   sortDirection,
 } from '../../web/src/list-state.js';
 import { matchRoute } from '../../web/src/routes.js';
+import { reloading } from '../../web/src/loaded.js';
 
 const FULL: ListState = {
   status: ['up', 'maintenance'],
@@ -107,5 +108,17 @@ describe("the console's routes", () => {
     for (const path of ['/servers/0', '/servers/012', '/servers/abc', '/servers/12/edit', '/other']) {
       expect(matchRoute(path), path).toStrictEqual({ page: 'not-found' });
     }
+  });
+});
+
+describe('reloading', () => {
+  it('keeps the last answer shown, marked busy, while the next one loads', () => {
+    const done = { state: 'done', data: { count: 3 }, busy: false } as const;
+    expect(reloading(done)).toStrictEqual({ state: 'done', data: { count: 3 }, busy: true });
+  });
+
+  it('shows loading when there is no answer to keep', () => {
+    expect(reloading({ state: 'loading' })).toStrictEqual({ state: 'loading' });
+    expect(reloading({ state: 'failed', status: 503, error: null })).toStrictEqual({ state: 'loading' });
   });
 });

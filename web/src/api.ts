@@ -3,6 +3,7 @@
 // fails the typecheck.
 import createClient from 'openapi-fetch';
 import type { components, paths } from './openapi.js';
+import { type SelfCheck, authorize, judgeSelf, networkFailure, refusesStored } from './auth.js';
 import { storedToken } from './session.js';
 
 export type Server = components['schemas']['Server'];
@@ -13,18 +14,33 @@ export type ApiError = components['schemas']['Error'];
 
 export const api = createClient<paths>({ baseUrl: location.origin });
 
+let onRefused: () => void = () => undefined;
+
+/** Called when the API refuses the stored token mid-session (revoked, expired): the console signs out. */
+export function whenTokenRefused(listener: () => void): void {
+  onRefused = listener;
+}
+
 api.use({
   onRequest({ request }) {
-    const token = storedToken();
-    if (token !== null) {
-      request.headers.set('authorization', `Bearer ${token}`);
+    return authorize(request, storedToken());
+  },
+  onResponse({ request, response }) {
+    if (refusesStored(request, response, storedToken())) {
+      onRefused();
     }
-    return request;
+    return response;
   },
 });
 
-/** The token's own description, or null when the API refuses it. */
-export async function whoAmI(token: string): Promise<Token | null> {
-  const { data } = await api.GET('/api/v1/tokens/self', { headers: { authorization: `Bearer ${token}` } });
-  return data ?? null;
+/** What the API says of this token: accepted (with its description), refused (401), or a failure to show. */
+export async function whoAmI(token: string): Promise<SelfCheck> {
+  try {
+    const { data, error, response } = await api.GET('/api/v1/tokens/self', {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    return judgeSelf(response.status, data, error);
+  } catch (error) {
+    return networkFailure(error);
+  }
 }

@@ -1,5 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
-import { type Token, whoAmI } from './api.js';
+import { type Token, whenTokenRefused, whoAmI } from './api.js';
+import type { SelfCheck } from './auth.js';
+import { Failure } from './failure.js';
 import { I18nProvider, useI18n } from './i18n/i18n.js';
 import { LANGUAGES, LANGUAGE_NAMES, type Lang, type MessageKey, pickLanguage } from './i18n/messages.js';
 import { Link } from './link.js';
@@ -7,9 +9,7 @@ import { ServerPage } from './pages/server-page.js';
 import { ServersPage } from './pages/servers-page.js';
 import { matchRoute } from './routes.js';
 import { useLocation } from './router.js';
-import { storeToken, storedToken } from './session.js';
-
-const LANG_KEY = 'inventory-console.lang';
+import { storeLang, storeToken, storedLang, storedToken } from './session.js';
 
 const SCOPE_KEYS = {
   read: 'scope.read',
@@ -18,7 +18,7 @@ const SCOPE_KEYS = {
 } as const satisfies Record<Token['scope'], MessageKey>;
 
 function initialLang(): Lang {
-  const chosen = localStorage.getItem(LANG_KEY);
+  const chosen = storedLang();
   return pickLanguage(chosen === null ? navigator.languages : [chosen]);
 }
 
@@ -29,10 +29,22 @@ export interface Session {
   generation: number;
 }
 
-function SignIn({ session, onChange }: { session: Session; onChange: (self: Token | null) => void }) {
+/** Why the console is signed out, or could not check a token: shown beside the sign-in form. */
+type Problem = Exclude<SelfCheck, { state: 'accepted' }> | null;
+
+function SignIn({
+  session,
+  onChange,
+  problem,
+  setProblem,
+}: {
+  session: Session;
+  onChange: (self: Token | null) => void;
+  problem: Problem;
+  setProblem: (problem: Problem) => void;
+}) {
   const { t } = useI18n();
   const [token, setToken] = useState('');
-  const [refused, setRefused] = useState(false);
   if (session.self !== null) {
     return (
       <div class="session">
@@ -55,19 +67,18 @@ function SignIn({ session, onChange }: { session: Session; onChange: (self: Toke
       onSubmit={(event) => {
         event.preventDefault();
         const value = token.trim();
-        whoAmI(value).then(
-          (self) => {
-            setRefused(self === null);
-            if (self !== null) {
-              storeToken(value);
-              setToken('');
-              onChange(self);
-            }
-          },
-          () => {
-            setRefused(true);
-          },
-        );
+        // A stored token that could not be checked is replaced, not sent beside the new one.
+        storeToken(null);
+        void whoAmI(value).then((check) => {
+          if (check.state === 'accepted') {
+            storeToken(value);
+            setToken('');
+            setProblem(null);
+            onChange(check.self);
+          } else {
+            setProblem(check);
+          }
+        });
       }}
     >
       <label for="token">{t('auth.token')}</label>
@@ -82,11 +93,12 @@ function SignIn({ session, onChange }: { session: Session; onChange: (self: Toke
         }}
       />
       <button type="submit">{t('auth.signIn')}</button>
-      {refused && (
+      {problem?.state === 'refused' && (
         <p role="alert" class="error">
           {t('auth.invalid')}
         </p>
       )}
+      {problem?.state === 'failed' && <Failure loaded={problem} />}
     </form>
   );
 }
@@ -100,19 +112,29 @@ function Shell({ lang, setLang }: { lang: Lang; setLang: (lang: Lang) => void })
     setSession((s) => ({ self, generation: s.generation + 1 }));
   };
 
+  const [problem, setProblem] = useState<Problem>(null);
+
   useEffect(() => {
+    // A token revoked or expired mid-session: signed out, and told why.
+    whenTokenRefused(() => {
+      storeToken(null);
+      setProblem({ state: 'refused' });
+      setSession((s) => (s.self === null ? s : { self: null, generation: s.generation + 1 }));
+    });
     const token = storedToken();
     if (token !== null) {
-      // Unreachable: the token stays, for the next load; the pages say what failed.
-      whoAmI(token).then(
-        (self) => {
-          if (self === null) {
-            storeToken(null);
-          }
-          signed(self);
-        },
-        () => undefined,
-      );
+      void whoAmI(token).then((check) => {
+        if (check.state === 'accepted') {
+          signed(check.self);
+        } else if (check.state === 'refused') {
+          storeToken(null);
+          setProblem(check);
+          signed(null);
+        } else {
+          // Unreachable or busy: the token stays, for the next try; the failure is shown.
+          setProblem(check);
+        }
+      });
     }
   }, []);
   useEffect(() => {
@@ -145,7 +167,7 @@ function Shell({ lang, setLang }: { lang: Lang; setLang: (lang: Lang) => void })
             ))}
           </select>
         </label>
-        <SignIn session={session} onChange={signed} />
+        <SignIn session={session} onChange={signed} problem={problem} setProblem={setProblem} />
       </header>
       <main id="main" tabIndex={-1}>
         {route.page === 'servers' && <ServersPage search={place.search} session={session} />}
@@ -163,7 +185,7 @@ export function App() {
       <Shell
         lang={lang}
         setLang={(next) => {
-          localStorage.setItem(LANG_KEY, next);
+          storeLang(next);
           setLang(next);
         }}
       />

@@ -1,14 +1,21 @@
+import { failureText } from './failure-text.js';
 import { useI18n } from './i18n/i18n.js';
-import type { Loaded } from './use-request.js';
+import type { ApiError } from './api.js';
 
-/** Why a request failed, for people: sign in on a 401, otherwise the API's own message. */
-export function Failure({ loaded }: { loaded: Extract<Loaded<unknown>, { state: 'failed' }> }) {
+/** Why a request failed, for people: sign in on a 401, otherwise the API's own message and its details. */
+export function Failure({ loaded }: { loaded: { status: number; error: ApiError | null } }) {
   const { t } = useI18n();
+  const { message, details } = failureText(t, loaded.status, loaded.error);
   return (
-    <p role="alert" class="error">
-      {loaded.status === 401
-        ? t('auth.needed')
-        : t('error.generic', { message: loaded.error?.error ?? String(loaded.status) })}
-    </p>
+    <div role="alert" class="error">
+      <p>{message}</p>
+      {details.length > 0 && (
+        <ul>
+          {details.map((line, i) => (
+            <li key={i}>{line}</li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }

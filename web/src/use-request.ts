@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ApiError } from './api.js';
+import { type Loaded, reloading } from './loaded.js';
 
-export type Loaded<T> =
-  { state: 'loading' } | { state: 'done'; data: T } | { state: 'failed'; status: number; error: ApiError | null };
+export type { Loaded };
 
 /** The answer of `request`, made again whenever `deps` change; an answer that arrives after newer deps is dropped. */
 export function useRequest<T>(
@@ -12,14 +12,14 @@ export function useRequest<T>(
   const [loaded, setLoaded] = useState<Loaded<T>>({ state: 'loading' });
   useEffect(() => {
     let current = true;
-    setLoaded({ state: 'loading' });
+    setLoaded(reloading);
     request().then(
       ({ data, error, response }) => {
         if (!current) {
           return;
         }
         if (data !== undefined && response.ok) {
-          setLoaded({ state: 'done', data });
+          setLoaded({ state: 'done', data, busy: false });
         } else {
           const body = error as ApiError | undefined;
           setLoaded({ state: 'failed', status: response.status, error: body?.code === undefined ? null : body });

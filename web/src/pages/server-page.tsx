@@ -1,6 +1,7 @@
 import { type Change, type Server, api } from '../api.js';
 import type { Session } from '../app.js';
 import { Failure } from '../failure.js';
+import { deletion } from '../history.js';
 import { type I18n, useI18n } from '../i18n/i18n.js';
 import { FIELD_KEYS, STATUS_KEYS, isFieldName } from '../labels.js';
 import { Link } from '../link.js';
@@ -107,6 +108,21 @@ function ChangeEntry({ change }: { change: Change }) {
   );
 }
 
+function NotFound({ id, deleted }: { id: number; deleted: Change | null }) {
+  const { t, dateTime } = useI18n();
+  if (deleted === null) {
+    return <h1>{t('server.notFound', { id: String(id) })}</h1>;
+  }
+  return (
+    <>
+      <h1>{t('server.deleted', { id: String(id) })}</h1>
+      <p>
+        {t('change.delete', { actor: deleted.actor })} <time dateTime={deleted.at}>{dateTime(deleted.at)}</time>
+      </p>
+    </>
+  );
+}
+
 export function ServerPage({ id, session }: { id: number; session: Session }) {
   const { t } = useI18n();
   const server = useRequest(
@@ -123,15 +139,19 @@ export function ServerPage({ id, session }: { id: number; session: Session }) {
         <Link href="/servers">{t('server.back')}</Link>
       </p>
       {server.state === 'loading' && <p aria-live="polite">{t('app.loading')}</p>}
-      {server.state === 'failed' &&
-        (server.status === 404 ? <h1>{t('server.notFound', { id: String(id) })}</h1> : <Failure loaded={server} />)}
+      {server.state === 'failed' && server.status !== 404 && <Failure loaded={server} />}
+      {server.state === 'failed' && server.status === 404 && (
+        <NotFound id={id} deleted={history.state === 'done' ? deletion(history.data.changes) : null} />
+      )}
       {server.state === 'done' && (
         <>
           <h1>{server.data.hostname}</h1>
           <Fields server={server.data} />
         </>
       )}
-      {server.state !== 'failed' && (
+      {/* A deleted server's history stays: who created, changed and deleted it. */}
+      {(server.state !== 'failed' ||
+        (server.status === 404 && history.state === 'done' && history.data.changes.length > 0)) && (
         <section aria-labelledby="history-title">
           <h2 id="history-title">{t('server.history')}</h2>
           {history.state === 'failed' && <Failure loaded={history} />}

@@ -173,7 +173,8 @@ export function ServersPage({ search, session }: { search: string; session: Sess
       {loaded.state === 'loading' && <p aria-live="polite">{t('app.loading')}</p>}
       {loaded.state === 'failed' && <Failure loaded={loaded} />}
       {loaded.state === 'done' && (
-        <>
+        // While the next answer loads, this one stays (the focus stays on the control that asked for it).
+        <div aria-busy={loaded.busy}>
           <p class="count" aria-live="polite">
             {t(plural(loaded.data.count) === 'one' ? 'servers.countOne' : 'servers.countOther', {
               count: number(loaded.data.count),
@@ -240,7 +241,7 @@ export function ServersPage({ search, session }: { search: string; session: Sess
               </button>
             )}
           </div>
-        </>
+        </div>
       )}
     </>
   );
