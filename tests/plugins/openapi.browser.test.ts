@@ -1,60 +1,24 @@
 // "Try it out" in /docs, in a real browser (Debian's chromium, driven by playwright-core): authorize
 // with a token, then create, patch and list servers with the bodies the document's examples pre-fill,
 // against a server process that asks for a token on reads too.
-import { existsSync } from 'node:fs';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dialect } from '../helpers/database.js';
-import { type ServerProcess, startServer } from '../helpers/server-process.js';
-
-/** Debian's chromium by default; CHROMIUM_PATH names another Chromium-based browser (Google Chrome on GitHub's runners). */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Locally the browser may be missing (apt-get install chromium); in CI it must be there.
-const required = process.env.CI === 'true';
-const available = required || existsSync(CHROMIUM);
-// Its server runs on SQLite whatever the suite's database: the run on PostgreSQL (.ci/run) leaves it to
-// the runs on SQLite, on Node 20 and on Node 24.
-const runs = available && dialect === 'sqlite';
+import { browserTestsRun, startServerAndBrowser } from '../helpers/browser.js';
+import type { ServerProcess } from '../helpers/server-process.js';
 
 const TOKEN = 'docs-browser-test-token-0123456789abcdef';
 
-describe.runIf(runs)('GET /docs in a browser: "Try it out"', () => {
+describe.runIf(browserTestsRun)('GET /docs in a browser: "Try it out"', () => {
   let server: ServerProcess;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    // Both start at once; when one fails, the other is still stopped (afterAll) before the error is thrown.
-    const [started, launched] = await Promise.allSettled([
-      startServer({
-        env: {
-          DATABASE_URL: 'sqlite::memory:',
-          INVENTORY_AUTH_READS: 'true',
-          INVENTORY_BOOTSTRAP_TOKEN: TOKEN,
-          // On a busy machine the browser and the server share the CPU: no 503 for a slow event loop.
-          MAX_EVENT_LOOP_DELAY_MS: '0',
-        },
-        timeoutMs: 40_000,
-      }),
-      chromium.launch({ executablePath: CHROMIUM }),
-    ]);
-    if (started.status === 'fulfilled') {
-      server = started.value;
-    }
-    if (launched.status === 'fulfilled') {
-      browser = launched.value;
-    }
-    if (started.status === 'rejected') {
-      throw started.reason;
-    }
-    if (launched.status === 'rejected') {
-      throw launched.reason;
-    }
+    ({ server, browser } = await startServerAndBrowser(TOKEN));
     page = await browser.newPage();
-    // The server compiles its sources on start: seconds, more on a busy machine.
   }, 45_000);
   afterAll(async () => {
-    // Either may be missing when the start failed: what did start is still stopped.
+    // Both are missing when their start failed (it stopped whichever had started).
     await (browser as Browser | undefined)?.close();
     await (server as ServerProcess | undefined)?.stop();
   });

@@ -3,25 +3,17 @@
 // token: sign in, filter, sort, page, open a server and its history, in English and in French, light
 // and dark, checked by axe-core. Screenshots go to artifacts/console/ (git-ignored). One browser for
 // the file.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
-import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dialect } from '../helpers/database.js';
-import { type ServerProcess, startServer } from '../helpers/server-process.js';
+import { browserTestsRun, startServerAndBrowser } from '../helpers/browser.js';
+import type { ServerProcess } from '../helpers/server-process.js';
 
-/** Debian's chromium by default; CHROMIUM_PATH names another Chromium-based browser (Google Chrome on GitHub's runners). */
 /** How long a page may take to show what is expected (the default second is short on a busy machine). */
 const POLL = { timeout: 10_000 } as const;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Locally the browser may be missing (apt-get install chromium); in CI it must be there.
-const required = process.env.CI === 'true';
-const available = required || existsSync(CHROMIUM);
-// Its server runs on SQLite whatever the suite's database: the run on PostgreSQL (.ci/run) leaves it to
-// the runs on SQLite, on Node 20 and on Node 24.
-const runs = available && dialect === 'sqlite';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCREENSHOTS = join(ROOT, 'artifacts', 'console');
@@ -34,7 +26,7 @@ interface ServerList {
   next: string | null;
 }
 
-describe.runIf(runs)('the web console in a browser', () => {
+describe.runIf(browserTestsRun)('the web console in a browser', () => {
   let server: ServerProcess;
   let browser: Browser;
   let context: BrowserContext;
@@ -58,32 +50,7 @@ describe.runIf(runs)('the web console in a browser', () => {
 
   beforeAll(async () => {
     // The server serves web/dist/, which tests/setup/console.ts built from these sources.
-    // Both start at once; when one fails, the other is still stopped (afterAll) before the error is thrown.
-    const [started, launched] = await Promise.allSettled([
-      startServer({
-        env: {
-          DATABASE_URL: 'sqlite::memory:',
-          INVENTORY_AUTH_READS: 'true',
-          INVENTORY_BOOTSTRAP_TOKEN: TOKEN,
-          // On a busy machine the browser and the server share the CPU: no 503 for a slow event loop.
-          MAX_EVENT_LOOP_DELAY_MS: '0',
-        },
-        timeoutMs: 40_000,
-      }),
-      chromium.launch({ executablePath: CHROMIUM }),
-    ]);
-    if (started.status === 'fulfilled') {
-      server = started.value;
-    }
-    if (launched.status === 'fulfilled') {
-      browser = launched.value;
-    }
-    if (started.status === 'rejected') {
-      throw started.reason;
-    }
-    if (launched.status === 'rejected') {
-      throw launched.reason;
-    }
+    ({ server, browser } = await startServerAndBrowser(TOKEN));
     // 30 servers more than the two samples, in one request: enough for a second page of 25.
     const statuses = ['up', 'down', 'maintenance'] as const;
     const body = Array.from({ length: 30 }, (_, i) => ({
@@ -111,7 +78,7 @@ describe.runIf(runs)('the web console in a browser', () => {
     watch(page);
   }, 60_000);
   afterAll(async () => {
-    // Either may be missing when the start failed: what did start is still stopped.
+    // Both are missing when their start failed (it stopped whichever had started).
     await (browser as Browser | undefined)?.close();
     await (server as ServerProcess | undefined)?.stop();
   });
