@@ -1,8 +1,9 @@
 // @ts-check
 // `npm start`'s first step: compiles src/ into dist/, and builds the web console from web/ into
 // web/dist/, each only when it was not built from these exact sources, so that a start answers in
-// about a second instead of after a 5 s `tsc`, and never serves code older than the sources. The sources are compared by content (not by time, which a checkout or
-// a copy can set back), and every module must have its output. Plain JavaScript: it runs before
+// about a second instead of after a 5 s `tsc`, and never serves code older than the sources. The
+// sources are compared by content (not by time, which a checkout or a copy can set back), and every
+// module must have its output. Plain JavaScript: it runs before
 // anything is compiled, and without tsx's start-up cost. `--web` builds the console only.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

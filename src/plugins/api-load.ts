@@ -45,12 +45,13 @@ export function isBusy(sample: LoadSample): boolean {
 
 /**
  * Counts the requests in progress over time: `begin` and `end` at each one's start and answer,
- * `sample` at the end of each sample with its length, which starts the next.
+ * `sample` at the end of each sample, which starts the next.
  */
 export function createInProgressCounter(clock: () => number = () => performance.now()) {
   let count = 0;
   let area = 0;
   let last = clock();
+  let sampleStart = last;
   const advance = () => {
     const at = clock();
     area += count * (at - last);
@@ -65,11 +66,13 @@ export function createInProgressCounter(clock: () => number = () => performance.
       advance();
       count -= 1;
     },
-    /** The time-weighted count since the last sample, over `lengthMs`. */
-    sample(lengthMs: number): number {
+    /** The time-weighted count since the last sample (0 over no time at all). */
+    sample(): number {
       advance();
-      const inProgress = lengthMs > 0 ? area / lengthMs : 0;
+      const length = last - sampleStart;
+      const inProgress = length > 0 ? area / length : 0;
       area = 0;
+      sampleStart = last;
       return inProgress;
     },
   };
@@ -87,17 +90,13 @@ export const apiLoadPlugin = fp(
     const requests = createInProgressCounter();
     let busy = false;
     let utilization = performance.eventLoopUtilization();
-    let sampledAt = performance.now();
     const timer = setInterval(() => {
-      const at = performance.now();
       const next = performance.eventLoopUtilization();
-      const sample = {
-        inProgress: requests.sample(at - sampledAt),
+      busy = isBusy({
+        inProgress: requests.sample(),
         utilization: performance.eventLoopUtilization(next, utilization).utilization,
-      };
-      busy = isBusy(sample);
+      });
       utilization = next;
-      sampledAt = at;
     }, LOAD_SAMPLE_MS).unref();
     app.decorate('apiLoad', { busy: () => busy });
     const answered = new WeakMap<FastifyRequest, () => void>();

@@ -30,6 +30,7 @@ export const FANOUT_TURN_KEY = 0x696e7666;
 
 /** The most changes one pass reads, and the most deliveries it queues (it stops after the change that passes it). */
 export const FANOUT_CHANGES = 500;
+export const FANOUT_DELIVERIES = 2000;
 /**
  * While the API is busy, the least time from the end of one pass of a process to the start of its next
  * (ms): a pass then queues the deliveries of the writes of that time together (up to FANOUT_CHANGES),
@@ -38,7 +39,6 @@ export const FANOUT_CHANGES = 500;
 export const BUSY_PASS_INTERVAL_MS = 250;
 /** How often a paced wait asks again whether the API is still busy (ms): it ends soon after the load eases. */
 const BUSY_RECHECK_MS = 50;
-export const FANOUT_DELIVERIES = 2000;
 
 /** A delivery's body: `{"type", "timestamp", "data": {seq, server_id, action, actor, changes, server}}`. */
 export function eventBody(change: ServerChangeRow): string {
@@ -260,8 +260,8 @@ export interface FanOutLoop {
 /**
  * Runs the fan-out's passes: at once when woken, every `intervalMs` otherwise (changes made through
  * another replica are seen within that), again at once while a pass comes back full; while the API is
- * busy, BUSY_PASS_INTERVAL_MS after the last pass ended at the soonest. A pass that fails (the database is away) is logged and
- * tried again at the next tick: the position did not move.
+ * busy, BUSY_PASS_INTERVAL_MS after the last pass ended at the soonest. A pass that fails (the database
+ * is away) is logged and tried again at the next tick: the position did not move.
  */
 export function startFanOut(fanOut: FanOut, options: FanOutLoopOptions): FanOutLoop {
   let stopped = false;
