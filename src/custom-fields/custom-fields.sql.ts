@@ -10,8 +10,8 @@ import type { Definition } from './custom-fields.values.js';
 // both databases read them from that index: an exact value or a range is one range of it, "not set"
 // another, and a sort walks it in order (servers without a value last, whichever the direction).
 // The expressions are written out as SQL text, not bound, as an index must name them literally; a
-// field's name is `^[a-z][a-z0-9_]{0,62}$`, checked before it gets here. On PostgreSQL the column is
-// JSON text, read as jsonb (the cast costs nothing once the column is jsonb itself, see docs/custom-fields.md).
+// field's name is `^[a-z][a-z0-9_]{0,62}$`, checked before it gets here. The column is JSON text on
+// SQLite and `jsonb` on PostgreSQL (parsed once when written, not for every row a filter reads).
 
 /** How a type's values compare in SQL: as text, as numbers, or as 1 and 0. */
 export type SqlKind = 'text' | 'numeric' | 'boolean';
@@ -42,7 +42,7 @@ function extracted(sqlite: boolean, { name }: Field): string {
   if (!NAME.test(name)) {
     throw new Error(`not a custom field's name: ${JSON.stringify(name)}`);
   }
-  return sqlite ? `json_extract(custom_fields, '$.${name}')` : `(custom_fields::jsonb ->> '${name}')`;
+  return sqlite ? `json_extract(custom_fields, '$.${name}')` : `(custom_fields ->> '${name}')`;
 }
 
 /** 1 where the server has no value, 0 where it has one. */

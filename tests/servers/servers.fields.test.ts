@@ -75,7 +75,8 @@ describe('the declaration of a server’s fields', () => {
     const columns = await serverColumns();
     for (const name of FIELD_NAMES) {
       const { column, nullable } = DECLARED[name];
-      expect([name, columns.get(name)]).toStrictEqual([name, { type: column.type, nullable: nullable === true }]);
+      const type = (dialect === 'postgres' ? column.postgresType : undefined) ?? column.type;
+      expect([name, columns.get(name)]).toStrictEqual([name, { type, nullable: nullable === true }]);
     }
   });
 

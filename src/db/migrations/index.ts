@@ -12,6 +12,7 @@ import * as m20261130110000 from './2026_11_30_110000_create_custom_fields.js';
 import * as m20261130170000 from './2026_11_30_170000_create_webhooks.js';
 import * as m20261201090000 from './2026_12_01_090000_add_server_state_to_changes.js';
 import * as m20261201120000 from './2026_12_01_120000_add_webhook_delivery_claim_indexes.js';
+import * as m20261201130000 from './2026_12_01_130000_store_custom_values_as_jsonb_on_postgres.js';
 
 /**
  * Every migration, by name, in order. Listed statically rather than read from the folder so that a
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_30_170000_create_webhooks': m20261130170000,
   '2026_12_01_090000_add_server_state_to_changes': m20261201090000,
   '2026_12_01_120000_add_webhook_delivery_claim_indexes': m20261201120000,
+  '2026_12_01_130000_store_custom_values_as_jsonb_on_postgres': m20261201130000,
 };

@@ -2,7 +2,7 @@
 
 select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
 from "servers"
-where (case when (custom_fields::jsonb ->> 'u') is null then 1 else 0 end) = $1
+where (case when (custom_fields ->> 'u') is null then 1 else 0 end) = $1
 order by "id" asc
 limit $2;
 -- 1: 1
@@ -10,5 +10,5 @@ limit $2;
 
 select count(*) as "count"
 from "servers"
-where (case when (custom_fields::jsonb ->> 'u') is null then 1 else 0 end) = $1;
+where (case when (custom_fields ->> 'u') is null then 1 else 0 end) = $1;
 -- 1: 1

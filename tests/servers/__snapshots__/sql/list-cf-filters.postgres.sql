@@ -2,7 +2,7 @@
 
 select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
 from "servers"
-where (case when (custom_fields::jsonb ->> 'pci') is null then 1 else 0 end) = $1 and (case (custom_fields::jsonb ->> 'pci') when 'true' then 1 else 0 end) in ($2) and (case when (custom_fields::jsonb ->> 'rack') is null then 1 else 0 end) = $3 and (coalesce((custom_fields::jsonb ->> 'rack'), '') collate "C") in ($4, $5) and (case when (custom_fields::jsonb ->> 'u') is null then 1 else 0 end) = $6 and coalesce(((custom_fields::jsonb ->> 'u'))::numeric, 0) >= $7 and coalesce(((custom_fields::jsonb ->> 'u'))::numeric, 0) <= $8
+where (case when (custom_fields ->> 'pci') is null then 1 else 0 end) = $1 and (case (custom_fields ->> 'pci') when 'true' then 1 else 0 end) in ($2) and (case when (custom_fields ->> 'rack') is null then 1 else 0 end) = $3 and (coalesce((custom_fields ->> 'rack'), '') collate "C") in ($4, $5) and (case when (custom_fields ->> 'u') is null then 1 else 0 end) = $6 and coalesce(((custom_fields ->> 'u'))::numeric, 0) >= $7 and coalesce(((custom_fields ->> 'u'))::numeric, 0) <= $8
 order by "id" asc
 limit $9;
 -- 1: 0
@@ -17,7 +17,7 @@ limit $9;
 
 select count(*) as "count"
 from "servers"
-where (case when (custom_fields::jsonb ->> 'pci') is null then 1 else 0 end) = $1 and (case (custom_fields::jsonb ->> 'pci') when 'true' then 1 else 0 end) in ($2) and (case when (custom_fields::jsonb ->> 'rack') is null then 1 else 0 end) = $3 and (coalesce((custom_fields::jsonb ->> 'rack'), '') collate "C") in ($4, $5) and (case when (custom_fields::jsonb ->> 'u') is null then 1 else 0 end) = $6 and coalesce(((custom_fields::jsonb ->> 'u'))::numeric, 0) >= $7 and coalesce(((custom_fields::jsonb ->> 'u'))::numeric, 0) <= $8;
+where (case when (custom_fields ->> 'pci') is null then 1 else 0 end) = $1 and (case (custom_fields ->> 'pci') when 'true' then 1 else 0 end) in ($2) and (case when (custom_fields ->> 'rack') is null then 1 else 0 end) = $3 and (coalesce((custom_fields ->> 'rack'), '') collate "C") in ($4, $5) and (case when (custom_fields ->> 'u') is null then 1 else 0 end) = $6 and coalesce(((custom_fields ->> 'u'))::numeric, 0) >= $7 and coalesce(((custom_fields ->> 'u'))::numeric, 0) <= $8;
 -- 1: 0
 -- 2: 1
 -- 3: 0

@@ -2,8 +2,8 @@
 
 select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
 from "servers"
-where (case when (custom_fields::jsonb ->> 'u') is null then 1 else 0 end) = $1 and ("id" >= $2 and "id" > $3)
-order by coalesce(((custom_fields::jsonb ->> 'u'))::numeric, 0) asc, "id" asc
+where (case when (custom_fields ->> 'u') is null then 1 else 0 end) = $1 and ("id" >= $2 and "id" > $3)
+order by coalesce(((custom_fields ->> 'u'))::numeric, 0) asc, "id" asc
 limit $4;
 -- 1: 1
 -- 2: 3
