@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { sizeBudget } from './budget.js';
+import { precompress } from './precompress.js';
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
@@ -21,5 +22,6 @@ export default defineConfig({
     assetsInlineLimit: 0,
     reportCompressedSize: false,
   },
-  plugins: [sizeBudget()],
+  // The budget reads the bundle before the compressed forms join it.
+  plugins: [sizeBudget(), precompress()],
 });

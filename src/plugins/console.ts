@@ -105,6 +105,9 @@ export const consolePlugin = fp<ConsoleOptions>(
       index: false,
       dotfiles: 'ignore',
       cacheControl: false,
+      // The build writes each text asset's .br and .gz forms (web/precompress.ts): sent to a browser
+      // that accepts them, with Vary: Accept-Encoding; the file itself otherwise.
+      preCompressed: true,
       setHeaders: (response) => {
         void response.header('cache-control', ASSET_CACHE_CONTROL);
       },

@@ -4,6 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ASSET_CACHE_CONTROL,
@@ -28,6 +29,9 @@ beforeAll(() => {
   writeFileSync(join(built, 'index.html'), PAGE);
   writeFileSync(join(built, 'assets', 'index-Ab12Cd34.js'), SCRIPT);
   writeFileSync(join(built, 'assets', '.hidden'), 'no');
+  // The build's compressed forms (web/precompress.ts), beside the script.
+  writeFileSync(join(built, 'assets', 'index-Ab12Cd34.js.br'), brotliCompressSync(SCRIPT));
+  writeFileSync(join(built, 'assets', 'index-Ab12Cd34.js.gz'), gzipSync(SCRIPT));
 });
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
@@ -86,6 +90,30 @@ describe('the console (UI_ENABLED=true)', () => {
     expect(res.headers['content-type']).toMatch(/^text\/javascript|^application\/javascript/);
     expect(res.headers['cache-control']).toBe(ASSET_CACHE_CONTROL);
     expect(res.body).toBe(SCRIPT);
+  });
+
+  it('sends the Brotli or gzip form to a browser that accepts it, the file itself to one that accepts neither', async () => {
+    const url = `${CONSOLE_ASSETS_PREFIX}index-Ab12Cd34.js`;
+    const cases = [
+      ['gzip, deflate, br, zstd', 'br'],
+      ['gzip', 'gzip'],
+      ['identity', undefined],
+    ] as const;
+    for (const [accepted, encoding] of cases) {
+      const res = await t.app.inject({ method: 'GET', url, headers: { 'accept-encoding': accepted } });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-encoding']).toBe(encoding);
+      expect(res.headers.vary).toMatch(/accept-encoding/i);
+      expect(res.headers['content-type']).toMatch(/^text\/javascript|^application\/javascript/);
+      expect(res.headers['cache-control']).toBe(ASSET_CACHE_CONTROL);
+      const body =
+        encoding === 'br'
+          ? brotliDecompressSync(res.rawPayload)
+          : encoding === 'gzip'
+            ? gunzipSync(res.rawPayload)
+            : res.rawPayload;
+      expect(body.toString()).toBe(SCRIPT);
+    }
   });
 
   it('answers a missing asset, a hidden file or a path out of the folder with the JSON 404', async () => {
