@@ -27,13 +27,11 @@ function emitted(bundle: Record<string, BundleFile>): Map<string, Buffer> {
 
 describe('compressedForms', () => {
   it('gives Brotli and gzip forms that decompress to the file, each smaller than it', () => {
-    const { br, gz } = compressedForms(SCRIPT);
-    expect(br).toBeDefined();
-    expect(gz).toBeDefined();
-    expect(brotliDecompressSync(br!).toString()).toBe(SCRIPT);
-    expect(gunzipSync(gz!).toString()).toBe(SCRIPT);
-    expect((br!).length).toBeLessThan((gz!).length);
-    expect((gz!).length).toBeLessThan(SCRIPT.length / 10);
+    const { br = Buffer.alloc(0), gz = Buffer.alloc(0) } = compressedForms(SCRIPT);
+    expect(brotliDecompressSync(br).toString()).toBe(SCRIPT);
+    expect(gunzipSync(gz).toString()).toBe(SCRIPT);
+    expect(br.length).toBeLessThan(gz.length);
+    expect(gz.length).toBeLessThan(SCRIPT.length / 10);
   });
 
   it('gives no form of a file that compression would make larger', () => {
@@ -55,6 +53,6 @@ describe('the precompress plugin', () => {
       'assets/index-b.css.br',
       'assets/index-b.css.gz',
     ]);
-    expect(gunzipSync(files.get('assets/index-a.js.gz')!).toString()).toBe(SCRIPT);
+    expect(gunzipSync(files.get('assets/index-a.js.gz') ?? Buffer.alloc(0)).toString()).toBe(SCRIPT);
   });
 });
