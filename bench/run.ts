@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import type autocannon from 'autocannon';
 import pg from 'pg';
 import { type ApplyResult, applyScenarios } from './apply.js';
+import { type ConsoleRenderResult, consoleRenderScenario } from './console.js';
 import {
   CUSTOM_FIELDS,
   CUSTOM_FILTER,
@@ -74,7 +75,7 @@ async function onPostgres<R extends pg.QueryResultRow = pg.QueryResultRow>(
 }
 
 /** The groups of scenarios `--only` picks from (comma-separated); all of them without it. */
-const GROUPS = ['get', 'list', 'custom', 'feeds', 'export', 'writes', 'webhooks', 'apply'] as const;
+const GROUPS = ['get', 'list', 'custom', 'feeds', 'export', 'writes', 'webhooks', 'apply', 'console'] as const;
 type Group = (typeof GROUPS)[number];
 const only = args.only === undefined ? undefined : args.only.split(',').map((name) => name.trim());
 const unknownGroups = (only ?? []).filter((name) => !(GROUPS as readonly string[]).includes(name));
@@ -558,6 +559,9 @@ async function main(): Promise<number> {
     await customScenarios(s, N);
     await scenario('Cursor walk, sort=-cf_u (100 per page)', N, s, cursorWalk('-cf_u'), { connections: 4 });
   }
+  const consoleRender: ConsoleRenderResult | undefined = wants('console')
+    ? await consoleRenderScenario(s.url, smoke ? 3 : 30, log)
+    : undefined;
   const bigExport = wants('export') ? await exportScenario(N) : undefined;
 
   if (wants('writes')) {
@@ -720,6 +724,8 @@ async function main(): Promise<number> {
       pass: more <= 32 * MiB,
     });
   }
+
+  targets.push(...(consoleRender?.targets ?? []));
 
   const pgVersion = args.pg ? await postgresVersion() : '';
   const commandFlags = [
