@@ -28,6 +28,7 @@ import { type LoadOptions, type Measurement, combine, fromTimes, measure } from 
 import { type Started, freePort, rssOf, sampleRss, startProcess, watchHealth } from './processes.js';
 import { type Row, type Target, mib, resultsTable, targetsTable, writeResults } from './report.js';
 import { type Patch, type WebhookResults, webhookScenarios } from './webhooks.js';
+import { GENERATOR_CORE, SERVER_CORE, type WrkMeasurement, pin, unpin, wrkAvailable, wrkMeasure } from './wrk.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values: args } = parseArgs({
@@ -324,23 +325,50 @@ async function exportScenario(servers: number): Promise<{ peak: number; before: 
   return { peak, before };
 }
 
+/** With two cores or more, the GET-by-id loads run on wrk, pinned apart from the server (bench/wrk.ts). */
+const useWrk = wrkAvailable(cpus().length);
+/** Connections of the GET-by-id loads on wrk: enough to keep a single-threaded server busy. */
+const WRK_CONNECTIONS = 32;
+
 /**
- * GET by id on random ids: the API, the bare node:http reference holding the same servers, and a
- * second API process without request logs, in alternating rounds.
+ * Checks that the reference answers what the API answers for a few seeded ids: the same body and
+ * ETag, byte for byte. A reference that answered less would not be the ceiling.
+ */
+async function checkReference(api: Started, ref: Started): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    const path = `/api/v1/servers/${randomId()}`;
+    const [a, r] = await Promise.all([fetch(api.url + path), fetch(ref.url + path)]);
+    const [aBody, rBody] = await Promise.all([a.text(), r.text()]);
+    if (aBody !== rBody || a.headers.get('etag') !== r.headers.get('etag') || a.status !== r.status) {
+      throw new Error(
+        `the reference's answer to ${path} is not the API's: ${rBody.slice(0, 200)} vs ${aBody.slice(0, 200)}`,
+      );
+    }
+  }
+}
+
+/**
+ * GET by id on random ids: the API, the bare node:http reference answering the API's own bytes for
+ * each id, and a second API process without request logs, in alternating rounds. With wrk, every
+ * server is pinned to one core and wrk to the other; the reference's row says how much of its core
+ * the generator used.
  */
 async function getByIdScenarios(s: Started): Promise<{ api: Measurement; ref: Measurement; quiet: Measurement }> {
-  const seedFile = join(work, 'servers.json');
+  const seedFile = join(work, 'servers.ndjson');
+  const headersFile = join(work, 'headers.json');
   const quietPort = await freePort();
-  const all = await (await fetch(`${s.url}/api/v1/servers?format=ndjson`)).text();
-  writeFileSync(seedFile, `[${all.trim().split('\n').join(',')}]`);
+  writeFileSync(seedFile, await (await fetch(`${s.url}/api/v1/servers?format=ndjson`)).text());
+  const sample = await fetch(`${s.url}/api/v1/servers/${randomId()}`);
+  await sample.arrayBuffer();
+  writeFileSync(headersFile, JSON.stringify(Object.fromEntries(sample.headers)));
   reference = await startProcess(
-    ['--import', 'tsx', join(ROOT, 'bench', 'reference-server.ts'), seedFile],
+    ['--import', 'tsx', join(ROOT, 'bench', 'reference-server.ts'), seedFile, headersFile],
     {
       PATH: process.env.PATH ?? '',
     },
     join(work, 'reference.log'),
   );
-  // The three GET-by-id loads alternate in rounds, so that a noisy neighbour weighs on all alike.
+  await checkReference(s, reference);
   // The second server, without request logs, reads the same database file.
   quiet = await startProcess(
     [...nodeFlags(), join(ROOT, 'build', 'app', 'main.mjs')],
@@ -353,25 +381,42 @@ async function getByIdScenarios(s: Started): Promise<{ api: Measurement; ref: Me
     ['GET by id, bare node:http reference', reference],
     ['GET by id, request logging off', quiet],
   ];
+  const paths = seeded.map(({ id }) => `/api/v1/servers/${id}`);
+  const load = async (target: Started, seconds: number, maxRequests: number): Promise<Measurement> =>
+    useWrk
+      ? wrkMeasure({ url: target.url, pid: target.pid, paths, seconds, connections: WRK_CONNECTIONS, work })
+      : measure({ ...loadBase(target, getById), seconds, maxRequests });
+  if (useWrk) {
+    for (const [, target] of contenders) {
+      pin(target.pid, SERVER_CORE);
+    }
+  }
   const rounds = smoke ? 1 : 4;
   const parts = contenders.map(() => [] as Measurement[]);
   for (const [, target] of contenders) {
-    await measure({ ...loadBase(target, getById), seconds: WARMUP, maxRequests: MAX_REQUESTS });
+    await load(target, WARMUP, MAX_REQUESTS);
   }
-  log(`  GET by id: the API, the reference, the API without request logs, ${rounds} rounds`);
+  log(`  GET by id: the API, the reference, the API without request logs, ${rounds} rounds${useWrk ? ' (wrk)' : ''}`);
   for (let round = 0; round < rounds; round++) {
     for (const [i, [, target]] of contenders.entries()) {
-      parts[i]?.push(
-        await measure({ ...loadBase(target, getById), seconds: SECONDS / rounds, maxRequests: MAX_REQUESTS / rounds }),
-      );
+      parts[i]?.push(await load(target, SECONDS / rounds, MAX_REQUESTS / rounds));
     }
   }
   const [api, ref, quietM] = parts.map(combine) as [Measurement, Measurement, Measurement];
+  /** The generator's share of its core during a contender's rounds (wrk only). */
+  const generator = (i: number) => {
+    const shares = (parts[i] ?? []).map((m) => (m as Partial<WrkMeasurement>).generatorCpu ?? Number.NaN);
+    const share = Math.max(...shares);
+    return Number.isNaN(share) ? undefined : `wrk used up to ${(share * 100).toFixed(0)}% of its core`;
+  };
   rows.push(
-    { scenario: 'GET by id (random ids)', servers: N, m: api },
-    { scenario: 'GET by id, bare node:http reference', servers: N, m: ref },
-    { scenario: 'GET by id, request logging off', servers: N, m: quietM },
+    { scenario: 'GET by id (random ids)', servers: N, m: api, extra: generator(0) },
+    { scenario: 'GET by id, bare node:http reference', servers: N, m: ref, extra: generator(1) },
+    { scenario: 'GET by id, request logging off', servers: N, m: quietM, extra: generator(2) },
   );
+  if (useWrk) {
+    unpin(s.pid, cpus().length);
+  }
   await reference.stop();
   await quiet.stop();
   return { api, ref, quiet: quietM };
@@ -737,7 +782,8 @@ async function main(): Promise<number> {
   const cpu = cpus();
   const generated = [
     `Command: \`npm run bench${commandFlags.length > 0 ? ` -- ${commandFlags.join(' ')}` : ''}\` (${N} servers, ${SECONDS} s per scenario after a ${WARMUP} s warm-up, ` +
-      `${CONNECTIONS} connections unless noted; autocannon in the harness process, the server in its own).`,
+      `${CONNECTIONS} connections unless noted; autocannon in the harness process, the server in its own` +
+      `${useWrk ? `; GET by id on wrk (1 thread, ${WRK_CONNECTIONS} connections) pinned to core ${GENERATOR_CORE}, each server pinned to core ${SERVER_CORE}` : ''}).`,
     '',
     `Machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ` +
       `Node.js ${process.version} (server and harness), ${process.platform}-${process.arch}; ${new Date().toISOString()}.`,
