@@ -35,5 +35,9 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, str
       }),
     );
   }
+  // pino's own destination for standard output (sonic-boom, asynchronous): a line is queued and
+  // written when the output can take it, so a slow reader (a pipe, a log collector) never holds a
+  // request, and what is queued is written out when the process exits, whether it stops, crashes or
+  // calls process.exit() (tests/logger.process.test.ts).
   return pino(options);
 }

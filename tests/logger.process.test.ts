@@ -1,6 +1,6 @@
 // The log format a process chooses (LOG_FORMAT), seen from outside as a person or a collector
 // would: a child process whose standard output is a pipe, as under systemd, Docker or Kubernetes.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -54,6 +54,66 @@ describe('LOG_FORMAT', () => {
 
   it('is refused when it is none of auto, json or pretty', () => {
     expect(() => loadConfig({ LOG_FORMAT: 'text' })).toThrow(/LOG_FORMAT must be auto/);
+  });
+});
+
+/**
+ * Runs `script` (after it has a logger at info, writing JSON, as `log`) in a child process whose
+ * standard output is a pipe that is not read for `readAfterMs`; answers what it wrote to each output.
+ */
+async function loggingProcess(
+  script: string,
+  readAfterMs = 0,
+): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      TSX,
+      '--input-type=module',
+      '-e',
+      `const { createLogger } = await import(${JSON.stringify(LOGGER)});
+       const log = createLogger({ logLevel: 'info', logFormat: 'json' });
+       ${script}`,
+    ],
+    { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const chunks: Buffer[] = [];
+  setTimeout(() => child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk)), readAfterMs);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { stdout: Buffer.concat(chunks).toString(), stderr, code };
+}
+
+describe('the JSON log on standard output', () => {
+  const LINES = 3000;
+  /** 3000 lines of about 2 KB: 6 MB, far more than a pipe holds (64 KB) while no one reads it. */
+  const WRITE_LINES = `const pad = 'x'.repeat(2000);
+    const began = performance.now();
+    for (let i = 0; i < ${LINES}; i++) log.info({ i, pad }, 'request completed');
+    process.stderr.write('logged in ' + Math.round(performance.now() - began) + ' ms\\n');`;
+
+  function expectEveryLine(stdout: string): void {
+    const lines = stdout.trimEnd().split('\n');
+    const indexes = lines.map((line) => (JSON.parse(line) as { i?: number }).i).filter((i) => i !== undefined);
+    expect(indexes).toEqual(Array.from({ length: LINES }, (_, i) => i));
+  }
+
+  it('does not hold the process while no one reads its output, and loses no line at process.exit()', async () => {
+    const { stdout, stderr, code } = await loggingProcess(`${WRITE_LINES}\n process.exit(0);`, 1500);
+    expect(code).toBe(0);
+    expectEveryLine(stdout);
+    // Written synchronously, the loop would wait for the reader, which starts after 1.5 s.
+    const took = Number(/logged in (\d+) ms/.exec(stderr)?.[1]);
+    expect(took).toBeLessThan(1000);
+  });
+
+  it('loses no line when the process crashes', async () => {
+    const { stdout, stderr, code } = await loggingProcess(`${WRITE_LINES}\n throw new Error('boom');`, 200);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('boom');
+    expectEveryLine(stdout);
   });
 });
 

@@ -3,6 +3,7 @@ import { missingExpression, valueExpression } from '../custom-fields/custom-fiel
 import type { Definition } from '../custom-fields/custom-fields.values.js';
 import type { Database, ServerRow } from '../db/types.js';
 import { inChunks } from '../db/chunks.js';
+import { compiledQuery } from '../db/compiled.js';
 import { ipKey } from './ip-key.js';
 import { FIELD_NAMES, type WritableValues } from './server-fields.js';
 import { toColumns } from './servers.mapper.js';
@@ -18,8 +19,16 @@ import { type PageQuery, applyFilters, countMatching, pageQuery } from './query/
  */
 export const SERVER_COLUMNS: readonly (keyof ServerRow)[] = [...FIELD_NAMES, 'version', 'ip_key'];
 
-export function findServerById(db: Kysely<Database>, id: number): Promise<ServerRow | undefined> {
-  return db.selectFrom('servers').select(SERVER_COLUMNS).where('id', '=', id).executeTakeFirst();
+const serverById = compiledQuery<[id: number], ServerRow>(1, (db, id) =>
+  db
+    .selectFrom('servers')
+    .select(SERVER_COLUMNS)
+    .where('id', '=', id as unknown as number),
+);
+
+/** GET /servers/{id}'s query, compiled once (src/db/compiled.ts). */
+export async function findServerById(db: Kysely<Database>, id: number): Promise<ServerRow | undefined> {
+  return (await serverById(db, id)).rows[0];
 }
 
 /** The query of one page of a listing (see listServers). */
