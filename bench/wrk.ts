@@ -2,10 +2,10 @@
 // to one core while the server under test is pinned to the other (taskset), so that neither the
 // generator nor the reference shares a core with what it measures. See docs/benchmarks.md.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Measurement } from './load.js';
-import { sampleRss } from './processes.js';
+import { cpuSecondsOf, sampleRss } from './processes.js';
 
 const WRK = '/usr/bin/wrk';
 const TASKSET = '/usr/bin/taskset';
@@ -109,19 +109,6 @@ export interface WrkOptions {
   work: string;
 }
 
-/** CPU seconds (user and system) that process `pid` has used, from /proc; undefined once it is gone. */
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-/** The kernel's clock ticks per second for /proc's times (USER_HZ, 100 on Linux). */
-const CLOCK_TICKS = 100;
-
 /** A wrk run: the measurement, and the share of its core the generator used (near 1: it was the limit). */
 export type WrkMeasurement = Measurement & { generatorCpu: number };
 
@@ -155,8 +142,9 @@ export async function wrkMeasure(options: WrkOptions): Promise<WrkMeasurement> {
     // taskset becomes wrk (same process): its CPU time, read until it exits.
     const began = performance.now();
     const cpu = setInterval(() => {
-      const used = child.pid === undefined ? undefined : cpuSeconds(child.pid);
-      if (used !== undefined) {
+      // 0 once it has exited: the last reading stays.
+      const used = child.pid === undefined ? 0 : cpuSecondsOf(child.pid);
+      if (used > 0) {
         generatorCpu = used / ((performance.now() - began) / 1000);
       }
     }, 100);
