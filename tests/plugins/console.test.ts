@@ -53,7 +53,7 @@ describe('the console (UI_ENABLED=true)', () => {
   });
 
   it('answers its page at / and at each of its addresses, with the strict policy and no-cache', async () => {
-    for (const url of ['/', '/servers', '/servers/', '/servers?status=up&q=web', '/servers/12']) {
+    for (const url of ['/', '/servers', '/servers/', '/servers?status=up&q=web', '/servers/12', '/servers/new']) {
       const res = await t.app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(200);
       expect(res.headers['content-type'], url).toBe('text/html; charset=utf-8');
@@ -130,7 +130,14 @@ describe('the console (UI_ENABLED=true)', () => {
   });
 
   it('answers an address that is none of its pages with the JSON 404, not the page', async () => {
-    for (const url of ['/nope', '/servers/abc', '/servers/12/edit', '/ui/index.html']) {
+    for (const url of [
+      '/nope',
+      '/servers/abc',
+      '/servers/12/edit',
+      '/servers/new/x',
+      '/servers/newer',
+      '/ui/index.html',
+    ]) {
       expectRouteNotFound(await t.app.inject({ method: 'GET', url }));
     }
   });

@@ -100,12 +100,22 @@ describe('sorting by a column', () => {
 });
 
 describe("the console's routes", () => {
-  it('shows the list at / and /servers, a server at /servers/<id>, and nothing else', () => {
+  it('shows the list at / and /servers, a server at /servers/<id>, the new server form at /servers/new, and nothing else', () => {
+    expect(matchRoute('/servers/new')).toStrictEqual({ page: 'new-server' });
+    expect(matchRoute('/servers/new/')).toStrictEqual({ page: 'new-server' });
     expect(matchRoute('/')).toStrictEqual({ page: 'servers' });
     expect(matchRoute('/servers')).toStrictEqual({ page: 'servers' });
     expect(matchRoute('/servers/')).toStrictEqual({ page: 'servers' });
     expect(matchRoute('/servers/12')).toStrictEqual({ page: 'server', id: 12 });
-    for (const path of ['/servers/0', '/servers/012', '/servers/abc', '/servers/12/edit', '/other']) {
+    for (const path of [
+      '/servers/0',
+      '/servers/012',
+      '/servers/abc',
+      '/servers/12/edit',
+      '/servers/new/x',
+      '/servers/newer',
+      '/other',
+    ]) {
       expect(matchRoute(path), path).toStrictEqual({ page: 'not-found' });
     }
   });

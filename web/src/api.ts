@@ -11,6 +11,7 @@ export type ListedServer = components['schemas']['ListedServer'];
 export type Change = components['schemas']['Change'];
 export type Token = components['schemas']['Token'];
 export type ApiError = components['schemas']['Error'];
+export type CustomField = components['schemas']['CustomField'];
 
 export const api = createClient<paths>({ baseUrl: location.origin });
 

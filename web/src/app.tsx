@@ -5,6 +5,7 @@ import { Failure } from './failure.js';
 import { I18nProvider, useI18n } from './i18n/i18n.js';
 import { LANGUAGES, LANGUAGE_NAMES, type Lang, type MessageKey, pickLanguage } from './i18n/messages.js';
 import { Link } from './link.js';
+import { NewServerPage } from './pages/new-server-page.js';
 import { ServerPage } from './pages/server-page.js';
 import { ServersPage } from './pages/servers-page.js';
 import { matchRoute } from './routes.js';
@@ -171,7 +172,8 @@ function Shell({ lang, setLang }: { lang: Lang; setLang: (lang: Lang) => void })
       </header>
       <main id="main" tabIndex={-1}>
         {route.page === 'servers' && <ServersPage search={place.search} session={session} />}
-        {route.page === 'server' && <ServerPage id={route.id} session={session} />}
+        {route.page === 'server' && <ServerPage key={route.id} id={route.id} session={session} />}
+        {route.page === 'new-server' && <NewServerPage session={session} />}
         {route.page === 'not-found' && <h1>{t('notFound.title')}</h1>}
       </main>
     </>

@@ -21,6 +21,7 @@ export const FIELD_KEYS = {
   tags: 'field.tags',
   notes: 'field.notes',
   managed_by: 'field.managed_by',
+  last_seen_at: 'field.last_seen_at',
   custom_fields: 'field.custom_fields',
   created_at: 'field.created_at',
   updated_at: 'field.updated_at',

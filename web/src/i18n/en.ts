@@ -64,6 +64,47 @@ export const en = {
   'change.from': 'From',
   'change.to': 'To',
   'notFound.title': 'Page not found',
+  // Writing: edit, create and delete servers (pages/server-edit.tsx, edit-form.tsx, new-server-page.tsx)
+  'field.last_seen_at': 'Last seen by a sync',
+  'value.never': 'never',
+  'edit.edit': 'Edit',
+  'edit.delete': 'Delete',
+  'edit.new': 'New server',
+  'edit.title': 'Edit {hostname}',
+  'edit.save': 'Save',
+  'edit.create': 'Create',
+  'edit.cancel': 'Cancel',
+  'edit.saving': 'Saving…',
+  'edit.saved': 'Changes saved.',
+  'edit.created': 'Server created.',
+  'edit.unchanged': 'Nothing to save: no field was changed.',
+  'edit.required': 'required',
+  'edit.tagsHint': 'Separate the tags with commas.',
+  'edit.errors': 'The server was not saved: fix these fields.',
+  'edit.managed':
+    'This server is managed by {source}. You can edit it, but the next apply from {source} sets again every field its input gives: a change to such a field lasts until then (fields it leaves out keep your changes). It finds servers by host name: renamed, this server no longer matches the one it sends.',
+  'edit.customUnavailable': 'The custom fields cannot be edited here: their definitions did not load.',
+  'edit.noCustomFields': 'No custom field is defined.',
+  'edit.dateHint': 'A date: YYYY-MM-DD.',
+  'edit.datetimeHint': 'A date and time, RFC 3339: 2026-11-30T14:05:00Z.',
+  'edit.yes': 'yes',
+  'edit.no': 'no',
+  'edit.needWrite':
+    'Creating, editing and deleting servers needs a token with the write or admin scope: sign in with one.',
+  'conflict.title': 'Someone else changed this server since you opened it.',
+  'conflict.edit':
+    'Here is what changed. The form now holds the current version with your edits on top of it: check them, then save again.',
+  'conflict.delete':
+    'Here is what changed. The page now shows the current version: delete it again if you still mean to.',
+  'conflict.opened': 'When you opened it',
+  'conflict.now': 'Now',
+  'conflict.yours': 'Your edit',
+  'conflict.noDiff': 'Its fields are as you saw them: it was changed, then changed back.',
+  'conflict.gone': 'This server was deleted in the meantime.',
+  'delete.title': 'Delete {hostname}?',
+  'delete.text': 'The server leaves the inventory for good (its id is never used again); its history stays.',
+  'delete.confirm': 'Delete the server',
+  'delete.done': 'Server {hostname} was deleted.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -66,4 +66,47 @@ export const fr: Catalogue = {
   'change.from': 'Avant',
   'change.to': 'Après',
   'notFound.title': 'Page introuvable',
+  // Writing: edit, create and delete servers (pages/server-edit.tsx, edit-form.tsx, new-server-page.tsx)
+  'field.last_seen_at': 'Vu par une synchronisation',
+  'value.never': 'jamais',
+  'edit.edit': 'Modifier',
+  'edit.delete': 'Supprimer',
+  'edit.new': 'Nouveau serveur',
+  'edit.title': 'Modifier {hostname}',
+  'edit.save': 'Enregistrer',
+  'edit.create': 'Créer',
+  'edit.cancel': 'Annuler',
+  'edit.saving': 'Enregistrement…',
+  'edit.saved': 'Modifications enregistrées.',
+  'edit.created': 'Serveur créé.',
+  'edit.unchanged': 'Rien à enregistrer : aucun champ n’a été modifié.',
+  'edit.required': 'obligatoire',
+  'edit.tagsHint': 'Séparez les étiquettes par des virgules.',
+  'edit.errors': 'Le serveur n’a pas été enregistré : corrigez ces champs.',
+  'edit.managed':
+    'Ce serveur est géré par {source}. Vous pouvez le modifier, mais la prochaine synchronisation (apply) de {source} rétablit chaque champ que ses données fournissent : la modification d’un tel champ dure jusque-là (les champs qu’elles omettent gardent vos modifications). Elle reconnaît les serveurs à leur nom d’hôte : renommé, ce serveur ne correspond plus à celui qu’elle envoie.',
+  'edit.customUnavailable':
+    'Les champs personnalisés ne peuvent pas être modifiés ici : leurs définitions n’ont pas été chargées.',
+  'edit.noCustomFields': 'Aucun champ personnalisé n’est défini.',
+  'edit.dateHint': 'Une date : AAAA-MM-JJ.',
+  'edit.datetimeHint': 'Une date et une heure, RFC 3339 : 2026-11-30T14:05:00Z.',
+  'edit.yes': 'oui',
+  'edit.no': 'non',
+  'edit.needWrite':
+    'Créer, modifier et supprimer des serveurs demande un jeton de portée écriture ou administration : connectez-vous avec un tel jeton.',
+  'conflict.title': 'Quelqu’un d’autre a modifié ce serveur depuis que vous l’avez ouvert.',
+  'conflict.edit':
+    'Voici ce qui a changé. Le formulaire contient maintenant la version actuelle, avec vos modifications par-dessus : vérifiez-les, puis enregistrez de nouveau.',
+  'conflict.delete':
+    'Voici ce qui a changé. La page montre maintenant la version actuelle : supprimez-le de nouveau si tel est toujours votre souhait.',
+  'conflict.opened': 'À l’ouverture',
+  'conflict.now': 'Maintenant',
+  'conflict.yours': 'Votre modification',
+  'conflict.noDiff': 'Ses champs sont tels que vous les avez vus : il a été modifié, puis rétabli.',
+  'conflict.gone': 'Ce serveur a été supprimé entre-temps.',
+  'delete.title': 'Supprimer {hostname} ?',
+  'delete.text':
+    'Le serveur quitte l’inventaire définitivement (son id ne sera jamais réutilisé) ; son historique reste.',
+  'delete.confirm': 'Supprimer le serveur',
+  'delete.done': 'Le serveur {hostname} a été supprimé.',
 };

@@ -1,45 +1,43 @@
-import { type Change, type Server, api } from '../api.js';
+import { useState } from 'preact/hooks';
+import { type Change, api } from '../api.js';
 import type { Session } from '../app.js';
 import { Failure } from '../failure.js';
 import { deletion } from '../history.js';
-import { type I18n, useI18n } from '../i18n/i18n.js';
+import { useI18n } from '../i18n/i18n.js';
 import { FIELD_KEYS, STATUS_KEYS, isFieldName } from '../labels.js';
 import { Link } from '../link.js';
+import { type Notice, leaveNotice, takeNotice } from '../notice.js';
+import { navigate } from '../router.js';
+import { canWrite } from '../server-form.js';
 import { useRequest } from '../use-request.js';
+import {
+  type Conflict,
+  ConflictNotice,
+  DeleteServer,
+  EditServer,
+  type LoadedServer,
+  loadServer,
+  valueText,
+} from './server-edit.js';
 
 const CHANGE_KEYS = { create: 'change.create', update: 'change.update', delete: 'change.delete' } as const;
 
-/** A value of the API as text (never as markup: inventory text is untrusted). */
-function text(value: unknown, i18n: I18n): string {
-  if (value === null || value === undefined || value === '') {
-    return i18n.t('value.none');
-  }
-  if (Array.isArray(value)) {
-    return value.length === 0 ? i18n.t('value.none') : value.map((item) => text(item, i18n)).join(', ');
-  }
-  if (typeof value === 'string') {
-    return value;
-  }
-  if (typeof value === 'number' || typeof value === 'boolean') {
-    return String(value);
-  }
-  return JSON.stringify(value);
-}
-
-function Fields({ server }: { server: Server }) {
+function Fields({ loaded: { server, lastSeen } }: { loaded: LoadedServer }) {
   const i18n = useI18n();
   const { t, dateTime } = i18n;
   const rows: [string, string, string | null][] = [
     [t(FIELD_KEYS.id), String(server.id), null],
     [t(FIELD_KEYS.ip), server.ip, null],
     [t(FIELD_KEYS.status), t(STATUS_KEYS[server.status]), null],
-    [t(FIELD_KEYS.environment), text(server.environment, i18n), null],
-    [t(FIELD_KEYS.role), text(server.role, i18n), null],
-    [t(FIELD_KEYS.location), text(server.location, i18n), null],
-    [t(FIELD_KEYS.os), text(server.os, i18n), null],
-    [t(FIELD_KEYS.tags), text(server.tags, i18n), null],
-    [t(FIELD_KEYS.notes), text(server.notes, i18n), null],
-    [t(FIELD_KEYS.managed_by), text(server.managed_by, i18n), null],
+    [t(FIELD_KEYS.environment), valueText(server.environment, i18n), null],
+    [t(FIELD_KEYS.role), valueText(server.role, i18n), null],
+    [t(FIELD_KEYS.location), valueText(server.location, i18n), null],
+    [t(FIELD_KEYS.os), valueText(server.os, i18n), null],
+    [t(FIELD_KEYS.tags), valueText(server.tags, i18n), null],
+    [t(FIELD_KEYS.notes), valueText(server.notes, i18n), null],
+    [t(FIELD_KEYS.managed_by), valueText(server.managed_by, i18n), null],
+    // Served beside the server (the Last-Seen-At header), not in it: absent until an apply sees it.
+    [t(FIELD_KEYS.last_seen_at), lastSeen === null ? t('value.never') : dateTime(lastSeen), lastSeen],
     [t(FIELD_KEYS.created_at), dateTime(server.created_at), server.created_at],
     [t(FIELD_KEYS.updated_at), dateTime(server.updated_at), server.updated_at],
   ];
@@ -63,7 +61,7 @@ function Fields({ server }: { server: Server }) {
           {custom.map(([name, value]) => (
             <div key={name}>
               <dt class="mono">{name}</dt>
-              <dd>{text(value, i18n)}</dd>
+              <dd>{valueText(value, i18n)}</dd>
             </div>
           ))}
         </dl>
@@ -96,8 +94,8 @@ function ChangeEntry({ change }: { change: Change }) {
               {fields.map(([name, diff]) => (
                 <tr key={name}>
                   <th scope="row">{isFieldName(name) ? t(FIELD_KEYS[name]) : name}</th>
-                  <td class="from">{text(diff.from, i18n)}</td>
-                  <td class="to">{text(diff.to, i18n)}</td>
+                  <td class="from">{valueText(diff.from, i18n)}</td>
+                  <td class="to">{valueText(diff.to, i18n)}</td>
                 </tr>
               ))}
             </tbody>
@@ -125,14 +123,20 @@ function NotFound({ id, deleted }: { id: number; deleted: Change | null }) {
 
 export function ServerPage({ id, session }: { id: number; session: Session }) {
   const { t } = useI18n();
-  const server = useRequest(
-    () => api.GET('/api/v1/servers/{id}', { params: { path: { id: String(id) } } }),
-    [id, session.generation],
-  );
+  // Bumped after a write: the server and its history load again.
+  const [version, setVersion] = useState(0);
+  const [editing, setEditing] = useState(false);
+  const [notice, setNotice] = useState<Notice | null>(takeNotice);
+  const [deleteConflict, setDeleteConflict] = useState<Conflict | null>(null);
+  const server = useRequest(() => loadServer(id), [id, session.generation, version]);
   const history = useRequest(
     () => api.GET('/api/v1/servers/{id}/history', { params: { path: { id: String(id) } } }),
-    [id, session.generation],
+    [id, session.generation, version],
   );
+  const writer = canWrite(session.self);
+  const reload = () => {
+    setVersion((v) => v + 1);
+  };
   return (
     <>
       <p>
@@ -145,8 +149,56 @@ export function ServerPage({ id, session }: { id: number; session: Session }) {
       )}
       {server.state === 'done' && (
         <>
-          <h1>{server.data.hostname}</h1>
-          <Fields server={server.data} />
+          <h1>{server.data.server.hostname}</h1>
+          {notice !== null && (
+            <p role="status" class="notice">
+              {t(notice.key, notice.params)}
+            </p>
+          )}
+          {deleteConflict !== null && <ConflictNotice conflict={deleteConflict} action="delete" />}
+          {writer && !editing && (
+            <div class="actions write-actions">
+              <button
+                type="button"
+                onClick={() => {
+                  setNotice(null);
+                  setDeleteConflict(null);
+                  setEditing(true);
+                }}
+              >
+                {t('edit.edit')}
+              </button>
+              <DeleteServer
+                loaded={server.data}
+                onDeleted={() => {
+                  leaveNotice({ key: 'delete.done', params: { hostname: server.data.server.hostname } });
+                  navigate('/servers');
+                }}
+                onConflict={(conflict) => {
+                  setNotice(null);
+                  setDeleteConflict(conflict);
+                  reload();
+                }}
+              />
+            </div>
+          )}
+          {writer && editing && !server.busy ? (
+            <EditServer
+              // A new form for each version the page loads.
+              key={server.data.etag}
+              loaded={server.data}
+              onSaved={() => {
+                setEditing(false);
+                setNotice({ key: 'edit.saved' });
+                reload();
+              }}
+              onCancel={() => {
+                setEditing(false);
+              }}
+            />
+          ) : (
+            <Fields loaded={server.data} />
+          )}
         </>
       )}
       {/* A deleted server's history stays: who created, changed and deleted it. */}

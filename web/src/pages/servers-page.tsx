@@ -19,7 +19,9 @@ import {
   parseListState,
   sortDirection,
 } from '../list-state.js';
+import { takeNotice } from '../notice.js';
 import { navigate } from '../router.js';
+import { canWrite } from '../server-form.js';
 import { useRequest } from '../use-request.js';
 
 const TEXT_FILTER_KEYS = {
@@ -161,6 +163,7 @@ function Row({ server }: { server: ListedServer }) {
 
 export function ServersPage({ search, session }: { search: string; session: Session }) {
   const { t, number, plural } = useI18n();
+  const [notice] = useState(takeNotice);
   const state = parseListState(search);
   const loaded = useRequest(
     () => api.GET('/api/v1/servers', { params: { query: listQuery(state) } }),
@@ -169,6 +172,19 @@ export function ServersPage({ search, session }: { search: string; session: Sess
   return (
     <>
       <h1>{t('servers.title')}</h1>
+      {notice !== null && (
+        <p role="status" class="notice">
+          {t(notice.key, notice.params)}
+        </p>
+      )}
+      {/* Writes need a write or admin token: a read token, or none, is offered no write. */}
+      {canWrite(session.self) && (
+        <p>
+          <Link href="/servers/new" class="button">
+            {t('edit.new')}
+          </Link>
+        </p>
+      )}
       <Filters state={state} />
       {loaded.state === 'loading' && <p aria-live="polite">{t('app.loading')}</p>}
       {loaded.state === 'failed' && <Failure loaded={loaded} />}

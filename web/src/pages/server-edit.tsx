@@ -1,0 +1,355 @@
+// Writing on a server's page: the edit (PATCH with If-Match) and the delete (DELETE with If-Match,
+// after a confirmation), and what a 412 shows: what someone else changed since the page loaded it.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { type ApiError, type CustomField, type Server, api } from '../api.js';
+import { apiError } from '../auth.js';
+import { Failure } from '../failure.js';
+import { type I18n, useI18n } from '../i18n/i18n.js';
+import { STATUS_KEYS } from '../labels.js';
+import {
+  type FieldChange,
+  type FormState,
+  type InputKey,
+  buildPatch,
+  diffServers,
+  editedInputs,
+  fieldErrors,
+  formFromServer,
+  rebase,
+} from '../server-form.js';
+import { type Loaded, useRequest } from '../use-request.js';
+import { type Refusal, ServerForm, useInputLabel } from './edit-form.js';
+
+/** A server as GET /api/v1/servers/{id} gave it: the body, its ETag, and the Last-Seen-At header. */
+export interface LoadedServer {
+  server: Server;
+  etag: string | null;
+  lastSeen: string | null;
+}
+
+/** A value of the API as text (never as markup: inventory text is untrusted). */
+export function valueText(value: unknown, i18n: I18n): string {
+  if (value === null || value === undefined || value === '') {
+    return i18n.t('value.none');
+  }
+  if (Array.isArray(value)) {
+    return value.length === 0 ? i18n.t('value.none') : value.map((item) => valueText(item, i18n)).join(', ');
+  }
+  if (typeof value === 'string') {
+    return value;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    return String(value);
+  }
+  return JSON.stringify(value);
+}
+
+/** GET /api/v1/servers/{id}, with the headers the console needs beside the body. */
+export async function loadServer(id: number) {
+  const result = await api.GET('/api/v1/servers/{id}', { params: { path: { id: String(id) } } });
+  const headers = result.response.headers;
+  return {
+    ...result,
+    data:
+      result.data === undefined
+        ? undefined
+        : { server: result.data, etag: headers.get('etag'), lastSeen: headers.get('last-seen-at') },
+  };
+}
+
+/** The custom fields' definitions (GET /api/v1/custom-fields, read scope), which the form's inputs follow. */
+export function useDefinitions(generation: number): Loaded<{ custom_fields: CustomField[] }> {
+  return useRequest(() => api.GET('/api/v1/custom-fields'), [generation]);
+}
+
+function isStatus(value: string): value is FormState['status'] {
+  return Object.hasOwn(STATUS_KEYS, value);
+}
+
+function failedWith(error: unknown): { status: 0; error: ApiError } {
+  return { status: 0, error: { error: error instanceof Error ? error.message : String(error), code: 'NETWORK' } };
+}
+
+/** What someone else changed: the fields that differ between the version opened and the current one. */
+export interface Conflict {
+  changes: FieldChange[];
+  /** The inputs this person had edited (their values are kept in the form). */
+  mine: InputKey[];
+  /** The form as this person had it, for the "your edit" column. */
+  yours: FormState | null;
+}
+
+/** Someone else changed the server: what, field by field, and what happens now. */
+export function ConflictNotice({ conflict, action }: { conflict: Conflict; action: 'edit' | 'delete' }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const labelOf = useInputLabel();
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    box.current?.focus();
+  }, [conflict]);
+  const yours = (field: string): string => {
+    if (conflict.yours === null || !conflict.mine.includes(field as InputKey)) {
+      return '';
+    }
+    const form = conflict.yours;
+    const value = field.startsWith('custom_fields.')
+      ? (form.custom[field.slice('custom_fields.'.length)] ?? '')
+      : form[field as Exclude<keyof FormState, 'custom'>];
+    return valueText(field === 'status' ? t(STATUS_KEYS[value as FormState['status']]) : value, i18n);
+  };
+  /** A version's value: a status in words, anything else as text. */
+  const shown = (field: string, value: unknown): string =>
+    field === 'status' && typeof value === 'string' && isStatus(value) ? t(STATUS_KEYS[value]) : valueText(value, i18n);
+  return (
+    <div class="conflict" tabIndex={-1} ref={box} aria-labelledby="conflict-title">
+      <p id="conflict-title">
+        <strong>{t('conflict.title')}</strong>
+      </p>
+      <p>{t(action === 'edit' ? 'conflict.edit' : 'conflict.delete')}</p>
+      {conflict.changes.length === 0 ? (
+        <p>{t('conflict.noDiff')}</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="diff">
+            <thead>
+              <tr>
+                <th scope="col">{t('change.field')}</th>
+                <th scope="col">{t('conflict.opened')}</th>
+                <th scope="col">{t('conflict.now')}</th>
+                {action === 'edit' && <th scope="col">{t('conflict.yours')}</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {conflict.changes.map((change) => (
+                <tr key={change.field}>
+                  <th scope="row">{labelOf(change.field)}</th>
+                  <td class="from">{shown(change.field, change.from)}</td>
+                  <td class="to">{shown(change.field, change.to)}</td>
+                  {action === 'edit' && <td>{yours(change.field)}</td>}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/**
+ * The edit: a form over `loaded`, sent as a merge patch of the changed fields with If-Match. On a 412,
+ * the current version replaces the one opened, the person's edits stay on top of it, and what changed
+ * is shown; the next save carries the current ETag.
+ */
+export function EditServer({
+  loaded,
+  onSaved,
+  onCancel,
+}: {
+  loaded: LoadedServer;
+  onSaved: () => void;
+  onCancel: () => void;
+}) {
+  const { t } = useI18n();
+  // Mounted for a signed-in writer only: a sign-out or sign-in unmounts it.
+  const definitions = useDefinitions(0);
+  const [base, setBase] = useState(() => ({
+    server: loaded.server,
+    etag: loaded.etag,
+    form: formFromServer(loaded.server),
+  }));
+  const [form, setForm] = useState(base.form);
+  const [refusal, setRefusal] = useState<Refusal | null>(null);
+  const [conflict, setConflict] = useState<Conflict | null>(null);
+  const [gone, setGone] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [unchanged, setUnchanged] = useState(false);
+  const defs = definitions.state === 'done' ? definitions.data.custom_fields : [];
+  const id = String(loaded.server.id);
+
+  async function conflicted(): Promise<void> {
+    const current = await loadServer(loaded.server.id);
+    if (current.data === undefined) {
+      if (current.response.status === 404) {
+        setGone(true);
+      } else {
+        setRefusal({ status: current.response.status, error: apiError(current.error), errors: fieldErrors([]) });
+      }
+      return;
+    }
+    const now = formFromServer(current.data.server);
+    setConflict({
+      changes: diffServers(base.server, current.data.server),
+      mine: editedInputs(base.form, form, defs),
+      yours: form,
+    });
+    setForm(rebase(base.form, form, now, defs));
+    setBase({ server: current.data.server, etag: current.data.etag, form: now });
+  }
+
+  async function save(): Promise<void> {
+    const patch = buildPatch(base.form, form, defs);
+    if (Object.keys(patch).length === 0) {
+      setUnchanged(true);
+      return;
+    }
+    setUnchanged(false);
+    setBusy(true);
+    try {
+      const { error, response } = await api.PATCH('/api/v1/servers/{id}', {
+        params: { path: { id } },
+        body: patch as never,
+        headers: {
+          'content-type': 'application/merge-patch+json',
+          ...(base.etag === null ? {} : { 'if-match': base.etag }),
+        },
+      });
+      if (response.ok) {
+        onSaved();
+        return;
+      }
+      setRefusal(null);
+      if (response.status === 412) {
+        await conflicted();
+      } else if (response.status === 404) {
+        setGone(true);
+      } else {
+        const body = apiError(error);
+        setRefusal({ status: response.status, error: body, errors: fieldErrors(body?.details) });
+      }
+    } catch (error) {
+      setRefusal({ ...failedWith(error), errors: fieldErrors([]) });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (gone) {
+    return (
+      <p role="alert" class="error">
+        {t('conflict.gone')}
+      </p>
+    );
+  }
+  return (
+    <section aria-labelledby="edit-title">
+      <h2 id="edit-title">{t('edit.title', { hostname: base.server.hostname })}</h2>
+      <ServerForm
+        form={form}
+        setForm={setForm}
+        definitions={definitions}
+        refusal={refusal}
+        busy={busy}
+        submitLabel={t('edit.save')}
+        onSubmit={() => void save()}
+        onCancel={onCancel}
+        managedBy={base.server.managed_by}
+      >
+        {conflict !== null && <ConflictNotice conflict={conflict} action="edit" />}
+        {unchanged && (
+          <p role="status" class="notice">
+            {t('edit.unchanged')}
+          </p>
+        )}
+      </ServerForm>
+    </section>
+  );
+}
+
+/**
+ * The delete, behind a confirmation in a modal <dialog>: it takes the focus (on Cancel, the safe
+ * choice), Escape closes it, and the focus returns to the Delete button. DELETE carries If-Match: a
+ * server changed since the page loaded it is not deleted unseen.
+ */
+export function DeleteServer({
+  loaded,
+  onDeleted,
+  onConflict,
+}: {
+  loaded: LoadedServer;
+  onDeleted: () => void;
+  onConflict: (conflict: Conflict) => void;
+}) {
+  const { t } = useI18n();
+  const dialog = useRef<HTMLDialogElement>(null);
+  const cancel = useRef<HTMLButtonElement>(null);
+  const opener = useRef<HTMLButtonElement>(null);
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<{ status: number; error: ApiError | null } | null>(null);
+
+  async function remove(): Promise<void> {
+    setBusy(true);
+    setFailure(null);
+    try {
+      const { error, response } = await api.DELETE('/api/v1/servers/{id}', {
+        params: { path: { id: String(loaded.server.id) } },
+        headers: loaded.etag === null ? {} : { 'if-match': loaded.etag },
+      });
+      if (response.ok) {
+        dialog.current?.close();
+        onDeleted();
+        return;
+      }
+      if (response.status === 412) {
+        const current = await loadServer(loaded.server.id);
+        dialog.current?.close();
+        if (current.data !== undefined) {
+          onConflict({ changes: diffServers(loaded.server, current.data.server), mine: [], yours: null });
+          return;
+        }
+        setFailure({ status: current.response.status, error: apiError(current.error) });
+        return;
+      }
+      setFailure({ status: response.status, error: apiError(error) });
+    } catch (error) {
+      setFailure(failedWith(error));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <>
+      <button
+        type="button"
+        class="danger"
+        ref={opener}
+        onClick={() => {
+          setFailure(null);
+          dialog.current?.showModal();
+          cancel.current?.focus();
+        }}
+      >
+        {t('edit.delete')}
+      </button>
+      <dialog
+        ref={dialog}
+        aria-labelledby="delete-title"
+        aria-describedby="delete-text"
+        onClose={() => {
+          opener.current?.focus();
+        }}
+      >
+        <h2 id="delete-title">{t('delete.title', { hostname: loaded.server.hostname })}</h2>
+        <p id="delete-text">{t('delete.text')}</p>
+        {failure !== null && <Failure loaded={failure} />}
+        <div class="actions">
+          <button
+            type="button"
+            class="secondary"
+            ref={cancel}
+            onClick={() => {
+              dialog.current?.close();
+            }}
+          >
+            {t('edit.cancel')}
+          </button>
+          <button type="button" class="danger" disabled={busy} onClick={() => void remove()}>
+            {t('delete.confirm')}
+          </button>
+        </div>
+      </dialog>
+    </>
+  );
+}
