@@ -146,10 +146,13 @@ export function EditServer({
   loaded,
   onSaved,
   onCancel,
+  onConflict,
 }: {
   loaded: LoadedServer;
   onSaved: () => void;
   onCancel: () => void;
+  /** Someone else changed the server: the page's history loads again, to show their change. */
+  onConflict: () => void;
 }) {
   const { t } = useI18n();
   // Mounted for a signed-in writer only: a sign-out or sign-in unmounts it.
@@ -186,6 +189,7 @@ export function EditServer({
     });
     setForm(rebase(base.form, form, now, defs));
     setBase({ server: current.data.server, etag: current.data.etag, form: now });
+    onConflict();
   }
 
   async function save(): Promise<void> {

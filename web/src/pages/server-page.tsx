@@ -125,13 +125,15 @@ export function ServerPage({ id, session }: { id: number; session: Session }) {
   const { t } = useI18n();
   // Bumped after a write: the server and its history load again.
   const [version, setVersion] = useState(0);
+  // Bumped when an edit meets someone else's change: the history shows it, the form stays.
+  const [historyVersion, setHistoryVersion] = useState(0);
   const [editing, setEditing] = useState(false);
   const [notice, setNotice] = useState<Notice | null>(takeNotice);
   const [deleteConflict, setDeleteConflict] = useState<Conflict | null>(null);
   const server = useRequest(() => loadServer(id), [id, session.generation, version]);
   const history = useRequest(
     () => api.GET('/api/v1/servers/{id}/history', { params: { path: { id: String(id) } } }),
-    [id, session.generation, version],
+    [id, session.generation, version, historyVersion],
   );
   const writer = canWrite(session.self);
   const reload = () => {
@@ -194,6 +196,9 @@ export function ServerPage({ id, session }: { id: number; session: Session }) {
               }}
               onCancel={() => {
                 setEditing(false);
+              }}
+              onConflict={() => {
+                setHistoryVersion((v) => v + 1);
               }}
             />
           ) : (
