@@ -141,8 +141,11 @@ describe.runIf(browserTestsRun)('writing from the web console in a browser', () 
     await expect
       .poll(() => page.locator('form .notice').innerText(), POLL)
       .toContain('managed by cmdb. You can edit it, but the next apply from cmdb sets again');
+    // The focus follows: to the form's heading, and back to the Edit button when it closes.
+    await expect.poll(() => page.evaluate('document.activeElement.id'), POLL).toBe('edit-title');
     await page.getByRole('button', { name: 'Cancel' }).click();
     await expect.poll(() => page.locator('form').count(), POLL).toBe(0);
+    await expect.poll(() => page.evaluate('document.activeElement.textContent'), POLL).toBe('Edit');
   });
 
   it("edits a server: the API's refusal at the field, then the save, the new values and their history", async () => {
@@ -162,9 +165,9 @@ describe.runIf(browserTestsRun)('writing from the web console in a browser', () 
     expect(await summary.innerText()).toContain('The server was not saved');
     expect(await summary.getByRole('link', { name: 'IP address' }).count()).toBe(1);
     // The summary takes the focus, and its link leads to the input.
-    expect(await page.evaluate('document.activeElement.className')).toBe('error-summary');
+    await expect.poll(() => page.evaluate('document.activeElement.className'), POLL).toBe('error-summary');
     await summary.getByRole('link', { name: 'IP address' }).click();
-    expect(await page.evaluate('document.activeElement.id')).toBe('f-ip');
+    await expect.poll(() => page.evaluate('document.activeElement.id'), POLL).toBe('f-ip');
     // Nothing was written.
     expect((await current(edited)).ip).toBe('10.2.0.1');
 
@@ -197,7 +200,7 @@ describe.runIf(browserTestsRun)('writing from the web console in a browser', () 
       ['Status', 'up', 'down', ''],
       ['Role', 'web', 'cache', 'db'],
     ]);
-    expect(await page.evaluate('document.activeElement.className')).toBe('conflict');
+    await expect.poll(() => page.evaluate('document.activeElement.className'), POLL).toBe('conflict');
     // The form: the current version (status down), with this person's edits (role, notes) kept.
     expect(await page.getByLabel('Status').inputValue()).toBe('down');
     expect(await page.getByLabel('Role').inputValue()).toBe('db');
@@ -249,10 +252,10 @@ describe.runIf(browserTestsRun)('writing from the web console in a browser', () 
     await remove.click();
     await expect.poll(() => dialog.getAttribute('open'), POLL).toBe('');
     expect(await page.getByRole('dialog').getAttribute('aria-labelledby')).toBe('delete-title');
-    expect(await page.evaluate('document.activeElement.textContent')).toBe('Cancel');
+    await expect.poll(() => page.evaluate('document.activeElement.textContent'), POLL).toBe('Cancel');
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.getAttribute('open'), POLL).toBeNull();
-    expect(await page.evaluate('document.activeElement.textContent')).toBe('Delete');
+    await expect.poll(() => page.evaluate('document.activeElement.textContent'), POLL).toBe('Delete');
     await remove.click();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await expect.poll(() => dialog.getAttribute('open'), POLL).toBeNull();

@@ -168,6 +168,11 @@ export function EditServer({
   const [gone, setGone] = useState(false);
   const [busy, setBusy] = useState(false);
   const [unchanged, setUnchanged] = useState(false);
+  // The Edit button that opened the form is gone: the focus goes to the form's heading.
+  const title = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    title.current?.focus();
+  }, []);
   const defs = definitions.state === 'done' ? definitions.data.custom_fields : [];
   const id = String(loaded.server.id);
 
@@ -238,7 +243,9 @@ export function EditServer({
   }
   return (
     <section aria-labelledby="edit-title">
-      <h2 id="edit-title">{t('edit.title', { hostname: base.server.hostname })}</h2>
+      <h2 id="edit-title" tabIndex={-1} ref={title}>
+        {t('edit.title', { hostname: base.server.hostname })}
+      </h2>
       <ServerForm
         form={form}
         setForm={setForm}

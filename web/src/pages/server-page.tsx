@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Change, api } from '../api.js';
 import type { Session } from '../app.js';
 import { Failure } from '../failure.js';
@@ -136,6 +136,15 @@ export function ServerPage({ id, session }: { id: number; session: Session }) {
     [id, session.generation, version, historyVersion],
   );
   const writer = canWrite(session.self);
+  // Back from the form (saved or cancelled): the focus returns to the Edit button.
+  const editButton = useRef<HTMLButtonElement>(null);
+  const wasEditing = useRef(false);
+  useEffect(() => {
+    if (wasEditing.current && !editing) {
+      editButton.current?.focus();
+    }
+    wasEditing.current = editing;
+  }, [editing]);
   const reload = () => {
     setVersion((v) => v + 1);
   };
@@ -162,6 +171,7 @@ export function ServerPage({ id, session }: { id: number; session: Session }) {
             <div class="actions write-actions">
               <button
                 type="button"
+                ref={editButton}
                 onClick={() => {
                   setNotice(null);
                   setDeleteConflict(null);
