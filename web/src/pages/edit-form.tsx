@@ -9,6 +9,7 @@ import { FIELD_KEYS, STATUS_KEYS, isFieldName } from '../labels.js';
 import { STATUSES } from '../list-state.js';
 import type { Loaded } from '../loaded.js';
 import { type FieldErrors, type FormState, type InputKey, inputOf } from '../server-form.js';
+import { CustomInput, Field } from './form-inputs.js';
 
 /** A request that failed: what the form shows of it (the field errors go to the inputs). */
 export interface Refusal {
@@ -20,93 +21,6 @@ export interface Refusal {
 /** The id of an input (a custom field's name is letters, digits and underscores: a safe id). */
 export function inputId(key: InputKey): string {
   return key.startsWith('custom_fields.') ? `f-cf-${key.slice('custom_fields.'.length)}` : `f-${key}`;
-}
-
-/** An input's label and its hints, and its errors: the input is described by both, and marked invalid. */
-function Field({
-  id,
-  label,
-  hints = [],
-  errors = [],
-  children,
-}: {
-  id: string;
-  label: ComponentChildren;
-  hints?: string[];
-  errors?: string[] | undefined;
-  children: (aria: { id: string; 'aria-invalid'?: 'true'; 'aria-describedby'?: string }) => ComponentChildren;
-}) {
-  const described = [...hints.map((_, i) => `${id}-hint-${i}`), ...(errors.length > 0 ? [`${id}-error`] : [])];
-  return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      {children({
-        id,
-        ...(errors.length > 0 ? { 'aria-invalid': 'true' as const } : {}),
-        ...(described.length > 0 ? { 'aria-describedby': described.join(' ') } : {}),
-      })}
-      {hints.map((hint, i) => (
-        <span key={i} id={`${id}-hint-${i}`} class="hint">
-          {hint}
-        </span>
-      ))}
-      {errors.length > 0 && (
-        <span id={`${id}-error`} class="field-error">
-          {errors.join(' ')}
-        </span>
-      )}
-    </div>
-  );
-}
-
-function CustomInput({
-  definition,
-  value,
-  set,
-  aria,
-}: {
-  definition: CustomField;
-  value: string;
-  set: (value: string) => void;
-  aria: { id: string };
-}) {
-  const { t } = useI18n();
-  const onInput = (event: { currentTarget: HTMLInputElement | HTMLSelectElement }) => {
-    set(event.currentTarget.value);
-  };
-  if (definition.type === 'boolean' || definition.type === 'enum') {
-    const choices =
-      definition.type === 'boolean'
-        ? [
-            ['true', t('edit.yes')],
-            ['false', t('edit.no')],
-          ]
-        : (definition.choices ?? []).map((choice) => [choice, choice]);
-    // A value no longer among the choices stays shown, so that it is not lost unseen.
-    if (value !== '' && !choices.some(([choice]) => choice === value)) {
-      choices.push([value, value]);
-    }
-    return (
-      <select {...aria} value={value} onChange={onInput}>
-        <option value="">{t('value.none')}</option>
-        {choices.map(([choice, label]) => (
-          <option key={choice} value={choice}>
-            {label}
-          </option>
-        ))}
-      </select>
-    );
-  }
-  // Text inputs, dates too: a date input holds '' while a date is half typed, which would read as no value.
-  const inputMode =
-    definition.type === 'integer'
-      ? 'numeric'
-      : definition.type === 'number'
-        ? 'decimal'
-        : definition.type === 'url'
-          ? 'url'
-          : undefined;
-  return <input {...aria} type="text" inputMode={inputMode} autocomplete="off" value={value} onInput={onInput} />;
 }
 
 /** The summary of what the API refused, above the form: each reason, linked to its input. */

@@ -10,15 +10,8 @@ import { type Notice, leaveNotice, takeNotice } from '../notice.js';
 import { navigate } from '../router.js';
 import { canWrite } from '../server-form.js';
 import { useRequest } from '../use-request.js';
-import {
-  type Conflict,
-  ConflictNotice,
-  DeleteServer,
-  EditServer,
-  type LoadedServer,
-  loadServer,
-  valueText,
-} from './server-edit.js';
+import { type Conflict, ConflictNotice, EditServer, type LoadedServer, loadServer, valueText } from './server-edit.js';
+import { DeleteServer } from './server-delete.js';
 
 const CHANGE_KEYS = { create: 'change.create', update: 'change.update', delete: 'change.delete' } as const;
 
