@@ -19,7 +19,9 @@ afterAll(async () => {
   await db.destroy();
 });
 
-interface Scope { scope: string }
+interface Scope {
+  scope: string;
+}
 
 describe('compiledQuery', () => {
   it("answers what the query built each time answers, for each call's values, compiling once", async () => {
