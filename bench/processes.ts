@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { MemoryGroup } from './memory-group.js';
 
 /** A process the benchmark started and listens on 127.0.0.1. */
 export interface Started {
@@ -17,15 +18,22 @@ const LISTENING = /(?:Server listening at|listening on) (http:\/\/127\.0\.0\.1:\
 /**
  * Starts `node args...` with its stdout and stderr in `logFile` (as a service manager would) and
  * waits until `healthUrl` answers 200 or, without one, until the log says where it listens. Fails after `timeoutMs` or if it exits first.
+ * `node` is another Node.js binary than the harness's; `memoryGroup`, a memory limit of its own.
  */
 export async function startProcess(
   args: string[],
   env: Record<string, string>,
   logFile: string,
-  { healthUrl, timeoutMs = 30_000 }: { healthUrl?: string; timeoutMs?: number } = {},
+  {
+    healthUrl,
+    timeoutMs = 30_000,
+    node = process.execPath,
+    memoryGroup,
+  }: { healthUrl?: string; timeoutMs?: number; node?: string; memoryGroup?: MemoryGroup } = {},
 ): Promise<Started> {
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', fd, fd] });
+  const run = memoryGroup === undefined ? { command: node, args } : memoryGroup.wrap(node, args);
+  const child = spawn(run.command, run.args, { env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const state = { exited: false };
   const exit = new Promise<void>((resolve) =>

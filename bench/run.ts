@@ -1,4 +1,4 @@
-// npm run bench [-- --smoke] [-- --pg] [-- --node-flags FLAGS] [-- --servers N --seconds S --connections C --only SCENARIOS --out FILE --strict --keep --profile DIR]
+// npm run bench [-- --smoke] [-- --pg] [-- --node-flags FLAGS] [-- --node PATH --memory-limit MIB] [-- --servers N --seconds S --connections C --only SCENARIOS --out FILE --strict --keep --profile DIR]
 // Builds the production bundle, starts it on a temporary SQLite file (or, with --pg, a temporary
 // PostgreSQL database on BENCH_DATABASE_URL's server) with the production defaults,
 // seeds it through the bulk path, drives it with autocannon from this process, and compares it with
@@ -15,6 +15,7 @@ import type autocannon from 'autocannon';
 import pg from 'pg';
 import { type ApplyResult, applyScenarios } from './apply.js';
 import { type ConsoleRenderResult, consoleRenderScenario } from './console.js';
+import { type MemoryGroupReport, createMemoryGroup, memoryGroupsAvailable } from './memory-group.js';
 import {
   CUSTOM_FIELDS,
   CUSTOM_FILTER,
@@ -44,6 +45,8 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     pg: { type: 'boolean', default: false },
     'node-flags': { type: 'string' },
+    node: { type: 'string' },
+    'memory-limit': { type: 'string' },
   },
 });
 
@@ -138,6 +141,53 @@ function serverEnv(
   };
 }
 
+/** With --node: the Node.js binary of the API's processes (the container's version, say); the harness's otherwise. */
+const serverNode = args.node ?? process.execPath;
+const serverNodeVersion = execFileSync(serverNode, ['--version'], { encoding: 'utf8' }).trim();
+/** With --memory-limit MIB: each API process runs in a memory group of its own with that limit (bench/memory-group.ts). */
+const memoryLimit = args['memory-limit'] === undefined ? undefined : Number(args['memory-limit']) * MiB;
+if (memoryLimit !== undefined && (!(memoryLimit > 0) || !memoryGroupsAvailable())) {
+  process.stderr.write('--memory-limit takes a size in MiB, and needs the cgroup v1 memory controller\n');
+  process.exit(2);
+}
+/** What each API process's memory group counted, by the process's log name. */
+const memoryReports: { name: string; report: MemoryGroupReport }[] = [];
+let groups = 0;
+
+/** Starts an API process on the bundle (build/app/main.mjs), with --node's binary and --memory-limit's group. */
+async function startApi(name: string, env: Record<string, string>, port: number): Promise<Started> {
+  const group =
+    memoryLimit === undefined
+      ? undefined
+      : createMemoryGroup(`inventory-bench-${process.pid}-${++groups}`, memoryLimit);
+  try {
+    const started = await startProcess(
+      [...nodeFlags(), join(ROOT, 'build', 'app', 'main.mjs')],
+      env,
+      join(work, `${name}.log`),
+      {
+        healthUrl: `http://127.0.0.1:${port}/api/v1/health`,
+        node: serverNode,
+        memoryGroup: group,
+      },
+    );
+    if (group === undefined) {
+      return started;
+    }
+    return {
+      ...started,
+      stop: async () => {
+        await started.stop();
+        memoryReports.push({ name, report: group.report() });
+        group.remove();
+      },
+    };
+  } catch (error) {
+    group?.remove();
+    throw error;
+  }
+}
+
 async function startServer(
   logLevel = 'info',
   databaseUrl = mainDatabaseUrl,
@@ -146,12 +196,7 @@ async function startServer(
   await server?.stop();
   starts++;
   const port = await freePort();
-  server = await startProcess(
-    [...nodeFlags(), join(ROOT, 'build', 'app', 'main.mjs')],
-    serverEnv(logLevel, port, databaseUrl, extra),
-    join(work, `server-${starts}.log`),
-    { healthUrl: `http://127.0.0.1:${port}/api/v1/health` },
-  );
+  server = await startApi(`server-${starts}`, serverEnv(logLevel, port, databaseUrl, extra), port);
   return server;
 }
 
@@ -273,10 +318,18 @@ async function scenario(
   return m;
 }
 
-/** One CSV export of everything, read as a client would; returns its rows and seconds. */
-async function exportOnce(url: string, query = ''): Promise<{ rows: number; seconds: number }> {
+type ExportFormat = 'csv' | 'ndjson';
+
+/** One export of everything, read as a client would; returns its rows and seconds. */
+async function exportOnce(
+  url: string,
+  query = '',
+  format: ExportFormat = 'csv',
+): Promise<{ rows: number; seconds: number }> {
   const began = performance.now();
-  const response = await fetch(`${url}/api/v1/servers?format=csv${query}`, { signal: AbortSignal.timeout(300_000) });
+  const response = await fetch(`${url}/api/v1/servers?format=${format}${query}`, {
+    signal: AbortSignal.timeout(300_000),
+  });
   if (response.status !== 200 || response.body === null) {
     throw new Error(`export answered ${response.status}`);
   }
@@ -288,26 +341,31 @@ async function exportOnce(url: string, query = ''): Promise<{ rows: number; seco
       }
     }
   }
-  // The header line is not a server.
-  return { rows: lines - 1, seconds: (performance.now() - began) / 1000 };
+  // A CSV's header line is not a server.
+  return { rows: format === 'csv' ? lines - 1 : lines, seconds: (performance.now() - began) / 1000 };
 }
 
+const FORMAT_NAMES = { csv: 'CSV', ndjson: 'NDJSON' } as const;
+
 /**
- * The whole inventory as CSV, on a freshly started server (so that RSS before it does not carry
- * earlier scenarios), repeated within the time bound; peak RSS sampled every 20 ms.
+ * The whole inventory as CSV or NDJSON, on a freshly started server (so that RSS before it does not
+ * carry earlier scenarios), repeated within the time bound; peak RSS sampled every 20 ms.
  */
-async function exportScenario(servers: number): Promise<{ peak: number; before: number }> {
+async function exportScenario(
+  servers: number,
+  format: ExportFormat = 'csv',
+): Promise<{ peak: number; before: number }> {
   const s = await startServer();
-  await exportOnce(s.url, `&cidr=${encodeURIComponent(FILTER_CIDR)}`);
+  await exportOnce(s.url, `&cidr=${encodeURIComponent(FILTER_CIDR)}`, format);
   await sleep(500);
   const before = rssOf(s.pid) ?? 0;
-  log(`  CSV export (${servers} servers)`);
+  log(`  ${FORMAT_NAMES[format]} export (${servers} servers)`);
   const rss = sampleRss(s.pid);
   const times: number[] = [];
   let exported = 0;
   const began = performance.now();
   do {
-    const { rows: n, seconds } = await exportOnce(s.url);
+    const { rows: n, seconds } = await exportOnce(s.url, '', format);
     if (n !== servers) {
       throw new Error(`the export has ${n} rows, not ${servers}`);
     }
@@ -317,7 +375,7 @@ async function exportScenario(servers: number): Promise<{ peak: number; before: 
   const peak = rss.stop();
   const total = times.reduce((a, b) => a + b, 0);
   rows.push({
-    scenario: 'CSV export, whole inventory',
+    scenario: `${FORMAT_NAMES[format]} export, whole inventory`,
     servers,
     m: fromTimes(times, peak),
     extra: `${Math.round(exported / total).toLocaleString('en-US')} rows/s; RSS before ${mib(before)}, peak +${mib(peak - before)}`,
@@ -370,12 +428,7 @@ async function getByIdScenarios(s: Started): Promise<{ api: Measurement; ref: Me
   );
   await checkReference(s, reference);
   // The second server, without request logs, reads the same database file.
-  quiet = await startProcess(
-    [...nodeFlags(), join(ROOT, 'build', 'app', 'main.mjs')],
-    serverEnv('warn', quietPort),
-    join(work, 'server-quiet.log'),
-    { healthUrl: `http://127.0.0.1:${quietPort}/api/v1/health` },
-  );
+  quiet = await startApi('server-quiet', serverEnv('warn', quietPort), quietPort);
   const contenders: [string, Started][] = [
     ['GET by id (random ids)', s],
     ['GET by id, bare node:http reference', reference],
@@ -563,6 +616,7 @@ async function main(): Promise<number> {
     await customScenarios(s, SMALL);
   }
   const smallExport = wants('export') ? await exportScenario(SMALL) : undefined;
+  const smallNdjson = wants('export') ? await exportScenario(SMALL, 'ndjson') : undefined;
 
   s = await startServer();
   log(`==> seeding to ${FEED} servers`);
@@ -608,6 +662,7 @@ async function main(): Promise<number> {
     ? await consoleRenderScenario(s.url, smoke ? 3 : 30, log)
     : undefined;
   const bigExport = wants('export') ? await exportScenario(N) : undefined;
+  const bigNdjson = wants('export') ? await exportScenario(N, 'ndjson') : undefined;
 
   if (wants('writes')) {
     s = await startServer();
@@ -716,18 +771,24 @@ async function main(): Promise<number> {
       targets.push(growth(name, true));
     }
   }
-  if (bigExport !== undefined && smallExport !== undefined) {
-    const growth = bigExport.peak - bigExport.before;
+  for (const [format, small, big] of [
+    ['csv', smallExport, bigExport],
+    ['ndjson', smallNdjson, bigNdjson],
+  ] as const) {
+    if (big === undefined || small === undefined) {
+      continue;
+    }
+    const growth = big.peak - big.before;
     targets.push({
-      name: `CSV export of ${N}: peak RSS above RSS before it`,
-      measured: `+${mib(growth)} (${mib(bigExport.before)} -> ${mib(bigExport.peak)})`,
+      name: `${FORMAT_NAMES[format]} export of ${N}: peak RSS above RSS before it`,
+      measured: `+${mib(growth)} (${mib(big.before)} -> ${mib(big.peak)})`,
       limit: '<= 64 MiB',
       pass: growth <= 64 * MiB,
     });
-    const exportRatio = ratio(bigExport.peak, smallExport.peak);
+    const exportRatio = ratio(big.peak, small.peak);
     targets.push({
-      name: `CSV export: peak RSS at ${N} vs at ${SMALL}`,
-      measured: `${exportRatio.toFixed(2)} (${mib(bigExport.peak)} / ${mib(smallExport.peak)})`,
+      name: `${FORMAT_NAMES[format]} export: peak RSS at ${N} vs at ${SMALL}`,
+      measured: `${exportRatio.toFixed(2)} (${mib(big.peak)} / ${mib(small.peak)})`,
       limit: '<= 1.25',
       pass: exportRatio <= 1.25,
     });
@@ -771,22 +832,35 @@ async function main(): Promise<number> {
   }
 
   targets.push(...(consoleRender?.targets ?? []));
+  if (memoryLimit !== undefined) {
+    const kills = memoryReports.reduce((sum, { report }) => sum + report.oomKills, 0);
+    const most = Math.max(0, ...memoryReports.map(({ report }) => report.maxUsage));
+    const reclaims = memoryReports.reduce((sum, { report }) => sum + report.failcnt, 0);
+    targets.push({
+      name: `API processes in a memory group of ${mib(memoryLimit)} each: killed by the OOM killer`,
+      measured: `${kills} of ${memoryReports.length} processes (the most any group used, page cache included: ${mib(most)}; the limit reached ${reclaims} times, each time the kernel reclaimed memory)`,
+      limit: '0',
+      pass: kills === 0,
+    });
+  }
 
   const pgVersion = args.pg ? await postgresVersion() : '';
   const commandFlags = [
     ...(smoke ? ['--smoke'] : []),
     ...(args.pg ? ['--pg'] : []),
     ...(only === undefined ? [] : [`--only ${only.join(',')}`]),
+    ...(args.node === undefined ? [] : [`--node ${serverNodeVersion}`]),
+    ...(memoryLimit === undefined ? [] : [`--memory-limit ${memoryLimit / MiB}`]),
   ];
   const harnessFailures = rows.filter((r) => r.m.failures > 0 || r.m.requests === 0);
   const cpu = cpus();
   const generated = [
     `Command: \`npm run bench${commandFlags.length > 0 ? ` -- ${commandFlags.join(' ')}` : ''}\` (${N} servers, ${SECONDS} s per scenario after a ${WARMUP} s warm-up, ` +
       `${CONNECTIONS} connections unless noted; autocannon in the harness process, the server in its own` +
-      `${useWrk ? `; GET by id on wrk (1 thread, ${WRK_CONNECTIONS} connections) pinned to core ${GENERATOR_CORE}, each server pinned to core ${SERVER_CORE}` : ''}).`,
+      `${useWrk && wants('get') ? `; GET by id on wrk (1 thread, ${WRK_CONNECTIONS} connections) pinned to core ${GENERATOR_CORE}, each server pinned to core ${SERVER_CORE}` : ''}).`,
     '',
     `Machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ` +
-      `Node.js ${process.version} (server and harness), ${process.platform}-${process.arch}; ${new Date().toISOString()}.`,
+      `Node.js ${serverNodeVersion === process.version ? `${process.version} (server and harness)` : `${serverNodeVersion} (server), ${process.version} (harness)`}, ${process.platform}-${process.arch}; ${new Date().toISOString()}.`,
     '',
     `Server: the production bundle \`build/app/main.mjs\`, ${args.pg ? `PostgreSQL ${pgVersion} on loopback (a database of the run's own, pool of 10)` : 'SQLite (WAL, synchronous=FULL)'}, LOG_LEVEL=info with stdout ` +
       `to a file, METRICS_ENABLED=true (${metricsOn ? 'metrics served at /metrics' : 'no metrics on this build: /metrics answers 404, the variable is ignored'}).`,
