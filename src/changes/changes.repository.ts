@@ -12,7 +12,27 @@ export async function insertChanges(db: Kysely<Database>, rows: readonly NewServ
 
 /** The whole inventory's changes after `after`, in seq order. */
 export function listChanges(db: Kysely<Database>, after: number, limit: number): Promise<ServerChangeRow[]> {
-  return db.selectFrom('server_changes').selectAll().where('seq', '>', after).orderBy('seq').limit(limit).execute();
+  return listChangesPage(db, { after, order: 'asc', limit });
+}
+
+/** Which changes of the feed a page holds: seqs between `after` and `before` (both excluded), from one end. */
+export interface ChangesPage {
+  after: number;
+  before?: number | undefined;
+  order: 'asc' | 'desc';
+  limit: number;
+}
+
+/** The whole inventory's changes in a seq range, oldest or newest first (a range of the primary key either way). */
+export function listChangesPage(
+  db: Kysely<Database>,
+  { after, before, order, limit }: ChangesPage,
+): Promise<ServerChangeRow[]> {
+  let query = db.selectFrom('server_changes').selectAll().where('seq', '>', after);
+  if (before !== undefined) {
+    query = query.where('seq', '<', before);
+  }
+  return query.orderBy('seq', order).limit(limit).execute();
 }
 
 /** One server's changes, oldest first. */

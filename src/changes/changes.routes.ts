@@ -50,7 +50,8 @@ export const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = as
         summary: "The inventory's change feed, in seq order",
         description:
           'To sync, remember the last seq you processed and ask for `after=<that seq>` until the list is ' +
-          'empty. Deletes are included. Each change carries the server as it was after it (before it, for ' +
+          'empty. To show the latest changes, ask `order=desc` (newest first), then `before=<the oldest seq ' +
+          'shown>` for the ones before. Deletes are included. Each change carries the server as it was after it (before it, for ' +
           'a delete), so that a client can apply it without reading the server again. To be told of changes ' +
           'as they happen, see `GET /api/v1/changes/stream`.',
         querystring: ChangesQuery,
@@ -59,8 +60,8 @@ export const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = as
       },
     },
     (request) => {
-      const { after = 0, limit = 100 } = request.query;
-      return service.list(after, limit);
+      const { after = 0, before, order = 'asc', limit = 100 } = request.query;
+      return service.list({ after, before, order, limit });
     },
   );
 

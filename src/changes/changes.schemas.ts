@@ -45,7 +45,29 @@ export const ChangeList = Type.Object(
 );
 export type ChangeList = Static<typeof ChangeList>;
 
-export const ChangesQuery = SeqPageQuery('changes');
+const ChangesPage = SeqPageQuery('changes');
+
+/**
+ * The feed's page: `after` and `before` bound the seqs, `order` says which end the page starts from. A
+ * reader that shows the latest changes (the console's activity) asks `order=desc`, then `before=` the
+ * oldest seq it holds for the page before.
+ */
+export const ChangesQuery = Type.Object(
+  {
+    ...ChangesPage.properties,
+    before: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'Only changes with a smaller seq' }),
+    ),
+    order: Type.Optional(
+      Type.Union([Type.Literal('asc'), Type.Literal('desc')], {
+        default: 'asc',
+        description: 'asc: oldest first (the default, to follow the feed); desc: newest first (to show the latest)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ChangesQuery = Static<typeof ChangesQuery>;
 
 /** The largest seq: a 32-bit integer on both databases. */
 export const MAX_SEQ = 2_147_483_647;

@@ -119,12 +119,30 @@ describe('GET /api/v1/changes', () => {
     expect(await feed('?after=99')).toStrictEqual([]);
   });
 
-  it.each(['?after=-1', '?after=abc', '?after=1.5', '?limit=0', '?limit=1001', '?limit=x', '?since=3'])(
-    'refuses %s with a 400',
-    async (query) => {
-      const res = await t.app.inject({ method: 'GET', url: `/api/v1/changes${query}` });
-      expect(res.statusCode).toBe(400);
-      expect(res.json<{ code: string }>().code).toBe('VALIDATION_FAILED');
-    },
-  );
+  it('lists the latest first with order=desc, and pages back with before', async () => {
+    expect((await feed('?order=desc&limit=4')).map((c) => c.seq)).toStrictEqual([6, 5, 4, 3]);
+    expect((await feed('?order=desc&before=3&limit=4')).map((c) => c.seq)).toStrictEqual([2, 1]);
+    expect(await feed('?order=desc&before=1')).toStrictEqual([]);
+    // The bounds together, in either order; asc stays the default.
+    expect((await feed('?after=2&before=6&order=desc')).map((c) => c.seq)).toStrictEqual([5, 4, 3]);
+    expect((await feed('?after=2&before=6')).map((c) => c.seq)).toStrictEqual([3, 4, 5]);
+    expect((await feed('?before=3&order=asc')).map((c) => c.seq)).toStrictEqual([1, 2]);
+  });
+
+  it.each([
+    '?after=-1',
+    '?after=abc',
+    '?after=1.5',
+    '?limit=0',
+    '?limit=1001',
+    '?limit=x',
+    '?since=3',
+    '?before=0',
+    '?before=2147483648',
+    '?order=newest',
+  ])('refuses %s with a 400', async (query) => {
+    const res = await t.app.inject({ method: 'GET', url: `/api/v1/changes${query}` });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ code: string }>().code).toBe('VALIDATION_FAILED');
+  });
 });

@@ -239,7 +239,7 @@ export interface paths {
         };
         /**
          * The inventory's change feed, in seq order
-         * @description To sync, remember the last seq you processed and ask for `after=<that seq>` until the list is empty. Deletes are included. Each change carries the server as it was after it (before it, for a delete), so that a client can apply it without reading the server again. To be told of changes as they happen, see `GET /api/v1/changes/stream`.
+         * @description To sync, remember the last seq you processed and ask for `after=<that seq>` until the list is empty. To show the latest changes, ask `order=desc` (newest first), then `before=<the oldest seq shown>` for the ones before. Deletes are included. Each change carries the server as it was after it (before it, for a delete), so that a client can apply it without reading the server again. To be told of changes as they happen, see `GET /api/v1/changes/stream`.
          */
         get: operations["listChanges"];
         put?: never;
@@ -3031,6 +3031,10 @@ export interface operations {
                 /** @description Only changes with a larger seq; 0 for all */
                 after?: number;
                 limit?: number;
+                /** @description Only changes with a smaller seq */
+                before?: number;
+                /** @description asc: oldest first (the default, to follow the feed); desc: newest first (to show the latest) */
+                order?: "asc" | "desc";
             };
             header?: never;
             path?: never;
