@@ -28,7 +28,14 @@ export const ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 /** The page itself is asked again every time, so that a new build's asset names are seen at once. */
 export const PAGE_CACHE_CONTROL = 'no-cache';
 /** The console's own addresses, which its router shows (web/src/router.ts): each answers the same page. */
-export const CONSOLE_PAGES = ['/', '/servers', '/servers/new', '/servers/:id(^\\d+$)'] as const;
+export const CONSOLE_PAGES = [
+  '/',
+  '/servers',
+  '/servers/new',
+  '/servers/:id(^\\d+$)',
+  '/overview',
+  '/activity',
+] as const;
 
 /**
  * Where the built console is: web/dist/ from the sources (src/plugins/ or dist/plugins/), or ui/ beside

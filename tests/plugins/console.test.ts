@@ -53,7 +53,17 @@ describe('the console (UI_ENABLED=true)', () => {
   });
 
   it('answers its page at / and at each of its addresses, with the strict policy and no-cache', async () => {
-    for (const url of ['/', '/servers', '/servers/', '/servers?status=up&q=web', '/servers/12', '/servers/new']) {
+    for (const url of [
+      '/',
+      '/servers',
+      '/servers/',
+      '/servers?status=up&q=web',
+      '/servers/12',
+      '/servers/new',
+      '/overview',
+      '/overview?seen=7d',
+      '/activity',
+    ]) {
       const res = await t.app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(200);
       expect(res.headers['content-type'], url).toBe('text/html; charset=utf-8');
@@ -136,6 +146,8 @@ describe('the console (UI_ENABLED=true)', () => {
       '/servers/12/edit',
       '/servers/new/x',
       '/servers/newer',
+      '/overview/1',
+      '/activity/x',
       '/ui/index.html',
     ]) {
       expectRouteNotFound(await t.app.inject({ method: 'GET', url }));

@@ -100,14 +100,19 @@ describe('sorting by a column', () => {
 });
 
 describe("the console's routes", () => {
-  it('shows the list at / and /servers, a server at /servers/<id>, the new server form at /servers/new, and nothing else', () => {
+  it('shows the list at / and /servers, a server at /servers/<id>, the new server form at /servers/new, the overview, the activity, and nothing else', () => {
     expect(matchRoute('/servers/new')).toStrictEqual({ page: 'new-server' });
     expect(matchRoute('/servers/new/')).toStrictEqual({ page: 'new-server' });
     expect(matchRoute('/')).toStrictEqual({ page: 'servers' });
     expect(matchRoute('/servers')).toStrictEqual({ page: 'servers' });
     expect(matchRoute('/servers/')).toStrictEqual({ page: 'servers' });
     expect(matchRoute('/servers/12')).toStrictEqual({ page: 'server', id: 12 });
+    expect(matchRoute('/overview')).toStrictEqual({ page: 'overview' });
+    expect(matchRoute('/overview/')).toStrictEqual({ page: 'overview' });
+    expect(matchRoute('/activity')).toStrictEqual({ page: 'activity' });
     for (const path of [
+      '/overview/1',
+      '/activity/x',
       '/servers/0',
       '/servers/012',
       '/servers/abc',

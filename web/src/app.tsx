@@ -5,7 +5,9 @@ import { Failure } from './failure.js';
 import { I18nProvider, useI18n } from './i18n/i18n.js';
 import { LANGUAGES, LANGUAGE_NAMES, type Lang, type MessageKey, pickLanguage } from './i18n/messages.js';
 import { Link } from './link.js';
+import { ActivityPage } from './pages/activity-page.js';
 import { NewServerPage } from './pages/new-server-page.js';
+import { OverviewPage } from './pages/overview-page.js';
 import { ServerPage } from './pages/server-page.js';
 import { ServersPage } from './pages/servers-page.js';
 import { matchRoute } from './routes.js';
@@ -152,6 +154,8 @@ function Shell({ lang, setLang }: { lang: Lang; setLang: (lang: Lang) => void })
         <span class="brand">{t('app.title')}</span>
         <nav aria-label={t('nav.main')}>
           <Link href="/servers">{t('nav.servers')}</Link>
+          <Link href="/overview">{t('nav.overview')}</Link>
+          <Link href="/activity">{t('nav.activity')}</Link>
         </nav>
         <label class="lang">
           <span>{t('lang.label')}</span>
@@ -174,6 +178,8 @@ function Shell({ lang, setLang }: { lang: Lang; setLang: (lang: Lang) => void })
         {route.page === 'servers' && <ServersPage search={place.search} session={session} />}
         {route.page === 'server' && <ServerPage key={route.id} id={route.id} session={session} />}
         {route.page === 'new-server' && <NewServerPage session={session} />}
+        {route.page === 'overview' && <OverviewPage search={place.search} session={session} />}
+        {route.page === 'activity' && <ActivityPage session={session} />}
         {route.page === 'not-found' && <h1>{t('notFound.title')}</h1>}
       </main>
     </>
