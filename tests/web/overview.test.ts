@@ -38,14 +38,13 @@ describe('bars', () => {
 
   it('lists other values by count, then by name, with servers without a value last', () => {
     const result = bars('environment', { '(none)': 9, staging: 2, production: 5, dev: 2 });
-    expect(result.map((b) => [b.value, b.percent])).toStrictEqual(
-      [
-        ['(none)', 100],
-        ['production', 55.6],
-        ['dev', 22.2],
-        ['staging', 22.2],
-      ].sort(([a], [b]) => (a === '(none)' ? 1 : b === '(none)' ? -1 : 0)),
-    );
+    // "(none)" is the longest here, and still last.
+    expect(result.map((b) => [b.value, b.percent])).toStrictEqual([
+      ['production', 55.6],
+      ['dev', 22.2],
+      ['staging', 22.2],
+      ['(none)', 100],
+    ]);
     expect(bars('role', {})).toStrictEqual([]);
   });
 });
