@@ -186,6 +186,42 @@ describe.runIf(browserTestsRun)('the overview and the activity in a browser', ()
     await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText(), POLL).toBe('live-02');
   });
 
+  it('says when the stream dropped, reconnects, and resumes after the last change it had', async () => {
+    const resumedAfter: string[] = [];
+    const listen = (request: { url: () => string; headers: () => Record<string, string> }) => {
+      if (request.url().includes('/api/v1/changes/stream')) {
+        resumedAfter.push(request.headers()['last-event-id'] ?? '');
+      }
+    };
+    page.on('request', listen);
+    // The first connection ends at once, as when a proxy or a restart cuts it; the next ones reach the server.
+    let cut = true;
+    await page.route('**/api/v1/changes/stream', async (route) => {
+      if (cut) {
+        cut = false;
+        await route.fulfill({ status: 200, contentType: 'text/event-stream', body: 'retry: 1500\n\n' });
+      } else {
+        await route.continue();
+      }
+    });
+    try {
+      const newest = ((await call('GET', '/changes?order=desc&limit=1')) as { changes: { seq: number }[] }).changes[0];
+      // Through the console's own link: the page and its session stay, one stream is opened.
+      await page.goto(`${server.url}/overview`);
+      await page.locator('.total-count').waitFor();
+      await page.getByRole('link', { name: 'Activity' }).click();
+      await expect.poll(() => page.getByRole('status').innerText(), POLL).toContain('reconnecting');
+      await call('PATCH', '/servers/6', { role: 'cache' });
+      const first = page.locator('.activity > li').first();
+      await expect.poll(() => first.innerText(), POLL).toContain('live-03');
+      expect(await page.getByRole('status').innerText()).toContain('Live');
+      expect(resumedAfter).toStrictEqual([String(newest?.seq), String(newest?.seq)]);
+    } finally {
+      page.off('request', listen);
+      await page.unroute('**/api/v1/changes/stream');
+    }
+  });
+
   it('has no serious or critical accessibility violation on either page, in light and dark', async () => {
     for (const { name, path, ready } of [
       { name: 'overview', path: '/overview', ready: '.stale-count' },
@@ -236,7 +272,7 @@ describe.runIf(browserTestsRun)('the overview and the activity in a browser', ()
       const entry = p.locator('.activity > li').first();
       expect(await entry.innerText()).toContain('Modifié par bootstrap');
       expect(await entry.locator('time').innerText()).toMatch(FRENCH_DATE);
-      expect(await entry.locator('.change-fields').innerText()).toBe('Champs : Statut, Notes');
+      expect(await entry.locator('.change-fields').innerText()).toBe('Champs : Rôle');
       expect(Number(await p.evaluate('document.documentElement.scrollWidth'))).toBeLessThanOrEqual(360);
       await p.screenshot({ path: join(SCREENSHOTS, 'activity-fr-360px.png'), fullPage: true });
     } finally {

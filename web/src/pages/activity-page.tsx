@@ -84,19 +84,25 @@ export function ActivityPage({ session }: { session: Session }) {
     }
     // The stream starts after the newest change of the first page: nothing missed in between.
     const controller = new AbortController();
+    // A stream this effect no longer wants (the session changed, the page left) says nothing more.
+    const current = () => !controller.signal.aborted;
     void followStream({
       connect,
       signal: controller.signal,
       lastEventId: start,
       onEvent: (event) => {
         const change = changeOfEvent(event);
-        if (change !== null) {
+        if (change !== null && current()) {
           setLive((list) => mergeChanges([change], list));
         }
       },
-      onState: setState,
+      onState: (next) => {
+        if (current()) {
+          setState(next);
+        }
+      },
     }).then((why) => {
-      if (why.reason !== 'aborted') {
+      if (why.reason !== 'aborted' && current()) {
         setStopped(why);
       }
     });
