@@ -59,7 +59,7 @@ export const ChangesQuery = Type.Object(
       Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'Only changes with a smaller seq' }),
     ),
     order: Type.Optional(
-      Type.Union([Type.Literal('asc'), Type.Literal('desc')], {
+      Type.Enum(['asc', 'desc'], {
         default: 'asc',
         description: 'asc: oldest first (the default, to follow the feed); desc: newest first (to show the latest)',
       }),
