@@ -35,6 +35,7 @@ export const CONSOLE_PAGES = [
   '/servers/:id(^\\d+$)',
   '/overview',
   '/activity',
+  '/admin',
 ] as const;
 
 /**

@@ -63,6 +63,7 @@ describe('the console (UI_ENABLED=true)', () => {
       '/overview',
       '/overview?seen=7d',
       '/activity',
+      '/admin',
     ]) {
       const res = await t.app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(200);
@@ -148,6 +149,7 @@ describe('the console (UI_ENABLED=true)', () => {
       '/servers/newer',
       '/overview/1',
       '/activity/x',
+      '/admin/tokens',
       '/ui/index.html',
     ]) {
       expectRouteNotFound(await t.app.inject({ method: 'GET', url }));

@@ -20,7 +20,11 @@ const FULL: ListState = {
   role: 'web',
   location: 'eu-west-1a',
   tag: 'pci,edge',
+  managed_by: 'vcenter-sync,(none)',
   q: 'web-01 & co',
+  last_seen_before: '2026-11-30T12:00:00.000Z',
+  last_seen_after: '2026-11-01T00:00:00+01:00',
+  cf: { cf_rack: ['R12', 'R1,4'], cf_u__gte: ['10'] },
   sort: '-hostname',
   limit: 25,
   cursor: 'eyJpZCI6MTJ9',
@@ -36,7 +40,9 @@ describe('the list state in the URL', () => {
     const search = listSearch(FULL);
     expect(search).toBe(
       '?status=up&status=maintenance&environment=production%2Cstaging&role=web&location=eu-west-1a' +
-        '&tag=pci%2Cedge&q=web-01+%26+co&sort=-hostname&limit=25&cursor=eyJpZCI6MTJ9',
+        '&tag=pci%2Cedge&managed_by=vcenter-sync%2C%28none%29&q=web-01+%26+co' +
+        '&last_seen_before=2026-11-30T12%3A00%3A00.000Z&last_seen_after=2026-11-01T00%3A00%3A00%2B01%3A00' +
+        '&cf_rack=R12&cf_rack=R1%2C4&cf_u__gte=10&sort=-hostname&limit=25&cursor=eyJpZCI6MTJ9',
     );
     expect(parseListState(search)).toStrictEqual(FULL);
   });
@@ -67,7 +73,11 @@ describe("the list state as GET /api/v1/servers's query", () => {
       role: ['web'],
       location: ['eu-west-1a'],
       tag: ['pci', 'edge'],
+      managed_by: ['vcenter-sync', '(none)'],
       q: 'web-01 & co',
+      last_seen_before: '2026-11-30T12:00:00.000Z',
+      last_seen_after: '2026-11-01T00:00:00+01:00',
+      custom_field_filters: { cf_rack: ['R12', 'R1,4'], cf_u__gte: ['10'] },
       sort: '-hostname',
       limit: 25,
       cursor: 'eyJpZCI6MTJ9',
@@ -110,6 +120,8 @@ describe("the console's routes", () => {
     expect(matchRoute('/overview')).toStrictEqual({ page: 'overview' });
     expect(matchRoute('/overview/')).toStrictEqual({ page: 'overview' });
     expect(matchRoute('/activity')).toStrictEqual({ page: 'activity' });
+    expect(matchRoute('/admin')).toStrictEqual({ page: 'admin' });
+    expect(matchRoute('/admin/')).toStrictEqual({ page: 'admin' });
     for (const path of [
       '/overview/1',
       '/activity/x',
@@ -120,6 +132,7 @@ describe("the console's routes", () => {
       '/servers/new/x',
       '/servers/newer',
       '/other',
+      '/admin/x',
     ]) {
       expect(matchRoute(path), path).toStrictEqual({ page: 'not-found' });
     }

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { isAdmin } from './admin.js';
 import { type Token, whenTokenRefused, whoAmI } from './api.js';
 import type { SelfCheck } from './auth.js';
 import { Failure } from './failure.js';
@@ -6,6 +7,7 @@ import { I18nProvider, useI18n } from './i18n/i18n.js';
 import { LANGUAGES, LANGUAGE_NAMES, type Lang, type MessageKey, pickLanguage } from './i18n/messages.js';
 import { Link } from './link.js';
 import { ActivityPage } from './pages/activity-page.js';
+import { AdminPage } from './pages/admin-page.js';
 import { NewServerPage } from './pages/new-server-page.js';
 import { OverviewPage } from './pages/overview-page.js';
 import { ServerPage } from './pages/server-page.js';
@@ -156,6 +158,7 @@ function Shell({ lang, setLang }: { lang: Lang; setLang: (lang: Lang) => void })
           <Link href="/servers">{t('nav.servers')}</Link>
           <Link href="/overview">{t('nav.overview')}</Link>
           <Link href="/activity">{t('nav.activity')}</Link>
+          {isAdmin(session.self) && <Link href="/admin">{t('nav.admin')}</Link>}
         </nav>
         <label class="lang">
           <span>{t('lang.label')}</span>
@@ -180,6 +183,7 @@ function Shell({ lang, setLang }: { lang: Lang; setLang: (lang: Lang) => void })
         {route.page === 'new-server' && <NewServerPage session={session} />}
         {route.page === 'overview' && <OverviewPage search={place.search} session={session} />}
         {route.page === 'activity' && <ActivityPage session={session} />}
+        {route.page === 'admin' && <AdminPage session={session} />}
         {route.page === 'not-found' && <h1>{t('notFound.title')}</h1>}
       </main>
     </>

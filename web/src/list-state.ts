@@ -18,7 +18,7 @@ export const PAGE_SIZES = [25, 50, 100, 200] as const;
 export const DEFAULT_PAGE_SIZE = 50;
 
 /** The filters that take free text, several values separated by commas (any of them matches; tags: all). */
-export const TEXT_FILTERS = ['environment', 'role', 'location', 'tag'] as const;
+export const TEXT_FILTERS = ['environment', 'role', 'location', 'tag', 'managed_by'] as const;
 export type TextFilter = (typeof TEXT_FILTERS)[number];
 
 export interface ListState {
@@ -27,7 +27,17 @@ export interface ListState {
   role: string;
   location: string;
   tag: string;
+  /** The owning source; `(none)` for servers no source owns. */
+  managed_by: string;
   q: string;
+  /** RFC 3339 times, as the API takes them (the inputs show them in the browser's time zone). */
+  last_seen_before: string;
+  last_seen_after: string;
+  /**
+   * Conditions on custom fields, by parameter name (`cf_rack`, `cf_u__gte`, `cf_rack__empty`), each with
+   * its values as given (the API reads them by the field's type and answers a 400 naming a bad one).
+   */
+  cf: Readonly<Record<string, readonly string[]>>;
   sort: Sort | null;
   limit: number;
   /** The `next` of the page before; null on the first page. */
@@ -40,7 +50,11 @@ export const EMPTY_STATE: Readonly<ListState> = Object.freeze({
   role: '',
   location: '',
   tag: '',
+  managed_by: '',
   q: '',
+  last_seen_before: '',
+  last_seen_after: '',
+  cf: Object.freeze({}),
   sort: null,
   limit: DEFAULT_PAGE_SIZE,
   cursor: null,
@@ -63,6 +77,31 @@ function values(params: URLSearchParams, name: string): string[] {
     .filter((v) => v !== '');
 }
 
+/** The parameters of conditions on custom fields: `cf_<name>`, with `__gte`, `__lte` or `__empty`. */
+export const CF_PARAM = /^cf_[a-z][a-z0-9_]{0,62}(__gte|__lte|__empty)?$/;
+export const TIME_FILTERS = ['last_seen_before', 'last_seen_after'] as const;
+export type TimeFilter = (typeof TIME_FILTERS)[number];
+
+/** An RFC 3339 time with a zone, as the API's time filters take it. */
+function isTime(value: string): boolean {
+  return (
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value))
+  );
+}
+
+/** The conditions on custom fields of a query string, by parameter name in name order, without empty values. */
+function customFilters(params: URLSearchParams): Record<string, string[]> {
+  const names = [...new Set(params.keys())].filter((name) => CF_PARAM.test(name)).sort();
+  const cf: Record<string, string[]> = {};
+  for (const name of names) {
+    const list = params.getAll(name).filter((v) => v.trim() !== '');
+    if (list.length > 0) {
+      cf[name] = list;
+    }
+  }
+  return cf;
+}
+
 function emptyToNull(value: string | null): string | null {
   return value === '' ? null : value;
 }
@@ -74,13 +113,21 @@ export function parseListState(search: string): ListState {
   const limit = /^[1-9][0-9]{0,3}$/.test(limitText) ? Number(limitText) : DEFAULT_PAGE_SIZE;
   const sort = params.get('sort') ?? '';
   const text = (name: TextFilter) => values(params, name).join(',');
+  const time = (name: TimeFilter) => {
+    const value = params.get(name)?.trim() ?? '';
+    return isTime(value) ? value : '';
+  };
   return {
     status: [...new Set(values(params, 'status').filter(isStatus))],
     environment: text('environment'),
     role: text('role'),
     location: text('location'),
     tag: text('tag'),
+    managed_by: text('managed_by'),
     q: params.get('q')?.trim() ?? '',
+    last_seen_before: time('last_seen_before'),
+    last_seen_after: time('last_seen_after'),
+    cf: customFilters(params),
     sort: isSort(sort) ? sort : null,
     limit: (PAGE_SIZES as readonly number[]).includes(limit) ? limit : DEFAULT_PAGE_SIZE,
     cursor: emptyToNull(params.get('cursor')),
@@ -101,6 +148,16 @@ export function listSearch(state: ListState): string {
   if (state.q !== '') {
     params.set('q', state.q);
   }
+  for (const name of TIME_FILTERS) {
+    if (state[name] !== '') {
+      params.set(name, state[name]);
+    }
+  }
+  for (const [name, list] of sortedEntries(state.cf)) {
+    for (const value of list) {
+      params.append(name, value);
+    }
+  }
   if (state.sort !== null) {
     params.set('sort', state.sort);
   }
@@ -114,14 +171,66 @@ export function listSearch(state: ListState): string {
   return text === '' ? '' : `?${text}`;
 }
 
+function sortedEntries(cf: ListState['cf']): [string, readonly string[]][] {
+  return Object.entries(cf)
+    .filter(([name, list]) => CF_PARAM.test(name) && list.length > 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** The query of GET /api/v1/servers for a state. */
 export function listQuery(state: ListState): ListQuery {
+  const query = filterQuery(state);
+  query.limit = state.limit;
+  if (state.cursor !== null) {
+    query.cursor = state.cursor;
+  }
+  return query;
+}
+
+export type ExportFormat = 'csv' | 'ndjson';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'ndjson'];
+
+/** The query of an export of the list: the same filters and sort, the whole set (no page size, no cursor). */
+export function exportQuery(state: ListState, format: ExportFormat): ListQuery {
+  return { ...filterQuery(state), format };
+}
+
+/** An export's file name: `servers-<the local date>.csv` (or `.ndjson`). */
+export function exportFileName(format: ExportFormat, now: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `servers-${String(now.getFullYear())}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}.${format}`;
+}
+
+/**
+ * A list query as its query string: arrays as repeated parameters, and each condition on a custom field
+ * as a parameter of its own (the OpenAPI document groups them in one object, `custom_field_filters`,
+ * which openapi-fetch would otherwise send as `custom_field_filters[cf_rack]=...`).
+ */
+export function serializeListQuery(query: ListQuery): string {
+  const params = new URLSearchParams();
+  const { custom_field_filters: custom = {}, ...fixed } = query;
+  const append = (name: string, value: string | number | readonly string[]) => {
+    for (const one of typeof value === 'object' ? value : [value]) {
+      params.append(name, String(one));
+    }
+  };
+  for (const [name, value] of Object.entries(fixed)) {
+    append(name, value);
+  }
+  for (const [name, value] of Object.entries(custom)) {
+    append(name, value);
+  }
+  return params.toString();
+}
+
+/** The filters and sort of a state as the API's query. */
+function filterQuery(state: ListState): ListQuery {
   const split = (value: string) =>
     value
       .split(',')
       .map((v) => v.trim())
       .filter((v) => v !== '');
-  const query: ListQuery = { limit: state.limit };
+  const query: ListQuery = {};
   if (state.status.length > 0) {
     query.status = [...state.status];
   }
@@ -134,11 +243,17 @@ export function listQuery(state: ListState): ListQuery {
   if (state.q !== '') {
     query.q = state.q;
   }
+  for (const name of TIME_FILTERS) {
+    if (state[name] !== '') {
+      query[name] = state[name];
+    }
+  }
+  const cf = sortedEntries(state.cf);
+  if (cf.length > 0) {
+    query.custom_field_filters = Object.fromEntries(cf.map(([name, list]) => [name, [...list]]));
+  }
   if (state.sort !== null) {
     query.sort = state.sort;
-  }
-  if (state.cursor !== null) {
-    query.cursor = state.cursor;
   }
   return query;
 }

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type ListedServer, api } from '../api.js';
+import { type CustomField, fromLocalInput, toLocalInput, withCustomValue } from '../custom-filters.js';
 import type { Session } from '../app.js';
 import { Failure } from '../failure.js';
 import { useI18n } from '../i18n/i18n.js';
@@ -13,22 +14,32 @@ import {
   STATUSES,
   type SortKey,
   TEXT_FILTERS,
+  TIME_FILTERS,
   listQuery,
   listSearch,
   nextSort,
   parseListState,
+  serializeListQuery,
   sortDirection,
 } from '../list-state.js';
 import { takeNotice } from '../notice.js';
 import { navigate } from '../router.js';
 import { canWrite } from '../server-form.js';
 import { useRequest } from '../use-request.js';
+import { CustomFilterFields } from './custom-filter-fields.js';
+import { ExportButtons } from './export-buttons.js';
 
 const TEXT_FILTER_KEYS = {
   environment: FIELD_KEYS.environment,
   role: FIELD_KEYS.role,
   location: FIELD_KEYS.location,
   tag: FIELD_KEYS.tags,
+  managed_by: FIELD_KEYS.managed_by,
+} as const;
+
+const TIME_FILTER_KEYS = {
+  last_seen_after: 'servers.lastSeenAfter',
+  last_seen_before: 'servers.lastSeenBefore',
 } as const;
 
 /** Goes to the list with `state`: a new history entry, so that the back button returns to the previous one. */
@@ -36,7 +47,7 @@ function go(state: ListState): void {
   navigate(`/servers${listSearch(state)}`);
 }
 
-function Filters({ state }: { state: ListState }) {
+function Filters({ state, fields }: { state: ListState; fields: readonly CustomField[] }) {
   const { t } = useI18n();
   const [draft, setDraft] = useState(state);
   // The URL changed (back button, a link): the form shows it.
@@ -87,6 +98,27 @@ function Filters({ state }: { state: ListState }) {
           />
         </label>
       ))}
+      {TIME_FILTERS.map((name) => (
+        <label key={name} class="field">
+          <span>{t(TIME_FILTER_KEYS[name])}</span>
+          <input
+            type="datetime-local"
+            name={name}
+            value={toLocalInput(draft[name])}
+            onInput={(event) => {
+              const value = fromLocalInput(event.currentTarget.value);
+              setDraft((d) => ({ ...d, [name]: value }));
+            }}
+          />
+        </label>
+      ))}
+      <CustomFilterFields
+        fields={fields}
+        cf={draft.cf}
+        onChange={(param, value) => {
+          setDraft((d) => ({ ...d, cf: withCustomValue(d.cf, param, value) }));
+        }}
+      />
       <label class="field wide">
         <span>{t('servers.q')}</span>
         <input
@@ -154,6 +186,14 @@ function Row({ server }: { server: ListedServer }) {
       <td>{server.role ?? none}</td>
       <td>{server.location ?? none}</td>
       <td>{server.tags.join(', ')}</td>
+      <td>{server.managed_by ?? none}</td>
+      <td>
+        {server.last_seen_at === null ? (
+          none
+        ) : (
+          <time dateTime={server.last_seen_at}>{dateTime(server.last_seen_at)}</time>
+        )}
+      </td>
       <td>
         <time dateTime={server.updated_at}>{dateTime(server.updated_at)}</time>
       </td>
@@ -166,9 +206,16 @@ export function ServersPage({ search, session }: { search: string; session: Sess
   const [notice] = useState(takeNotice);
   const state = parseListState(search);
   const loaded = useRequest(
-    () => api.GET('/api/v1/servers', { params: { query: listQuery(state) } }),
+    () =>
+      api.GET('/api/v1/servers', {
+        params: { query: listQuery(state) },
+        querySerializer: serializeListQuery,
+      }),
     [listSearch(state), session.generation],
   );
+  // The definitions give the custom fields' filters; without them (a failure) the list still works.
+  const definitions = useRequest(() => api.GET('/api/v1/custom-fields'), [session.generation]);
+  const fields = definitions.state === 'done' ? definitions.data.custom_fields : [];
   return (
     <>
       <h1>{t('servers.title')}</h1>
@@ -185,7 +232,8 @@ export function ServersPage({ search, session }: { search: string; session: Sess
           </Link>
         </p>
       )}
-      <Filters state={state} />
+      <Filters state={state} fields={fields} />
+      <ExportButtons state={state} />
       {loaded.state === 'loading' && <p aria-live="polite">{t('app.loading')}</p>}
       {loaded.state === 'failed' && <Failure loaded={loaded} />}
       {loaded.state === 'done' && (
@@ -208,6 +256,8 @@ export function ServersPage({ search, session }: { search: string; session: Sess
                   <th scope="col">{t(FIELD_KEYS.role)}</th>
                   <th scope="col">{t(FIELD_KEYS.location)}</th>
                   <th scope="col">{t(FIELD_KEYS.tags)}</th>
+                  <th scope="col">{t(FIELD_KEYS.managed_by)}</th>
+                  <th scope="col">{t('servers.lastSeen')}</th>
                   <SortHeader state={state} column={SORT_KEYS[4]} />
                 </tr>
               </thead>

@@ -1,0 +1,358 @@
+import { useEffect, useState } from 'preact/hooks';
+import { type Outcome, attempt } from '../action.js';
+import { WEBHOOK_EVENTS, type WebhookEvent, canRedeliver, lastProblem, webhookInput } from '../admin.js';
+import { api } from '../api.js';
+import { Failure } from '../failure.js';
+import { useI18n } from '../i18n/i18n.js';
+import type { MessageKey } from '../i18n/messages.js';
+import type { components } from '../openapi.js';
+import { useRequest } from '../use-request.js';
+import { SecretReveal } from './secret-reveal.js';
+
+type Webhook = components['schemas']['Webhook'];
+type Delivery = components['schemas']['WebhookDelivery'];
+type Failed = Extract<Outcome<unknown>, { ok: false }>;
+
+const DELIVERY_STATUS_KEYS = {
+  pending: 'admin.deliveryPending',
+  succeeded: 'admin.deliverySucceeded',
+  failed: 'admin.deliveryFailed',
+} as const satisfies Record<Delivery['status'], MessageKey>;
+
+/** While a delivery is pending, the log is read again this often: it shows how the attempts went. */
+const PENDING_REFRESH_MS = 2_000;
+
+function CreateWebhook({ onCreated }: { onCreated: (id: number, secret: string) => void }) {
+  const { t } = useI18n();
+  const [url, setUrl] = useState('');
+  const [events, setEvents] = useState<WebhookEvent[]>([...WEBHOOK_EVENTS]);
+  const [filter, setFilter] = useState('');
+  const [description, setDescription] = useState('');
+  const [problem, setProblem] = useState<Failed | null>(null);
+  return (
+    <form
+      class="admin-form"
+      aria-label={t('admin.createWebhook')}
+      onSubmit={(event) => {
+        event.preventDefault();
+        const body = webhookInput(url, events, filter, description);
+        void attempt(() => api.POST('/api/v1/webhooks', { body })).then((outcome) => {
+          if (!outcome.ok) {
+            setProblem(outcome);
+          } else if (outcome.data !== undefined) {
+            setUrl('');
+            setFilter('');
+            setDescription('');
+            setProblem(null);
+            onCreated(outcome.data.id, outcome.data.secret);
+          }
+        });
+      }}
+    >
+      <label class="field wide">
+        <span>{t('admin.webhookUrl')}</span>
+        <input
+          name="url"
+          type="url"
+          required
+          value={url}
+          onInput={(event) => {
+            setUrl(event.currentTarget.value);
+          }}
+        />
+      </label>
+      <fieldset>
+        <legend>{t('admin.events')}</legend>
+        {WEBHOOK_EVENTS.map((name) => (
+          <label key={name} class="check">
+            <input
+              type="checkbox"
+              checked={events.includes(name)}
+              onChange={(event) => {
+                const on = event.currentTarget.checked;
+                setEvents((list) => (on ? [...list, name] : list.filter((e) => e !== name)));
+              }}
+            />
+            <span class="mono">{name}</span>
+          </label>
+        ))}
+      </fieldset>
+      <label class="field">
+        <span>{t('admin.webhookFilter')}</span>
+        <input
+          name="filter"
+          value={filter}
+          placeholder="environment=production&role=web"
+          onInput={(event) => {
+            setFilter(event.currentTarget.value);
+          }}
+        />
+      </label>
+      <label class="field">
+        <span>{t('admin.description')}</span>
+        <input
+          name="description"
+          maxLength={1000}
+          value={description}
+          onInput={(event) => {
+            setDescription(event.currentTarget.value);
+          }}
+        />
+      </label>
+      <div class="actions">
+        <button type="submit">{t('admin.create')}</button>
+      </div>
+      {problem !== null && <Failure loaded={problem} />}
+    </form>
+  );
+}
+
+/** A subscription's delivery log (its first page, newest first), read again while a delivery is pending. */
+function Deliveries({ webhook, version, bump }: { webhook: Webhook; version: number; bump: () => void }) {
+  const { t, dateTime } = useI18n();
+  const [problem, setProblem] = useState<Failed | null>(null);
+  const loaded = useRequest(
+    () => api.GET('/api/v1/webhooks/{id}/deliveries', { params: { path: { id: String(webhook.id) } } }),
+    [webhook.id, version],
+  );
+  const pending = loaded.state === 'done' && loaded.data.deliveries.some((d) => d.status === 'pending');
+  useEffect(() => {
+    if (!pending) {
+      return undefined;
+    }
+    const timer = setTimeout(bump, PENDING_REFRESH_MS);
+    return () => {
+      clearTimeout(timer);
+    };
+  }, [pending, version]);
+  const none = t('value.none');
+  return (
+    <div class="deliveries">
+      <div class="actions">
+        <button type="button" class="secondary" onClick={bump}>
+          {t('admin.refresh')}
+        </button>
+      </div>
+      {problem !== null && <Failure loaded={problem} />}
+      {loaded.state === 'loading' && <p aria-live="polite">{t('app.loading')}</p>}
+      {loaded.state === 'failed' && <Failure loaded={loaded} />}
+      {loaded.state === 'done' && loaded.data.deliveries.length === 0 && <p>{t('admin.noDeliveries')}</p>}
+      {loaded.state === 'done' && loaded.data.deliveries.length > 0 && (
+        <div class="table-wrap" aria-busy={loaded.busy}>
+          <table>
+            <caption class="visually-hidden">{t('admin.deliveriesOf', { id: String(webhook.id) })}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('admin.event')}</th>
+                <th scope="col">{t('admin.status')}</th>
+                <th scope="col">{t('admin.attempts')}</th>
+                <th scope="col">{t('admin.lastError')}</th>
+                <th scope="col">{t('admin.created')}</th>
+                <th scope="col">{t('admin.completed')}</th>
+                <th scope="col">{t('admin.actions')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {loaded.data.deliveries.map((delivery) => (
+                <tr key={delivery.id} class={`delivery delivery-${delivery.status}`}>
+                  <td class="mono">{delivery.event_type}</td>
+                  <td>{t(DELIVERY_STATUS_KEYS[delivery.status])}</td>
+                  <td>{delivery.attempts.length}</td>
+                  <td class="excerpt">{lastProblem(delivery) ?? none}</td>
+                  <td>
+                    <time dateTime={delivery.created_at}>{dateTime(delivery.created_at)}</time>
+                  </td>
+                  <td>
+                    {delivery.completed_at === null ? (
+                      none
+                    ) : (
+                      <time dateTime={delivery.completed_at}>{dateTime(delivery.completed_at)}</time>
+                    )}
+                  </td>
+                  <td>
+                    {canRedeliver(delivery, webhook) && (
+                      <button
+                        type="button"
+                        class="secondary"
+                        onClick={() => {
+                          const path = { id: String(webhook.id), delivery_id: String(delivery.id) };
+                          void attempt(() =>
+                            api.POST('/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver', { params: { path } }),
+                          ).then((outcome) => {
+                            setProblem(outcome.ok ? null : outcome);
+                            bump();
+                          });
+                        }}
+                      >
+                        {t('admin.redeliver')}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function WebhookItem({ webhook, onDeleted }: { webhook: Webhook; onDeleted: () => void }) {
+  const { t } = useI18n();
+  const [version, setVersion] = useState(0);
+  const [open, setOpen] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const [problem, setProblem] = useState<Failed | null>(null);
+  const bump = () => {
+    setVersion((v) => v + 1);
+  };
+  const none = t('value.none');
+  return (
+    <li class="webhook">
+      <h3 class="webhook-url">
+        <span class="mono">#{webhook.id}</span> <span class="mono">{webhook.url}</span>
+      </h3>
+      <dl class="fields">
+        <div>
+          <dt>{t('admin.events')}</dt>
+          <dd class="mono">{webhook.events.join(', ')}</dd>
+        </div>
+        <div>
+          <dt>{t('admin.webhookFilter')}</dt>
+          <dd class="mono">{webhook.filter === '' ? t('admin.allServers') : webhook.filter}</dd>
+        </div>
+        <div>
+          <dt>{t('admin.description')}</dt>
+          <dd>{webhook.description ?? none}</dd>
+        </div>
+        <div>
+          <dt>{t('admin.status')}</dt>
+          <dd>
+            {webhook.active ? t('admin.webhookActive') : t('admin.webhookInactive')}
+            {webhook.disabled_reason !== null && ` (${webhook.disabled_reason})`}
+          </dd>
+        </div>
+        <div>
+          <dt>{t('admin.failuresInRow')}</dt>
+          <dd>{webhook.consecutive_failures}</dd>
+        </div>
+      </dl>
+      <div class="actions">
+        <button
+          type="button"
+          class="secondary"
+          aria-expanded={open}
+          onClick={() => {
+            setOpen((o) => !o);
+          }}
+        >
+          {t(open ? 'admin.hideDeliveries' : 'admin.showDeliveries')}
+        </button>
+        <button
+          type="button"
+          class="secondary"
+          disabled={!webhook.active}
+          onClick={() => {
+            void attempt(() =>
+              api.POST('/api/v1/webhooks/{id}/ping', { params: { path: { id: String(webhook.id) } } }),
+            ).then((outcome) => {
+              setProblem(outcome.ok ? null : outcome);
+              setOpen(true);
+              bump();
+            });
+          }}
+        >
+          {t('admin.ping')}
+        </button>
+        {!deleting && (
+          <button
+            type="button"
+            class="danger"
+            onClick={() => {
+              setDeleting(true);
+            }}
+          >
+            {t('admin.delete')}
+          </button>
+        )}
+      </div>
+      {deleting && (
+        <div class="confirm" role="group" aria-label={t('admin.confirmGroup', { name: `#${String(webhook.id)}` })}>
+          <p>{t('admin.deleteConfirm', { id: String(webhook.id) })}</p>
+          <div class="actions">
+            <button
+              type="button"
+              class="danger"
+              onClick={() => {
+                void attempt(() =>
+                  api.DELETE('/api/v1/webhooks/{id}', { params: { path: { id: String(webhook.id) } } }),
+                ).then((outcome) => {
+                  if (outcome.ok) {
+                    onDeleted();
+                  } else {
+                    setProblem(outcome);
+                  }
+                });
+              }}
+            >
+              {t('admin.deleteYes', { id: String(webhook.id) })}
+            </button>
+            <button
+              type="button"
+              class="secondary"
+              onClick={() => {
+                setDeleting(false);
+              }}
+            >
+              {t('admin.cancel')}
+            </button>
+          </div>
+        </div>
+      )}
+      {problem !== null && <Failure loaded={problem} />}
+      {open && <Deliveries webhook={webhook} version={version} bump={bump} />}
+    </li>
+  );
+}
+
+/** The webhook subscriptions: create (the secret shown once), each one's delivery log, ping, redeliver, delete. */
+export function AdminWebhooks({ generation }: { generation: number }) {
+  const { t } = useI18n();
+  const [version, setVersion] = useState(0);
+  const [revealed, setRevealed] = useState<{ id: number; secret: string } | null>(null);
+  const loaded = useRequest(() => api.GET('/api/v1/webhooks'), [generation, version]);
+  const reload = () => {
+    setVersion((v) => v + 1);
+  };
+  return (
+    <section aria-labelledby="webhooks-title">
+      <h2 id="webhooks-title">{t('admin.webhooks')}</h2>
+      <CreateWebhook
+        onCreated={(id, secret) => {
+          setRevealed({ id, secret });
+          reload();
+        }}
+      />
+      {revealed !== null && (
+        <SecretReveal
+          title={t('admin.webhookCreated', { id: String(revealed.id) })}
+          secret={revealed.secret}
+          onDone={() => {
+            setRevealed(null);
+          }}
+        />
+      )}
+      {loaded.state === 'loading' && <p aria-live="polite">{t('app.loading')}</p>}
+      {loaded.state === 'failed' && <Failure loaded={loaded} />}
+      {loaded.state === 'done' && loaded.data.webhooks.length === 0 && <p>{t('admin.noWebhooks')}</p>}
+      {loaded.state === 'done' && (
+        <ul class="webhooks" aria-busy={loaded.busy}>
+          {loaded.data.webhooks.map((webhook) => (
+            <WebhookItem key={webhook.id} webhook={webhook} onDeleted={reload} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
