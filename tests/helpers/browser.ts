@@ -16,9 +16,13 @@ export const browserTestsRun = available && dialect === 'sqlite';
 
 /**
  * Starts a server on an in-memory SQLite database whose reads need `token` (its bootstrap token), and
- * the browser, at once. When either fails, the other is stopped before the failure is thrown.
+ * the browser, at once. When either fails, the other is stopped before the failure is thrown. `env`
+ * adds to (or overrides) the server's environment.
  */
-export async function startServerAndBrowser(token: string): Promise<{ server: ServerProcess; browser: Browser }> {
+export async function startServerAndBrowser(
+  token: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<{ server: ServerProcess; browser: Browser }> {
   const [started, launched] = await Promise.allSettled([
     startServer({
       env: {
@@ -27,6 +31,7 @@ export async function startServerAndBrowser(token: string): Promise<{ server: Se
         INVENTORY_BOOTSTRAP_TOKEN: token,
         // On a busy machine the browser and the server share the CPU: no 503 for a slow event loop.
         MAX_EVENT_LOOP_DELAY_MS: '0',
+        ...env,
       },
       // The server compiles its sources on start: seconds, more on a busy machine.
       timeoutMs: 40_000,
