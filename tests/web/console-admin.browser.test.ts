@@ -60,11 +60,12 @@ describe.runIf(browserTestsRun)('the servers export and the admin page in a brow
     return text === '' ? undefined : (JSON.parse(text) as unknown);
   }
 
-  async function signIn(p: Page, token: string, label = 'API token', button = 'Sign in') {
+  /** Signs in, and waits until the console has kept the token (a navigation before that would lose it). */
+  async function signIn(p: Page, token: string, label = 'API token', submit = 'Sign in', done = 'Sign out') {
     await p.goto(`${server.url}/servers`);
     await p.getByLabel(label).fill(token);
-    await p.getByRole('button', { name: button }).click();
-    await p.locator('.session button').waitFor();
+    await p.getByRole('button', { name: submit }).click();
+    await p.getByRole('button', { name: done }).waitFor(POLL);
   }
 
   beforeAll(async () => {
@@ -300,7 +301,7 @@ describe.runIf(browserTestsRun)('the servers export and the admin page in a brow
     try {
       const p = await french.newPage();
       watch(p);
-      await signIn(p, TOKEN, "Jeton d'API", 'Se connecter');
+      await signIn(p, TOKEN, "Jeton d'API", 'Se connecter', 'Se déconnecter');
       await p.getByRole('link', { name: 'Administration' }).click();
       await expect
         .poll(() => p.getByRole('heading', { level: 2 }).allInnerTexts(), POLL)
