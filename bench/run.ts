@@ -174,13 +174,16 @@ async function startApi(name: string, env: Record<string, string>, port: number)
     if (group === undefined) {
       return started;
     }
+    let stopped: Promise<void> | undefined;
     return {
       ...started,
-      stop: async () => {
-        await started.stop();
-        memoryReports.push({ name, report: group.report() });
-        group.remove();
-      },
+      // Once: the group's report is read, and the group removed, after the process's exit.
+      stop: () =>
+        (stopped ??= (async () => {
+          await started.stop();
+          memoryReports.push({ name, report: group.report() });
+          group.remove();
+        })()),
     };
   } catch (error) {
     group?.remove();
@@ -838,7 +841,7 @@ async function main(): Promise<number> {
     const reclaims = memoryReports.reduce((sum, { report }) => sum + report.failcnt, 0);
     targets.push({
       name: `API processes in a memory group of ${mib(memoryLimit)} each: killed by the OOM killer`,
-      measured: `${kills} of ${memoryReports.length} processes (the most any group used, page cache included: ${mib(most)}; the limit reached ${reclaims} times, each time the kernel reclaimed memory)`,
+      measured: `${kills} of ${memoryReports.length} processes (the most a group used, the page cache the kernel reclaims at the limit included: ${mib(most)}; allocations that failed at the limit: ${reclaims})`,
       limit: '0',
       pass: kills === 0,
     });
@@ -850,6 +853,7 @@ async function main(): Promise<number> {
     ...(args.pg ? ['--pg'] : []),
     ...(only === undefined ? [] : [`--only ${only.join(',')}`]),
     ...(args.node === undefined ? [] : [`--node ${serverNodeVersion}`]),
+    ...(args['node-flags'] === undefined ? [] : [`--node-flags="${args['node-flags']}"`]),
     ...(memoryLimit === undefined ? [] : [`--memory-limit ${memoryLimit / MiB}`]),
   ];
   const harnessFailures = rows.filter((r) => r.m.failures > 0 || r.m.requests === 0);
