@@ -109,6 +109,37 @@ describe('the JSON log on standard output', () => {
     expect(took).toBeLessThan(1000);
   });
 
+  it('writes a lone line without waiting for others to fill its buffer', async () => {
+    // The process logs one line, then stays up for 10 s: the line must come long before that.
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        TSX,
+        '--input-type=module',
+        '-e',
+        `const { createLogger } = await import(${JSON.stringify(LOGGER)});
+         createLogger({ logLevel: 'info', logFormat: 'json' }).info('alone');
+         setTimeout(() => undefined, 10_000);`,
+      ],
+      { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error('no line within 5 s'));
+        }, 5_000);
+        child.stdout.once('data', (chunk: Buffer) => {
+          clearTimeout(timer);
+          resolve(chunk.toString());
+        });
+      });
+      expect((JSON.parse(line) as { msg: string }).msg).toBe('alone');
+    } finally {
+      child.kill();
+    }
+  });
+
   it('loses no line when the process crashes', async () => {
     const { stdout, stderr, code } = await loggingProcess(`${WRITE_LINES}\n throw new Error('boom');`, 200);
     expect(code).not.toBe(0);
