@@ -1,5 +1,5 @@
 // The administration page's rules, as the API states them (docs/access.md, docs/webhooks.md). No
-// Preact and no browser globals: tests/web/admin.test.ts runs these in Node.
+// Preact and no browser globals: tests/web/console-admin.test.ts runs these in Node.
 import type { components, operations } from './openapi.js';
 
 type Token = components['schemas']['Token'];
@@ -73,18 +73,35 @@ export function webhookInput(
   };
 }
 
-/** What went wrong at a delivery's last attempt: its error, or the status that was not a 2xx; null if nothing did. */
-export function lastProblem(delivery: Pick<Delivery, 'attempts'>): string | null {
+/**
+ * What went wrong at a delivery's last attempt: its error (the receiver's or the network's own words), or
+ * the status that was not a 2xx (the page words it); null if nothing did.
+ */
+export function lastProblem(delivery: Pick<Delivery, 'attempts'>): { error: string } | { status: number } | null {
   const last = delivery.attempts.at(-1);
   if (last === undefined) {
     return null;
   }
   if (last.error !== null) {
-    return last.error;
+    return { error: last.error };
   }
   return last.http_status !== null && (last.http_status < 200 || last.http_status > 299)
-    ? `HTTP ${String(last.http_status)}`
+    ? { status: last.http_status }
     : null;
+}
+
+/** The first wait before the delivery log is read again while a delivery is pending, and the longest. */
+export const POLL_FIRST_MS = 2_000;
+export const POLL_MAX_MS = 60_000;
+
+/** The wait after `previous` (null: the first): doubled each time, up to POLL_MAX_MS. */
+export function nextPollDelay(previous: number | null): number {
+  return previous === null ? POLL_FIRST_MS : Math.min(previous * 2, POLL_MAX_MS);
+}
+
+/** Whether the log is read again: a delivery of an active subscription is still pending. */
+export function shouldPoll(deliveries: readonly Pick<Delivery, 'status'>[], webhook: Pick<Webhook, 'active'>): boolean {
+  return webhook.active && deliveries.some((d) => d.status === 'pending');
 }
 
 /** Whether the console offers to send a delivery again: a failed one (the API takes a succeeded one too). */

@@ -32,6 +32,8 @@ export interface Session {
   self: Token | null;
   /** Changes on every sign-in and sign-out: the pages load again. */
   generation: number;
+  /** A stored token is being checked (a reload): not yet signed in, nor out. */
+  checking?: boolean;
 }
 
 /** Why the console is signed out, or could not check a token: shown beside the sign-in form. */
@@ -112,7 +114,11 @@ function Shell({ lang, setLang }: { lang: Lang; setLang: (lang: Lang) => void })
   const { t } = useI18n();
   const place = useLocation();
   const route = matchRoute(place.pathname);
-  const [session, setSession] = useState<Session>({ self: null, generation: 0 });
+  const [session, setSession] = useState<Session>(() => ({
+    self: null,
+    generation: 0,
+    checking: storedToken() !== null,
+  }));
   const signed = (self: Token | null) => {
     setSession((s) => ({ self, generation: s.generation + 1 }));
   };
@@ -138,6 +144,7 @@ function Shell({ lang, setLang }: { lang: Lang; setLang: (lang: Lang) => void })
         } else {
           // Unreachable or busy: the token stays, for the next try; the failure is shown.
           setProblem(check);
+          setSession((s) => ({ ...s, checking: false }));
         }
       });
     }

@@ -51,17 +51,61 @@ export function customControls(field: Pick<CustomField, 'name' | 'type' | 'choic
   return controls;
 }
 
-/** A `cf` map with `param` set to `value`, or left out when `value` is empty. */
-export function withCustomValue(
-  cf: Readonly<Record<string, readonly string[]>>,
-  param: string,
-  value: string,
-): Record<string, readonly string[]> {
+type CfMap = Readonly<Record<string, readonly string[]>>;
+
+/** `cf` with `param`'s values replaced by `list`, or `param` left out when `list` is empty. */
+function withValues(cf: CfMap, param: string, list: readonly string[]): Record<string, readonly string[]> {
   const next = Object.entries(cf).filter(([name]) => name !== param);
-  if (value.trim() !== '') {
-    next.push([param, [value]]);
+  if (list.length > 0) {
+    next.push([param, list]);
   }
   return Object.fromEntries(next);
+}
+
+/**
+ * A `cf` map with the first value of `param` set to `value` (the one a control shows), or taken out when
+ * `value` is empty; the parameter's other values (repeated in the URL) stay as they are.
+ */
+export function withCustomValue(cf: CfMap, param: string, value: string): Record<string, readonly string[]> {
+  const [, ...rest] = cf[param] ?? [];
+  return withValues(cf, param, value.trim() === '' ? rest : [value, ...rest]);
+}
+
+/**
+ * The values of an enum's or a boolean's condition as the API reads them: each value given, split on its
+ * commas (only string and url values keep their commas: docs/api.md), trimmed, without empty ones.
+ */
+export function splitChoices(values: readonly string[]): string[] {
+  return values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
+/**
+ * A `cf` map with `param` matching any of the `checked` choices (in the choices' order); values given in
+ * the URL that are not among the choices stay (the API answers a 400 naming them).
+ */
+export function withChoices(
+  cf: CfMap,
+  param: string,
+  choices: readonly string[],
+  checked: readonly string[],
+): Record<string, readonly string[]> {
+  const others = splitChoices(cf[param] ?? []).filter((v) => !choices.includes(v));
+  return withValues(cf, param, [...others, ...choices.filter((c) => checked.includes(c))]);
+}
+
+/** A `cf` map without one value of `param` (without `param` when it was its only one). */
+export function withoutValue(cf: CfMap, param: string, value: string): Record<string, readonly string[]> {
+  const list = cf[param] ?? [];
+  const at = list.indexOf(value);
+  return withValues(cf, param, at < 0 ? list : [...list.slice(0, at), ...list.slice(at + 1)]);
+}
+
+/** Every condition of a `cf` map, one per value, in the map's order: what the list applies. */
+export function activeConditions(cf: CfMap): { param: string; value: string }[] {
+  return Object.entries(cf).flatMap(([param, list]) => list.map((value) => ({ param, value })));
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -78,8 +122,15 @@ export function toLocalInput(iso: string): string {
   );
 }
 
-/** A `datetime-local` input's value (local time) as the RFC 3339 time the API takes, in UTC; '' if none. */
-export function fromLocalInput(local: string): string {
+/**
+ * A `datetime-local` input's value (local time, to the minute) as the RFC 3339 time the API takes, in
+ * UTC; '' if none. `end`: the minute's last millisecond, for an upper bound that includes the minute
+ * ("at most 10:00" keeps 10:00:30).
+ */
+export function fromLocalInput(local: string, end = false): string {
   const date = new Date(local);
-  return local === '' || Number.isNaN(date.getTime()) ? '' : date.toISOString();
+  if (local === '' || Number.isNaN(date.getTime())) {
+    return '';
+  }
+  return new Date(date.getTime() + (end ? 59_999 : 0)).toISOString();
 }

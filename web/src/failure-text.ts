@@ -15,6 +15,10 @@ export function failureText(t: Translate, status: number, error: ApiError | null
   if (status === 401) {
     return { message: t('auth.needed'), details: [] };
   }
+  // No answer at all: the browser's own words (in its language, not the page's) are not shown.
+  if (status === 0 && error?.code === 'NETWORK') {
+    return { message: t('error.network'), details: [] };
+  }
   const details = (error?.details ?? []).map((detail) => `${detail.field}: ${detail.message}`);
   if (error?.truncated !== undefined && error.truncated > 0) {
     details.push(t('error.more', { count: String(error.truncated) }));

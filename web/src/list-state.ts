@@ -30,7 +30,10 @@ export interface ListState {
   /** The owning source; `(none)` for servers no source owns. */
   managed_by: string;
   q: string;
-  /** RFC 3339 times, as the API takes them (the inputs show them in the browser's time zone). */
+  /**
+   * RFC 3339 times, as the API takes them (the inputs show them in the browser's time zone); a URL's value
+   * is kept as given, even one the API refuses.
+   */
   last_seen_before: string;
   last_seen_after: string;
   /**
@@ -82,13 +85,6 @@ export const CF_PARAM = /^cf_[a-z][a-z0-9_]{0,62}(__gte|__lte|__empty)?$/;
 export const TIME_FILTERS = ['last_seen_before', 'last_seen_after'] as const;
 export type TimeFilter = (typeof TIME_FILTERS)[number];
 
-/** An RFC 3339 time with a zone, as the API's time filters take it. */
-function isTime(value: string): boolean {
-  return (
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value))
-  );
-}
-
 /** The conditions on custom fields of a query string, by parameter name in name order, without empty values. */
 function customFilters(params: URLSearchParams): Record<string, string[]> {
   const names = [...new Set(params.keys())].filter((name) => CF_PARAM.test(name)).sort();
@@ -106,17 +102,19 @@ function emptyToNull(value: string | null): string | null {
   return value === '' ? null : value;
 }
 
-/** The state a URL's query string describes; what it cannot be (an unknown status, a size not offered) is left out. */
+/**
+ * The state a URL's query string describes; what it cannot be (an unknown status, a size not offered) is
+ * left out, but a filter's value the API judges (a time, a custom field's value) is kept for it to judge.
+ */
 export function parseListState(search: string): ListState {
   const params = new URLSearchParams(search);
   const limitText = params.get('limit') ?? '';
   const limit = /^[1-9][0-9]{0,3}$/.test(limitText) ? Number(limitText) : DEFAULT_PAGE_SIZE;
   const sort = params.get('sort') ?? '';
   const text = (name: TextFilter) => values(params, name).join(',');
-  const time = (name: TimeFilter) => {
-    const value = params.get(name)?.trim() ?? '';
-    return isTime(value) ? value : '';
-  };
+  // Passed on as given: a time the API does not take is its 400, shown (the list and the export alike),
+  // never a filter silently dropped.
+  const time = (name: TimeFilter) => params.get(name)?.trim() ?? '';
   return {
     status: [...new Set(values(params, 'status').filter(isStatus))],
     environment: text('environment'),

@@ -4,16 +4,20 @@ import { type Loaded, reloading } from './loaded.js';
 
 export type { Loaded };
 
-/** The answer of `request`, made again whenever `deps` change; an answer that arrives after newer deps is dropped. */
+/**
+ * The answer of `request`, made again whenever `deps` change; the request before is aborted (through
+ * `signal`, for a request that takes it) and an answer that arrives after newer deps is dropped.
+ */
 export function useRequest<T>(
-  request: () => Promise<{ data?: T; error?: unknown; response: Response }>,
+  request: (signal: AbortSignal) => Promise<{ data?: T; error?: unknown; response: Response }>,
   deps: readonly unknown[],
 ): Loaded<T> {
   const [loaded, setLoaded] = useState<Loaded<T>>({ state: 'loading' });
   useEffect(() => {
     let current = true;
+    const abort = new AbortController();
     setLoaded(reloading);
-    request().then(
+    request(abort.signal).then(
       ({ data, error, response }) => {
         if (!current) {
           return;
@@ -34,6 +38,7 @@ export function useRequest<T>(
     );
     return () => {
       current = false;
+      abort.abort();
     };
   }, deps);
   return loaded;

@@ -220,6 +220,13 @@ export const en = {
   'admin.deliveryPending': 'pending',
   'admin.deliverySucceeded': 'succeeded',
   'admin.deliveryFailed': 'failed',
+  // Administration fixes: own token, busy actions, custom field conditions, failures.
+  'admin.revokeOwnConfirm': 'Revoke {name}? It is the token you are signed in with: revoking it signs you out.',
+  'admin.secretFirst': 'Copy the secret shown, then dismiss it, before creating or rotating another.',
+  'admin.httpStatus': 'HTTP {status}',
+  'error.network': 'No answer from the server: check the connection, then try again.',
+  'servers.cfActive': 'Custom field conditions in effect',
+  'servers.cfRemove': 'Remove {condition}',
 } as const;
 
 export type MessageKey = keyof typeof en;

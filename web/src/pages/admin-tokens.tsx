@@ -1,12 +1,15 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Outcome, attempt } from '../action.js';
 import { GRACE_CHOICES, SCOPES, canRevoke, canRotate, tokenInput } from '../admin.js';
 import { type Token, api } from '../api.js';
 import { Failure } from '../failure.js';
 import { useI18n } from '../i18n/i18n.js';
 import type { MessageKey } from '../i18n/messages.js';
+import type { Session } from '../app.js';
+import { storeToken } from '../session.js';
+import { useBusy } from '../use-busy.js';
 import { useRequest } from '../use-request.js';
-import { SecretReveal } from './secret-reveal.js';
+import type { Revealed } from './admin-page.js';
 
 const SCOPE_KEYS = {
   read: 'scope.read',
@@ -22,8 +25,22 @@ const TOKEN_STATUS_KEYS = {
 
 type Failed = Extract<Outcome<unknown>, { ok: false }>;
 
-function CreateToken({ onCreated }: { onCreated: (name: string, secret: string) => void }) {
+/** Focuses the element of this id once the page has drawn it (it may be drawn anew by then). */
+export function focusSoon(id: string): void {
+  setTimeout(() => {
+    document.getElementById(id)?.focus();
+  });
+}
+
+function CreateToken({
+  locked,
+  onCreated,
+}: {
+  locked: boolean;
+  onCreated: (name: string, secret: string) => void;
+}) {
   const { t } = useI18n();
+  const [busy, run] = useBusy();
   const [name, setName] = useState('');
   const [scope, setScope] = useState<Token['scope']>('read');
   const [days, setDays] = useState('');
@@ -34,21 +51,27 @@ function CreateToken({ onCreated }: { onCreated: (name: string, secret: string) 
       aria-label={t('admin.createToken')}
       onSubmit={(event) => {
         event.preventDefault();
+        // A secret not yet dismissed is never replaced by another.
+        if (locked) {
+          return;
+        }
         const input = tokenInput(name, scope, days);
         if (!input.ok) {
           setProblem(input.field === 'days' ? 'days' : null);
           return;
         }
-        void attempt(() => api.POST('/api/v1/tokens', { body: input.body })).then((outcome) => {
-          if (outcome.ok && outcome.data !== undefined) {
-            setName('');
-            setDays('');
-            setProblem(null);
-            onCreated(outcome.data.token.name, outcome.data.secret);
-          } else if (!outcome.ok) {
-            setProblem(outcome);
-          }
-        });
+        run(() =>
+          attempt(() => api.POST('/api/v1/tokens', { body: input.body })).then((outcome) => {
+            if (outcome.ok && outcome.data !== undefined) {
+              setName('');
+              setDays('');
+              setProblem(null);
+              onCreated(outcome.data.token.name, outcome.data.secret);
+            } else if (!outcome.ok) {
+              setProblem(outcome);
+            }
+          }),
+        );
       }}
     >
       <label class="field">
@@ -95,8 +118,11 @@ function CreateToken({ onCreated }: { onCreated: (name: string, secret: string) 
         />
       </label>
       <div class="actions">
-        <button type="submit">{t('admin.create')}</button>
+        <button type="submit" aria-disabled={busy || locked}>
+          {t('admin.create')}
+        </button>
       </div>
+      {locked && <p class="hint">{t('admin.secretFirst')}</p>}
       {problem === 'days' && (
         <p role="alert" class="error">
           {t('admin.daysInvalid')}
@@ -110,19 +136,33 @@ function CreateToken({ onCreated }: { onCreated: (name: string, secret: string) 
 /** A token's actions, each asked for and then confirmed in place. */
 function TokenActions({
   token,
+  own,
+  locked,
   onDone,
 }: {
   token: Token;
+  /** The session's own token: a rotation's new secret becomes the session's, a revocation signs out. */
+  own: boolean;
+  locked: boolean;
   onDone: (change: { rotated: string; secret: string } | null) => void;
 }) {
   const { t } = useI18n();
   const [asking, setAsking] = useState<'revoke' | 'rotate' | null>(null);
   const [grace, setGrace] = useState<number>(0);
   const [problem, setProblem] = useState<Failed | null>(null);
+  const [busy, run] = useBusy();
+  const cancel = useRef<HTMLButtonElement>(null);
+  // A confirmation takes the focus to its Cancel (the safe choice).
+  useEffect(() => {
+    if (asking !== null) {
+      cancel.current?.focus();
+    }
+  }, [asking]);
   if (!canRevoke(token)) {
     return null;
   }
   const path = { params: { path: { name: token.name } } };
+  const id = (action: 'revoke' | 'rotate') => `token-${action}-${token.name}`;
   if (asking === null) {
     return (
       <div class="actions">
@@ -130,8 +170,12 @@ function TokenActions({
           <button
             type="button"
             class="secondary"
+            id={id('rotate')}
+            aria-disabled={locked}
             onClick={() => {
-              setAsking('rotate');
+              if (!locked) {
+                setAsking('rotate');
+              }
             }}
           >
             {t('admin.rotate')}
@@ -140,6 +184,7 @@ function TokenActions({
         <button
           type="button"
           class="danger"
+          id={id('revoke')}
           onClick={() => {
             setAsking('revoke');
           }}
@@ -149,24 +194,41 @@ function TokenActions({
       </div>
     );
   }
+  const action = asking;
   const confirm = () => {
-    const request =
-      asking === 'revoke'
-        ? attempt(() => api.DELETE('/api/v1/tokens/{name}', path))
-        : attempt(() => api.POST('/api/v1/tokens/{name}/rotate', { ...path, body: { grace_seconds: grace } }));
-    void request.then((outcome) => {
+    run(async () => {
+      if (action === 'revoke') {
+        const outcome = await attempt(() => api.DELETE('/api/v1/tokens/{name}', path));
+        if (!outcome.ok) {
+          setProblem(outcome);
+          return;
+        }
+        setAsking(null);
+        // Revoked: the row offers no action any more; the focus goes to the section.
+        focusSoon('tokens-title');
+        onDone(null);
+        return;
+      }
+      const outcome = await attempt(() =>
+        api.POST('/api/v1/tokens/{name}/rotate', { ...path, body: { grace_seconds: grace } }),
+      );
       if (!outcome.ok) {
         setProblem(outcome);
         return;
       }
+      if (own && outcome.data !== undefined) {
+        // Before anything reloads: the old secret may stop working at once.
+        storeToken(outcome.data.secret);
+      }
       setAsking(null);
-      const data = outcome.data;
-      onDone(data !== undefined && 'secret' in data ? { rotated: token.name, secret: data.secret } : null);
+      onDone(outcome.data === undefined ? null : { rotated: token.name, secret: outcome.data.secret });
     });
   };
+  const confirmText =
+    asking === 'revoke' ? (own ? 'admin.revokeOwnConfirm' : 'admin.revokeConfirm') : 'admin.rotateConfirm';
   return (
     <div class="confirm" role="group" aria-label={t('admin.confirmGroup', { name: token.name })}>
-      <p>{t(asking === 'revoke' ? 'admin.revokeConfirm' : 'admin.rotateConfirm', { name: token.name })}</p>
+      <p>{t(confirmText, { name: token.name })}</p>
       {asking === 'rotate' && (
         <label class="field">
           <span>{t('admin.grace')}</span>
@@ -185,15 +247,22 @@ function TokenActions({
         </label>
       )}
       <div class="actions">
-        <button type="button" class={asking === 'revoke' ? 'danger' : undefined} onClick={confirm}>
+        <button
+          type="button"
+          class={asking === 'revoke' ? 'danger' : undefined}
+          aria-disabled={busy}
+          onClick={confirm}
+        >
           {t(asking === 'revoke' ? 'admin.revokeYes' : 'admin.rotateYes', { name: token.name })}
         </button>
         <button
           type="button"
           class="secondary"
+          ref={cancel}
           onClick={() => {
             setAsking(null);
             setProblem(null);
+            focusSoon(id(action));
           }}
         >
           {t('admin.cancel')}
@@ -205,31 +274,33 @@ function TokenActions({
 }
 
 /** The tokens: list, create (the secret shown once), rotate, revoke. */
-export function AdminTokens({ generation }: { generation: number }) {
+export function AdminTokens({
+  session,
+  revealed,
+  onSecret,
+}: {
+  session: Session;
+  /** A secret is shown and not yet dismissed: no new one until it is. */
+  revealed: boolean;
+  onSecret: (revealed: Revealed) => void;
+}) {
   const { t, dateTime } = useI18n();
   const [version, setVersion] = useState(0);
-  const [revealed, setRevealed] = useState<{ title: string; secret: string } | null>(null);
-  const loaded = useRequest(() => api.GET('/api/v1/tokens'), [generation, version]);
+  const loaded = useRequest((signal) => api.GET('/api/v1/tokens', { signal }), [session.generation, version]);
   const none = t('value.none');
   const when = (iso: string | null) => (iso === null ? none : <time dateTime={iso}>{dateTime(iso)}</time>);
   return (
     <section aria-labelledby="tokens-title">
-      <h2 id="tokens-title">{t('admin.tokens')}</h2>
+      <h2 id="tokens-title" tabIndex={-1}>
+        {t('admin.tokens')}
+      </h2>
       <CreateToken
+        locked={revealed}
         onCreated={(name, secret) => {
-          setRevealed({ title: t('admin.tokenCreated', { name }), secret });
+          onSecret({ title: t('admin.tokenCreated', { name }), secret, from: 'tokens-title' });
           setVersion((v) => v + 1);
         }}
       />
-      {revealed !== null && (
-        <SecretReveal
-          title={revealed.title}
-          secret={revealed.secret}
-          onDone={() => {
-            setRevealed(null);
-          }}
-        />
-      )}
       {loaded.state === 'loading' && <p aria-live="polite">{t('app.loading')}</p>}
       {loaded.state === 'failed' && <Failure loaded={loaded} />}
       {loaded.state === 'done' && (
@@ -259,11 +330,14 @@ export function AdminTokens({ generation }: { generation: number }) {
                   <td>
                     <TokenActions
                       token={token}
+                      own={token.name === session.self?.name}
+                      locked={revealed}
                       onDone={(change) => {
                         if (change !== null) {
-                          setRevealed({
+                          onSecret({
                             title: t('admin.tokenRotated', { name: change.rotated }),
                             secret: change.secret,
+                            from: 'tokens-title',
                           });
                         }
                         setVersion((v) => v + 1);

@@ -1,19 +1,22 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Outcome, attempt } from '../action.js';
 import { WEBHOOK_EVENTS, type WebhookEvent, webhookInput } from '../admin.js';
 import { api } from '../api.js';
 import { Failure } from '../failure.js';
 import { useI18n } from '../i18n/i18n.js';
 import type { components } from '../openapi.js';
+import { useBusy } from '../use-busy.js';
 import { useRequest } from '../use-request.js';
-import { SecretReveal } from './secret-reveal.js';
+import type { Revealed } from './admin-page.js';
+import { focusSoon } from './admin-tokens.js';
 import { Deliveries } from './webhook-deliveries.js';
 
 type Webhook = components['schemas']['Webhook'];
 type Failed = Extract<Outcome<unknown>, { ok: false }>;
 
-function CreateWebhook({ onCreated }: { onCreated: (id: number, secret: string) => void }) {
+function CreateWebhook({ locked, onCreated }: { locked: boolean; onCreated: (id: number, secret: string) => void }) {
   const { t } = useI18n();
+  const [busy, run] = useBusy();
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<WebhookEvent[]>([...WEBHOOK_EVENTS]);
   const [filter, setFilter] = useState('');
@@ -25,18 +28,24 @@ function CreateWebhook({ onCreated }: { onCreated: (id: number, secret: string) 
       aria-label={t('admin.createWebhook')}
       onSubmit={(event) => {
         event.preventDefault();
+        // A secret not yet dismissed is never replaced by another.
+        if (locked) {
+          return;
+        }
         const body = webhookInput(url, events, filter, description);
-        void attempt(() => api.POST('/api/v1/webhooks', { body })).then((outcome) => {
-          if (!outcome.ok) {
-            setProblem(outcome);
-          } else if (outcome.data !== undefined) {
-            setUrl('');
-            setFilter('');
-            setDescription('');
-            setProblem(null);
-            onCreated(outcome.data.id, outcome.data.secret);
-          }
-        });
+        run(() =>
+          attempt(() => api.POST('/api/v1/webhooks', { body })).then((outcome) => {
+            if (!outcome.ok) {
+              setProblem(outcome);
+            } else if (outcome.data !== undefined) {
+              setUrl('');
+              setFilter('');
+              setDescription('');
+              setProblem(null);
+              onCreated(outcome.data.id, outcome.data.secret);
+            }
+          }),
+        );
       }}
     >
       <label class="field wide">
@@ -90,8 +99,11 @@ function CreateWebhook({ onCreated }: { onCreated: (id: number, secret: string) 
         />
       </label>
       <div class="actions">
-        <button type="submit">{t('admin.create')}</button>
+        <button type="submit" aria-disabled={busy || locked}>
+          {t('admin.create')}
+        </button>
       </div>
+      {locked && <p class="hint">{t('admin.secretFirst')}</p>}
       {problem !== null && <Failure loaded={problem} />}
     </form>
   );
@@ -103,6 +115,16 @@ function WebhookItem({ webhook, onDeleted }: { webhook: Webhook; onDeleted: () =
   const [open, setOpen] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [problem, setProblem] = useState<Failed | null>(null);
+  const [pinging, ping] = useBusy();
+  const [removing, remove] = useBusy();
+  const cancel = useRef<HTMLButtonElement>(null);
+  const deleteId = `webhook-delete-${String(webhook.id)}`;
+  // A confirmation takes the focus to its Cancel (the safe choice).
+  useEffect(() => {
+    if (deleting) {
+      cancel.current?.focus();
+    }
+  }, [deleting]);
   const bump = () => {
     setVersion((v) => v + 1);
   };
@@ -152,14 +174,17 @@ function WebhookItem({ webhook, onDeleted }: { webhook: Webhook; onDeleted: () =
           type="button"
           class="secondary"
           disabled={!webhook.active}
+          aria-disabled={pinging}
           onClick={() => {
-            void attempt(() =>
-              api.POST('/api/v1/webhooks/{id}/ping', { params: { path: { id: String(webhook.id) } } }),
-            ).then((outcome) => {
-              setProblem(outcome.ok ? null : outcome);
-              setOpen(true);
-              bump();
-            });
+            ping(() =>
+              attempt(() =>
+                api.POST('/api/v1/webhooks/{id}/ping', { params: { path: { id: String(webhook.id) } } }),
+              ).then((outcome) => {
+                setProblem(outcome.ok ? null : outcome);
+                setOpen(true);
+                bump();
+              }),
+            );
           }}
         >
           {t('admin.ping')}
@@ -168,6 +193,7 @@ function WebhookItem({ webhook, onDeleted }: { webhook: Webhook; onDeleted: () =
           <button
             type="button"
             class="danger"
+            id={deleteId}
             onClick={() => {
               setDeleting(true);
             }}
@@ -183,16 +209,20 @@ function WebhookItem({ webhook, onDeleted }: { webhook: Webhook; onDeleted: () =
             <button
               type="button"
               class="danger"
+              aria-disabled={removing}
               onClick={() => {
-                void attempt(() =>
-                  api.DELETE('/api/v1/webhooks/{id}', { params: { path: { id: String(webhook.id) } } }),
-                ).then((outcome) => {
-                  if (outcome.ok) {
-                    onDeleted();
-                  } else {
-                    setProblem(outcome);
-                  }
-                });
+                remove(() =>
+                  attempt(() =>
+                    api.DELETE('/api/v1/webhooks/{id}', { params: { path: { id: String(webhook.id) } } }),
+                  ).then((outcome) => {
+                    if (outcome.ok) {
+                      focusSoon('webhooks-title');
+                      onDeleted();
+                    } else {
+                      setProblem(outcome);
+                    }
+                  }),
+                );
               }}
             >
               {t('admin.deleteYes', { id: String(webhook.id) })}
@@ -200,8 +230,10 @@ function WebhookItem({ webhook, onDeleted }: { webhook: Webhook; onDeleted: () =
             <button
               type="button"
               class="secondary"
+              ref={cancel}
               onClick={() => {
                 setDeleting(false);
+                focusSoon(deleteId);
               }}
             >
               {t('admin.cancel')}
@@ -216,32 +248,34 @@ function WebhookItem({ webhook, onDeleted }: { webhook: Webhook; onDeleted: () =
 }
 
 /** The webhook subscriptions: create (the secret shown once), each one's delivery log, ping, redeliver, delete. */
-export function AdminWebhooks({ generation }: { generation: number }) {
+export function AdminWebhooks({
+  generation,
+  revealed,
+  onSecret,
+}: {
+  generation: number;
+  /** A secret is shown and not yet dismissed: no new one until it is. */
+  revealed: boolean;
+  onSecret: (revealed: Revealed) => void;
+}) {
   const { t } = useI18n();
   const [version, setVersion] = useState(0);
-  const [revealed, setRevealed] = useState<{ id: number; secret: string } | null>(null);
-  const loaded = useRequest(() => api.GET('/api/v1/webhooks'), [generation, version]);
+  const loaded = useRequest((signal) => api.GET('/api/v1/webhooks', { signal }), [generation, version]);
   const reload = () => {
     setVersion((v) => v + 1);
   };
   return (
     <section aria-labelledby="webhooks-title">
-      <h2 id="webhooks-title">{t('admin.webhooks')}</h2>
+      <h2 id="webhooks-title" tabIndex={-1}>
+        {t('admin.webhooks')}
+      </h2>
       <CreateWebhook
+        locked={revealed}
         onCreated={(id, secret) => {
-          setRevealed({ id, secret });
+          onSecret({ title: t('admin.webhookCreated', { id: String(id) }), secret, from: 'webhooks-title' });
           reload();
         }}
       />
-      {revealed !== null && (
-        <SecretReveal
-          title={t('admin.webhookCreated', { id: String(revealed.id) })}
-          secret={revealed.secret}
-          onDone={() => {
-            setRevealed(null);
-          }}
-        />
-      )}
       {loaded.state === 'loading' && <p aria-live="polite">{t('app.loading')}</p>}
       {loaded.state === 'failed' && <Failure loaded={loaded} />}
       {loaded.state === 'done' && loaded.data.webhooks.length === 0 && <p>{t('admin.noWebhooks')}</p>}

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type ListedServer, api } from '../api.js';
-import { type CustomField, fromLocalInput, toLocalInput, withCustomValue } from '../custom-filters.js';
+import { type CustomField, fromLocalInput, toLocalInput, withoutValue } from '../custom-filters.js';
 import type { Session } from '../app.js';
 import { Failure } from '../failure.js';
 import { useI18n } from '../i18n/i18n.js';
@@ -114,9 +114,13 @@ function Filters({ state, fields }: { state: ListState; fields: readonly CustomF
       ))}
       <CustomFilterFields
         fields={fields}
+        active={state.cf}
         cf={draft.cf}
-        onChange={(param, value) => {
-          setDraft((d) => ({ ...d, cf: withCustomValue(d.cf, param, value) }));
+        onChange={(change) => {
+          setDraft((d) => ({ ...d, cf: change(d.cf) }));
+        }}
+        onRemove={(param, value) => {
+          go({ ...state, cf: withoutValue(state.cf, param, value), cursor: null });
         }}
       />
       <label class="field wide">

@@ -1,11 +1,12 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Outcome, attempt } from '../action.js';
-import { canRedeliver, lastProblem } from '../admin.js';
+import { canRedeliver, lastProblem, nextPollDelay, shouldPoll } from '../admin.js';
 import { api } from '../api.js';
 import { Failure } from '../failure.js';
 import { useI18n } from '../i18n/i18n.js';
 import type { MessageKey } from '../i18n/messages.js';
 import type { components } from '../openapi.js';
+import { useBusy } from '../use-busy.js';
 import { useRequest } from '../use-request.js';
 
 type Webhook = components['schemas']['Webhook'];
@@ -18,32 +19,48 @@ const DELIVERY_STATUS_KEYS = {
   failed: 'admin.deliveryFailed',
 } as const satisfies Record<Delivery['status'], MessageKey>;
 
-/** While a delivery is pending, the log is read again this often: it shows how the attempts went. */
-const PENDING_REFRESH_MS = 2_000;
-
-/** A subscription's delivery log (its first page, newest first), read again while a delivery is pending. */
+/**
+ * A subscription's delivery log (its first page, newest first). While a delivery of an active subscription
+ * is pending, the log is read again once its last answer is in: after 2 s, then twice as long each time
+ * up to a minute; a refresh, a ping or a redelivery starts again at 2 s.
+ */
 export function Deliveries({ webhook, version, bump }: { webhook: Webhook; version: number; bump: () => void }) {
   const { t, dateTime } = useI18n();
   const [problem, setProblem] = useState<Failed | null>(null);
+  const delay = useRef<number | null>(null);
   const loaded = useRequest(
-    () => api.GET('/api/v1/webhooks/{id}/deliveries', { params: { path: { id: String(webhook.id) } } }),
+    (signal) =>
+      api.GET('/api/v1/webhooks/{id}/deliveries', { params: { path: { id: String(webhook.id) } }, signal }),
     [webhook.id, version],
   );
-  const pending = loaded.state === 'done' && loaded.data.deliveries.some((d) => d.status === 'pending');
+  const again = () => {
+    delay.current = null;
+    bump();
+  };
+  // Runs on each answer (not while one is awaited): the next read, or none once nothing is pending.
   useEffect(() => {
-    if (!pending) {
+    if (loaded.state !== 'done' || loaded.busy) {
       return undefined;
     }
-    const timer = setTimeout(bump, PENDING_REFRESH_MS);
+    if (!shouldPoll(loaded.data.deliveries, webhook)) {
+      delay.current = null;
+      return undefined;
+    }
+    const wait = nextPollDelay(delay.current);
+    delay.current = wait;
+    const timer = setTimeout(bump, wait);
     return () => {
       clearTimeout(timer);
     };
-  }, [pending, version]);
+  }, [loaded, webhook.active]);
+  const [redelivering, redeliver] = useBusy();
   const none = t('value.none');
+  const problemText = (found: ReturnType<typeof lastProblem>) =>
+    found === null ? none : 'error' in found ? found.error : t('admin.httpStatus', { status: String(found.status) });
   return (
     <div class="deliveries">
       <div class="actions">
-        <button type="button" class="secondary" onClick={bump}>
+        <button type="button" class="secondary" onClick={again}>
           {t('admin.refresh')}
         </button>
       </div>
@@ -72,7 +89,7 @@ export function Deliveries({ webhook, version, bump }: { webhook: Webhook; versi
                   <td class="mono">{delivery.event_type}</td>
                   <td>{t(DELIVERY_STATUS_KEYS[delivery.status])}</td>
                   <td>{delivery.attempts.length}</td>
-                  <td class="excerpt">{lastProblem(delivery) ?? none}</td>
+                  <td class="excerpt">{problemText(lastProblem(delivery))}</td>
                   <td>
                     <time dateTime={delivery.created_at}>{dateTime(delivery.created_at)}</time>
                   </td>
@@ -88,14 +105,17 @@ export function Deliveries({ webhook, version, bump }: { webhook: Webhook; versi
                       <button
                         type="button"
                         class="secondary"
+                        aria-disabled={redelivering}
                         onClick={() => {
                           const path = { id: String(webhook.id), delivery_id: String(delivery.id) };
-                          void attempt(() =>
-                            api.POST('/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver', { params: { path } }),
-                          ).then((outcome) => {
-                            setProblem(outcome.ok ? null : outcome);
-                            bump();
-                          });
+                          redeliver(() =>
+                            attempt(() =>
+                              api.POST('/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver', { params: { path } }),
+                            ).then((outcome) => {
+                              setProblem(outcome.ok ? null : outcome);
+                              again();
+                            }),
+                          );
                         }}
                       >
                         {t('admin.redeliver')}
