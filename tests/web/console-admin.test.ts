@@ -5,11 +5,26 @@ import {
   canRevoke,
   canRotate,
   isAdmin,
+  POLL_FIRST_MS,
+  POLL_MAX_MS,
   lastProblem,
+  nextPollDelay,
+  shouldPoll,
   tokenInput,
   webhookInput,
 } from '../../web/src/admin.js';
-import { customControls, fromLocalInput, toLocalInput, withCustomValue } from '../../web/src/custom-filters.js';
+import {
+  activeConditions,
+  customControls,
+  fromLocalInput,
+  splitChoices,
+  toLocalInput,
+  withChoices,
+  withCustomValue,
+  withoutValue,
+} from '../../web/src/custom-filters.js';
+import { failureText } from '../../web/src/failure-text.js';
+import { translate } from '../../web/src/i18n/messages.js';
 import {
   EMPTY_STATE,
   type ListState,
@@ -57,10 +72,12 @@ describe('custom field filters in the URL', () => {
     expect(listSearch(state)).toBe('');
   });
 
-  it('read the times of last_seen_before/after only when they are RFC 3339 with a zone', () => {
+  it('pass the times of last_seen_before/after on as given, a bad one too: the API judges it, the list and the export alike', () => {
     expect(parseListState('?last_seen_before=2026-11-30T10:00:00Z').last_seen_before).toBe('2026-11-30T10:00:00Z');
     for (const bad of ['2026-11-30', '2026-11-30T10:00:00', '2026-13-40T10:00:00Z', 'yesterday']) {
-      expect(parseListState(`?last_seen_after=${encodeURIComponent(bad)}`).last_seen_after, bad).toBe('');
+      const state = parseListState(`?last_seen_after=${encodeURIComponent(bad)}`);
+      expect(state.last_seen_after, bad).toBe(bad);
+      expect(new URLSearchParams(serializeListQuery(exportQuery(state, 'csv'))).get('last_seen_after'), bad).toBe(bad);
     }
   });
 });
@@ -121,6 +138,39 @@ describe('the controls of a custom field', () => {
     const set = withCustomValue({ cf_a: ['1'] }, 'cf_b', '2');
     expect(set).toStrictEqual({ cf_a: ['1'], cf_b: ['2'] });
     expect(withCustomValue(set, 'cf_a', ' ')).toStrictEqual({ cf_b: ['2'] });
+  });
+
+  it("replaces only the value a control shows: a parameter's other values stay", () => {
+    const cf = { cf_rack: ['R1', 'R2,B'], cf_u__gte: ['3'] };
+    expect(withCustomValue(cf, 'cf_rack', 'R9')).toStrictEqual({ cf_u__gte: ['3'], cf_rack: ['R9', 'R2,B'] });
+    expect(withCustomValue(cf, 'cf_rack', '')).toStrictEqual({ cf_u__gte: ['3'], cf_rack: ['R2,B'] });
+    expect(withoutValue(cf, 'cf_rack', 'R2,B')).toStrictEqual({ cf_u__gte: ['3'], cf_rack: ['R1'] });
+    expect(withoutValue(cf, 'cf_u__gte', '3')).toStrictEqual({ cf_rack: ['R1', 'R2,B'] });
+    expect(withoutValue(cf, 'cf_u__gte', 'nope')).toStrictEqual(cf);
+    expect(activeConditions(cf)).toStrictEqual([
+      { param: 'cf_rack', value: 'R1' },
+      { param: 'cf_rack', value: 'R2,B' },
+      { param: 'cf_u__gte', value: '3' },
+    ]);
+  });
+
+  it("reads an enum's or a boolean's values split on commas, as the API does, and keeps the unknown ones", () => {
+    expect(splitChoices(['gold,silver', ' bronze ', ''])).toStrictEqual(['gold', 'silver', 'bronze']);
+    const choices = ['gold', 'silver', 'bronze'];
+    const cf = { cf_tier: ['gold,platinum'], cf_x: ['1'] };
+    expect(withChoices(cf, 'cf_tier', choices, ['bronze', 'gold'])).toStrictEqual({
+      cf_x: ['1'],
+      cf_tier: ['platinum', 'gold', 'bronze'],
+    });
+    expect(withChoices({ cf_tier: ['gold'] }, 'cf_tier', choices, [])).toStrictEqual({});
+  });
+
+  it('takes in the whole minute for an upper bound: "at most 10:00" keeps 10:00:30', () => {
+    const local = toLocalInput('2026-11-30T10:00:00.000Z');
+    const end = fromLocalInput(local, true);
+    expect(Date.parse(end) - Date.parse(fromLocalInput(local))).toBe(59_999);
+    expect(Date.parse(end)).toBeGreaterThan(Date.parse('2026-11-30T10:00:30.000Z'));
+    expect(toLocalInput(end)).toBe(local);
   });
 
   it('shows a time in local time and sends it back in UTC', () => {
@@ -204,12 +254,44 @@ describe('the administration rules', () => {
     });
     expect(lastProblem({ attempts: [] })).toBeNull();
     expect(lastProblem({ attempts: [at({ http_status: 500 }), at({})] })).toBeNull();
-    expect(lastProblem({ attempts: [at({ http_status: 503 })] })).toBe('HTTP 503');
-    expect(lastProblem({ attempts: [at({ http_status: null, error: 'connect ECONNREFUSED' })] })).toBe(
-      'connect ECONNREFUSED',
-    );
+    expect(lastProblem({ attempts: [at({ http_status: 503 })] })).toStrictEqual({ status: 503 });
+    expect(translate('fr', 'admin.httpStatus', { status: '503' })).toBe('réponse HTTP 503');
+    expect(lastProblem({ attempts: [at({ http_status: null, error: 'connect ECONNREFUSED' })] })).toStrictEqual({
+      error: 'connect ECONNREFUSED',
+    });
     expect(canRedeliver({ status: 'failed' }, { active: true })).toBe(true);
     expect(canRedeliver({ status: 'failed' }, { active: false })).toBe(false);
     expect(canRedeliver({ status: 'succeeded' }, { active: true })).toBe(false);
+  });
+});
+
+describe('reading the delivery log again', () => {
+  it('waits 2 s, then twice as long each time, up to a minute', () => {
+    const waits: number[] = [];
+    let last: number | null = null;
+    for (let i = 0; i < 8; i += 1) {
+      last = nextPollDelay(last);
+      waits.push(last);
+    }
+    expect(waits).toStrictEqual([2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+    expect([POLL_FIRST_MS, POLL_MAX_MS]).toStrictEqual([2_000, 60_000]);
+  });
+
+  it('only while a delivery of an active subscription is pending', () => {
+    const pending = [{ status: 'succeeded' as const }, { status: 'pending' as const }];
+    expect(shouldPoll(pending, { active: true })).toBe(true);
+    expect(shouldPoll(pending, { active: false })).toBe(false);
+    expect(shouldPoll([{ status: 'failed' }, { status: 'succeeded' }], { active: true })).toBe(false);
+    expect(shouldPoll([], { active: true })).toBe(false);
+  });
+});
+
+describe('a request that got no answer', () => {
+  it("is told in the page's language, not the browser's", () => {
+    const network = { error: 'Failed to fetch', code: 'NETWORK' };
+    const fr = (key: Parameters<typeof translate>[1], params?: Readonly<Record<string, string>>) =>
+      translate('fr', key, params);
+    expect(failureText(fr, 0, network).message).toBe(translate('fr', 'error.network'));
+    expect(failureText(fr, 0, network).message).not.toContain('Failed to fetch');
   });
 });
