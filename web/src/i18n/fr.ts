@@ -226,8 +226,7 @@ export const fr: Catalogue = {
   'admin.deliverySucceeded': 'réussi',
   'admin.deliveryFailed': 'échoué',
   // Administration fixes: own token, busy actions, custom field conditions, failures.
-  'admin.revokeOwnConfirm':
-    'Révoquer {name} ? C’est le jeton de votre connexion : le révoquer vous déconnecte.',
+  'admin.revokeOwnConfirm': 'Révoquer {name} ? C’est le jeton de votre connexion : le révoquer vous déconnecte.',
   'admin.secretFirst': 'Copiez le secret affiché puis masquez-le avant d’en créer ou d’en renouveler un autre.',
   'admin.httpStatus': 'réponse HTTP {status}',
   'error.network': 'Le serveur ne répond pas : vérifiez la connexion, puis réessayez.',

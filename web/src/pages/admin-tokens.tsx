@@ -32,13 +32,7 @@ export function focusSoon(id: string): void {
   });
 }
 
-function CreateToken({
-  locked,
-  onCreated,
-}: {
-  locked: boolean;
-  onCreated: (name: string, secret: string) => void;
-}) {
+function CreateToken({ locked, onCreated }: { locked: boolean; onCreated: (name: string, secret: string) => void }) {
   const { t } = useI18n();
   const [busy, run] = useBusy();
   const [name, setName] = useState('');
@@ -247,12 +241,7 @@ function TokenActions({
         </label>
       )}
       <div class="actions">
-        <button
-          type="button"
-          class={asking === 'revoke' ? 'danger' : undefined}
-          aria-disabled={busy}
-          onClick={confirm}
-        >
+        <button type="button" class={asking === 'revoke' ? 'danger' : undefined} aria-disabled={busy} onClick={confirm}>
           {t(asking === 'revoke' ? 'admin.revokeYes' : 'admin.rotateYes', { name: token.name })}
         </button>
         <button

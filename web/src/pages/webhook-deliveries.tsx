@@ -29,8 +29,7 @@ export function Deliveries({ webhook, version, bump }: { webhook: Webhook; versi
   const [problem, setProblem] = useState<Failed | null>(null);
   const delay = useRef<number | null>(null);
   const loaded = useRequest(
-    (signal) =>
-      api.GET('/api/v1/webhooks/{id}/deliveries', { params: { path: { id: String(webhook.id) } }, signal }),
+    (signal) => api.GET('/api/v1/webhooks/{id}/deliveries', { params: { path: { id: String(webhook.id) } }, signal }),
     [webhook.id, version],
   );
   const again = () => {
@@ -110,7 +109,9 @@ export function Deliveries({ webhook, version, bump }: { webhook: Webhook; versi
                           const path = { id: String(webhook.id), delivery_id: String(delivery.id) };
                           redeliver(() =>
                             attempt(() =>
-                              api.POST('/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver', { params: { path } }),
+                              api.POST('/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver', {
+                                params: { path },
+                              }),
                             ).then((outcome) => {
                               setProblem(outcome.ok ? null : outcome);
                               again();
