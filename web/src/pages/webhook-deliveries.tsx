@@ -32,10 +32,15 @@ export function Deliveries({ webhook, version, bump }: { webhook: Webhook; versi
     (signal) => api.GET('/api/v1/webhooks/{id}/deliveries', { params: { path: { id: String(webhook.id) } }, signal }),
     [webhook.id, version],
   );
-  const again = () => {
-    delay.current = null;
-    bump();
-  };
+  // Whether the last new read was this log's own timer's: any other (refresh, ping, redelivery) starts
+  // the waits again at the first.
+  const timed = useRef(false);
+  useEffect(() => {
+    if (!timed.current) {
+      delay.current = null;
+    }
+    timed.current = false;
+  }, [version]);
   // Runs on each answer (not while one is awaited): the next read, or none once nothing is pending.
   useEffect(() => {
     if (loaded.state !== 'done' || loaded.busy) {
@@ -47,7 +52,10 @@ export function Deliveries({ webhook, version, bump }: { webhook: Webhook; versi
     }
     const wait = nextPollDelay(delay.current);
     delay.current = wait;
-    const timer = setTimeout(bump, wait);
+    const timer = setTimeout(() => {
+      timed.current = true;
+      bump();
+    }, wait);
     return () => {
       clearTimeout(timer);
     };
@@ -59,7 +67,7 @@ export function Deliveries({ webhook, version, bump }: { webhook: Webhook; versi
   return (
     <div class="deliveries">
       <div class="actions">
-        <button type="button" class="secondary" onClick={again}>
+        <button type="button" class="secondary" onClick={bump}>
           {t('admin.refresh')}
         </button>
       </div>
@@ -114,7 +122,7 @@ export function Deliveries({ webhook, version, bump }: { webhook: Webhook; versi
                               }),
                             ).then((outcome) => {
                               setProblem(outcome.ok ? null : outcome);
-                              again();
+                              bump();
                             }),
                           );
                         }}
