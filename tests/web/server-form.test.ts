@@ -78,7 +78,7 @@ describe('buildPatch', () => {
       status: 'maintenance' as const,
       os: '',
       notes: 'moved\n to rack 4 ',
-      tags: 'web edge, new',
+      tags: 'web, edge, new',
     };
     expect(buildPatch(base, form, DEFINITIONS)).toStrictEqual({
       status: 'maintenance',
@@ -165,6 +165,33 @@ describe('field errors', () => {
     });
     expect(fieldErrors(undefined)).toStrictEqual({ byInput: {}, other: [] });
   });
+
+  it('names the tag an error points at by its text, from the tags sent', () => {
+    const details = [
+      { field: 'tags[1]', message: 'must match [a-z0-9]' },
+      { field: 'tags[9]', message: 'beyond the tags sent' },
+      { field: 'tags', message: 'must not repeat a tag' },
+    ];
+    expect(
+      fieldErrors(details, { tags: ['web', 'Web Server'], tagMessage: (tag, message) => `<${tag}> ${message}` })
+        .byInput,
+    ).toStrictEqual({ tags: ['<Web Server> must match [a-z0-9]', 'beyond the tags sent', 'must not repeat a tag'] });
+    expect(fieldErrors(details.slice(0, 1), { tags: ['web', 'a b'] }).byInput).toStrictEqual({
+      tags: ['"a b": must match [a-z0-9]'],
+    });
+  });
+
+  it('leaves an error for an input the form does not show to the summary', () => {
+    const details = [
+      { field: 'custom_fields.gone', message: 'is not a defined custom field' },
+      { field: 'custom_fields.rack', message: 'must be a string' },
+      { field: 'ip', message: 'bad' },
+    ];
+    expect(fieldErrors(details, { shown: ['ip', 'custom_fields.rack'] })).toStrictEqual({
+      byInput: { 'custom_fields.rack': ['must be a string'], ip: ['bad'] },
+      other: [{ field: 'custom_fields.gone', message: 'is not a defined custom field' }],
+    });
+  });
 });
 
 describe('diffServers', () => {
@@ -225,8 +252,10 @@ describe('canWrite', () => {
 });
 
 describe('parseTags', () => {
-  it('splits on commas and spaces, without empty tags', () => {
-    expect(parseTags(' a, b  c,,d ')).toStrictEqual(['a', 'b', 'c', 'd']);
+  it('splits on commas only, trimmed, without empty tags: a space stays in its tag (for the API to name)', () => {
+    expect(parseTags(' a, b  c,,d ')).toStrictEqual(['a', 'b  c', 'd']);
+    expect(parseTags('web server')).toStrictEqual(['web server']);
+    expect(parseTags(' , ')).toStrictEqual([]);
     expect(parseTags('')).toStrictEqual([]);
   });
 });

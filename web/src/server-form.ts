@@ -101,9 +101,12 @@ export function formFromServer(server: Server): FormState {
   };
 }
 
-/** Tags as typed: separated by commas or spaces, without empty ones. */
+/** Tags as typed: separated by commas (a tag may hold a space, which the API then names), trimmed, without empty ones. */
 export function parseTags(text: string): string[] {
-  return text.split(/[\s,]+/).filter((tag) => tag !== '');
+  return text
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter((tag) => tag !== '');
 }
 
 type FixedValue = string | string[] | null;
@@ -267,17 +270,30 @@ export function inputOf(field: string): InputKey | null {
   return (FORM_FIELDS as readonly string[]).includes(fixed ?? '') ? (fixed as FormField) : null;
 }
 
-/** Sorts the API's `details` (of a 400 or a 409) by the input each names. */
-export function fieldErrors(details: readonly ErrorDetail[] | undefined): FieldErrors {
+/** How the errors are placed: the inputs on the page, and the tags as sent (to name the tag an error's index points at). */
+export interface ErrorPlacement {
+  /** The inputs the form shows; an error for any other goes to `other`. Every input when absent. */
+  shown?: readonly InputKey[] | undefined;
+  /** The tags the request sent, in its order: `tags[1]` is the second. */
+  tags?: readonly string[];
+  /** A tag's error as shown, the tag's text beside the API's message. */
+  tagMessage?: (tag: string, message: string) => string;
+}
+
+/** Sorts the API's `details` (of a 400 or a 409) by the input each names; a detail for an input not shown stays in `other`. */
+export function fieldErrors(details: readonly ErrorDetail[] | undefined, placement: ErrorPlacement = {}): FieldErrors {
+  const { shown, tags = [], tagMessage = (tag, message) => `"${tag}": ${message}` } = placement;
   const byInput: Partial<Record<InputKey, string[]>> = {};
   const other: ErrorDetail[] = [];
   for (const detail of details ?? []) {
     const key = inputOf(detail.field);
-    if (key === null) {
+    if (key === null || (shown !== undefined && !shown.includes(key))) {
       other.push(detail);
-    } else {
-      (byInput[key] ??= []).push(detail.message);
+      continue;
     }
+    const index = key === 'tags' ? /^tags\[(\d+)\]$/.exec(detail.field)?.[1] : undefined;
+    const tag = index === undefined ? undefined : tags[Number(index)];
+    (byInput[key] ??= []).push(tag === undefined ? detail.message : tagMessage(tag, detail.message));
   }
   return { byInput, other };
 }

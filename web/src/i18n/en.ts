@@ -100,11 +100,17 @@ export const en = {
   'conflict.now': 'Now',
   'conflict.yours': 'Your edit',
   'conflict.noDiff': 'Its fields are as you saw them: it was changed, then changed back.',
-  'conflict.gone': 'This server was deleted in the meantime.',
   'delete.title': 'Delete {hostname}?',
   'delete.text': 'The server leaves the inventory for good (its id is never used again); its history stays.',
   'delete.confirm': 'Delete the server',
   'delete.done': 'Server {hostname} was deleted.',
+  // Writing: the form's choices, its refusals, and edits kept over a sign-out
+  'edit.noValue': 'no value',
+  'edit.tagError': '“{tag}”: {message}',
+  'edit.notSaved': 'The server was not saved.',
+  'edit.draftKept':
+    'You were signed out before your edits were saved. They are kept on this page: sign in again with a write token to get them back.',
+  'edit.draftRestored': 'Your edits that were not saved are back in the form: check them, then save.',
   // Overview and activity pages
   'nav.overview': 'Overview',
   'nav.activity': 'Activity',

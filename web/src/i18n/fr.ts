@@ -67,7 +67,7 @@ export const fr: Catalogue = {
   'change.to': 'Après',
   'notFound.title': 'Page introuvable',
   // Writing: edit, create and delete servers (pages/server-edit.tsx, edit-form.tsx, new-server-page.tsx)
-  'field.last_seen_at': 'Vu par une synchronisation',
+  'field.last_seen_at': 'Vu pour la dernière fois par une synchronisation',
   'value.never': 'jamais',
   'edit.edit': 'Modifier',
   'edit.delete': 'Supprimer',
@@ -103,12 +103,19 @@ export const fr: Catalogue = {
   'conflict.now': 'Maintenant',
   'conflict.yours': 'Votre modification',
   'conflict.noDiff': 'Ses champs sont tels que vous les avez vus : il a été modifié, puis rétabli.',
-  'conflict.gone': 'Ce serveur a été supprimé entre-temps.',
   'delete.title': 'Supprimer {hostname} ?',
   'delete.text':
     'Le serveur quitte l’inventaire définitivement (son id ne sera jamais réutilisé) ; son historique reste.',
   'delete.confirm': 'Supprimer le serveur',
   'delete.done': 'Le serveur {hostname} a été supprimé.',
+  // Écriture : les choix du formulaire, ses refus, et les modifications gardées après une déconnexion
+  'edit.noValue': 'aucune valeur',
+  'edit.tagError': '« {tag} » : {message}',
+  'edit.notSaved': 'Le serveur n’a pas été enregistré.',
+  'edit.draftKept':
+    'Vous avez été déconnecté avant l’enregistrement de vos modifications. Elles sont gardées sur cette page : reconnectez-vous avec un jeton d’écriture pour les retrouver.',
+  'edit.draftRestored':
+    'Vos modifications non enregistrées sont de retour dans le formulaire : vérifiez-les, puis enregistrez.',
   // Overview and activity pages
   'nav.overview': 'Vue d’ensemble',
   'nav.activity': 'Activité',

@@ -8,14 +8,15 @@ import { useI18n } from '../i18n/i18n.js';
 import { FIELD_KEYS, STATUS_KEYS, isFieldName } from '../labels.js';
 import { STATUSES } from '../list-state.js';
 import type { Loaded } from '../loaded.js';
-import { type FieldErrors, type FormState, type InputKey, inputOf } from '../server-form.js';
+import { FORM_FIELDS, type FieldErrors, type FormState, type InputKey, fieldErrors, inputOf } from '../server-form.js';
 import { CustomInput, Field } from './form-inputs.js';
 
 /** A request that failed: what the form shows of it (the field errors go to the inputs). */
 export interface Refusal {
   status: number;
   error: ApiError | null;
-  errors: FieldErrors;
+  /** The tags the request sent, to name the one an error's index (`tags[1]`) points at. */
+  tags: string[];
 }
 
 /** The id of an input (a custom field's name is letters, digits and underscores: a safe id). */
@@ -23,42 +24,54 @@ export function inputId(key: InputKey): string {
   return key.startsWith('custom_fields.') ? `f-cf-${key.slice('custom_fields.'.length)}` : `f-${key}`;
 }
 
-/** The summary of what the API refused, above the form: each reason, linked to its input. */
-function Summary({ refusal, labelOf }: { refusal: Refusal; labelOf: (key: InputKey) => string }) {
+/**
+ * The summary of what the API refused, above the form: each reason, linked to its input. It takes the
+ * focus, also when no reason names an input on the page (the API's message then, and its details).
+ */
+function Summary({
+  refusal,
+  errors,
+  labelOf,
+}: {
+  refusal: Refusal;
+  errors: FieldErrors;
+  labelOf: (key: InputKey) => string;
+}) {
   const { t } = useI18n();
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     box.current?.focus();
   }, [refusal]);
-  const entries = Object.entries(refusal.errors.byInput) as [InputKey, string[]][];
-  if (entries.length === 0) {
-    // Nothing to point at: the API's message and its details, as every page shows a failure.
-    return <Failure loaded={refusal} />;
-  }
+  const entries = Object.entries(errors.byInput) as [InputKey, string[]][];
   return (
-    <div class="error-summary" tabIndex={-1} ref={box} aria-labelledby="error-summary-title">
+    <div class="error-summary" role="group" tabIndex={-1} ref={box} aria-labelledby="error-summary-title">
       <p id="error-summary-title" class="error">
-        <strong>{t('edit.errors')}</strong>
+        <strong>{t(entries.length === 0 ? 'edit.notSaved' : 'edit.errors')}</strong>
       </p>
-      <ul>
-        {entries.map(([key, messages]) => (
-          <li key={key}>
-            <a
-              href={`#${inputId(key)}`}
-              onClick={(event) => {
-                event.preventDefault();
-                document.getElementById(inputId(key))?.focus();
-              }}
-            >
-              {labelOf(key)}
-            </a>
-            {`: ${messages.join(' ')}`}
-          </li>
-        ))}
-        {refusal.errors.other.map((detail, i) => (
-          <li key={`other-${i}`}>{`${detail.field}: ${detail.message}`}</li>
-        ))}
-      </ul>
+      {entries.length === 0 ? (
+        // Nothing to point at: the API's message and its details, as every page shows a failure.
+        <Failure loaded={refusal} />
+      ) : (
+        <ul>
+          {entries.map(([key, messages]) => (
+            <li key={key}>
+              <a
+                href={`#${inputId(key)}`}
+                onClick={(event) => {
+                  event.preventDefault();
+                  document.getElementById(inputId(key))?.focus();
+                }}
+              >
+                {labelOf(key)}
+              </a>
+              {`: ${messages.join(' ')}`}
+            </li>
+          ))}
+          {errors.other.map((detail, i) => (
+            <li key={`other-${i}`}>{`${detail.field}: ${detail.message}`}</li>
+          ))}
+        </ul>
+      )}
     </div>
   );
 }
@@ -101,7 +114,18 @@ export function ServerForm({
 }) {
   const { t } = useI18n();
   const labelOf = useInputLabel();
-  const errorsOf = (key: InputKey) => refusal?.errors.byInput[key];
+  const customShown = definitions.state === 'done' ? definitions.data.custom_fields.map((d) => d.name) : [];
+  // Only the inputs on the page take errors: one for a custom field not shown goes to the summary's list.
+  const shown: InputKey[] = [...FORM_FIELDS, ...customShown.map((name) => `custom_fields.${name}` as const)];
+  const errors =
+    refusal === null
+      ? null
+      : fieldErrors(refusal.error?.details, {
+          shown,
+          tags: refusal.tags,
+          tagMessage: (tag, message) => t('edit.tagError', { tag, message }),
+        });
+  const errorsOf = (key: InputKey) => errors?.byInput[key];
   const text = (
     field: 'hostname' | 'ip' | 'environment' | 'role' | 'location' | 'os' | 'tags',
     hints: string[] = [],
@@ -139,7 +163,7 @@ export function ServerForm({
     >
       {children}
       {managedBy !== null && <p class="notice">{t('edit.managed', { source: managedBy })}</p>}
-      {refusal !== null && <Summary refusal={refusal} labelOf={labelOf} />}
+      {refusal !== null && errors !== null && <Summary refusal={refusal} errors={errors} labelOf={labelOf} />}
       <div class="form-grid">
         {text('hostname')}
         {text('ip')}

@@ -69,7 +69,7 @@ export function CustomInput({
     }
     return (
       <select {...aria} value={value} onChange={onInput}>
-        <option value="">{t('value.none')}</option>
+        <option value="">{t('edit.noValue')}</option>
         {choices.map(([choice, label]) => (
           <option key={choice} value={choice}>
             {label}

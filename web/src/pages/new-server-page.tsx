@@ -6,7 +6,7 @@ import { useI18n } from '../i18n/i18n.js';
 import { Link } from '../link.js';
 import { leaveNotice } from '../notice.js';
 import { navigate } from '../router.js';
-import { buildCreate, canWrite, emptyForm, fieldErrors } from '../server-form.js';
+import { buildCreate, canWrite, emptyForm, parseTags } from '../server-form.js';
 import { type Refusal, ServerForm } from './edit-form.js';
 import { useDefinitions } from './server-edit.js';
 
@@ -31,11 +31,10 @@ export function NewServerPage({ session }: { session: Session }) {
         navigate(`/servers/${created.id}`);
         return;
       }
-      const body = apiError(error);
-      setRefusal({ status: response.status, error: body, errors: fieldErrors(body?.details) });
+      setRefusal({ status: response.status, error: apiError(error), tags: parseTags(form.tags) });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      setRefusal({ status: 0, error: { error: message, code: 'NETWORK' }, errors: fieldErrors([]) });
+      setRefusal({ status: 0, error: { error: message, code: 'NETWORK' }, tags: [] });
     } finally {
       setBusy(false);
     }

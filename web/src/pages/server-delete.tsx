@@ -10,16 +10,21 @@ import { type Conflict, type LoadedServer, failedWith, loadServer } from './serv
 /**
  * The delete, behind a confirmation in a modal <dialog>: it takes the focus (on Cancel, the safe
  * choice), Escape closes it, and the focus returns to the Delete button. DELETE carries If-Match: a
- * server changed since the page loaded it is not deleted unseen.
+ * server changed since the page loaded it is not deleted unseen. The dialog closes on a success, a
+ * change meanwhile (the page shows it) or a server deleted meanwhile (the page says so); any other
+ * failure shows inside it.
  */
 export function DeleteServer({
   loaded,
   onDeleted,
   onConflict,
+  onGone,
 }: {
   loaded: LoadedServer;
   onDeleted: () => void;
   onConflict: (conflict: Conflict) => void;
+  /** The server was deleted meanwhile. */
+  onGone: () => void;
 }) {
   const { t } = useI18n();
   const dialog = useRef<HTMLDialogElement>(null);
@@ -41,13 +46,25 @@ export function DeleteServer({
         onDeleted();
         return;
       }
+      if (response.status === 404) {
+        dialog.current?.close();
+        onGone();
+        return;
+      }
       if (response.status === 412) {
         const current = await loadServer(loaded.server.id);
-        dialog.current?.close();
         if (current.data !== undefined) {
+          dialog.current?.close();
           onConflict({ changes: diffServers(loaded.server, current.data.server), mine: [], yours: null });
           return;
         }
+        if (current.response.status === 404) {
+          // Deleted meanwhile: the page loads again and says by whom.
+          dialog.current?.close();
+          onGone();
+          return;
+        }
+        // The dialog stays open: the failure shows in it.
         setFailure({ status: current.response.status, error: apiError(current.error) });
         return;
       }

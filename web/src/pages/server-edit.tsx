@@ -12,7 +12,6 @@ import {
   buildPatch,
   diffServers,
   editedInputs,
-  fieldErrors,
   formFromServer,
   rebase,
 } from '../server-form.js';
@@ -77,6 +76,8 @@ export interface Conflict {
   mine: InputKey[];
   /** The form as this person had it, for the "your edit" column. */
   yours: FormState | null;
+  /** The custom fields of type boolean, whose values read yes and no. */
+  booleans?: readonly string[];
 }
 
 /** Someone else changed the server: what, field by field, and what happens now. */
@@ -93,16 +94,28 @@ export function ConflictNotice({ conflict, action }: { conflict: Conflict; actio
       return '';
     }
     const form = conflict.yours;
-    const value = field.startsWith('custom_fields.')
-      ? (form.custom[field.slice('custom_fields.'.length)] ?? '')
-      : form[field as Exclude<keyof FormState, 'custom'>];
+    if (field.startsWith('custom_fields.')) {
+      const name = field.slice('custom_fields.'.length);
+      const value = form.custom[name] ?? '';
+      const boolean = conflict.booleans?.includes(name) === true;
+      return boolean && value === 'true'
+        ? t('edit.yes')
+        : boolean && value === 'false'
+          ? t('edit.no')
+          : valueText(value, i18n);
+    }
+    const value = form[field as Exclude<keyof FormState, 'custom'>];
     return valueText(field === 'status' ? t(STATUS_KEYS[value as FormState['status']]) : value, i18n);
   };
-  /** A version's value: a status in words, anything else as text. */
+  /** A version's value: a status in words, a boolean as yes or no, anything else as text. */
   const shown = (field: string, value: unknown): string =>
-    field === 'status' && typeof value === 'string' && isStatus(value) ? t(STATUS_KEYS[value]) : valueText(value, i18n);
+    field === 'status' && typeof value === 'string' && isStatus(value)
+      ? t(STATUS_KEYS[value])
+      : typeof value === 'boolean'
+        ? t(value ? 'edit.yes' : 'edit.no')
+        : valueText(value, i18n);
   return (
-    <div class="conflict" tabIndex={-1} ref={box} aria-labelledby="conflict-title">
+    <div class="conflict" role="group" tabIndex={-1} ref={box} aria-labelledby="conflict-title">
       <p id="conflict-title">
         <strong>{t('conflict.title')}</strong>
       </p>
@@ -137,35 +150,57 @@ export function ConflictNotice({ conflict, action }: { conflict: Conflict; actio
   );
 }
 
+/** Edits not saved yet, kept by the page over a sign-out: the version they were made on, and the form. */
+export interface Draft {
+  server: Server;
+  etag: string | null;
+  /** The form as that version filled it. */
+  base: FormState;
+  /** The form as the person left it. */
+  form: FormState;
+}
+
 /**
- * The edit: a form over `loaded`, sent as a merge patch of the changed fields with If-Match. On a 412,
- * the current version replaces the one opened, the person's edits stay on top of it, and what changed
- * is shown; the next save carries the current ETag.
+ * The edit: a form over `loaded` (or over `draft`, edits kept over a sign-out), sent as a merge patch
+ * of the changed fields with If-Match. On a 412, the current version replaces the one opened, the
+ * person's edits stay on top of it (those typed during the save too), and what changed is shown; the
+ * next save carries the current ETag. A server deleted meanwhile, and a token refused (401), are the
+ * page's to show: the form hands them up, the latter with the edits.
  */
 export function EditServer({
   loaded,
+  draft,
   onSaved,
   onCancel,
   onConflict,
+  onGone,
+  onSignedOut,
 }: {
   loaded: LoadedServer;
+  draft: Draft | null;
   onSaved: () => void;
   onCancel: () => void;
-  /** Someone else changed the server: the page's history loads again, to show their change. */
+  /** Someone else changed the server: the page loads it again (its view, its history, its Delete). */
   onConflict: () => void;
+  /** The server was deleted meanwhile. */
+  onGone: () => void;
+  /** The token was refused: the console signs out, and the page keeps these edits for the next sign-in. */
+  onSignedOut: (draft: Draft) => void;
 }) {
   const { t } = useI18n();
   // Mounted for a signed-in writer only: a sign-out or sign-in unmounts it.
   const definitions = useDefinitions(0);
-  const [base, setBase] = useState(() => ({
-    server: loaded.server,
-    etag: loaded.etag,
-    form: formFromServer(loaded.server),
-  }));
-  const [form, setForm] = useState(base.form);
+  const [base, setBase] = useState(() =>
+    draft === null
+      ? { server: loaded.server, etag: loaded.etag, form: formFromServer(loaded.server) }
+      : { server: draft.server, etag: draft.etag, form: draft.base },
+  );
+  const [form, setForm] = useState(() => draft?.form ?? base.form);
+  // The form as last rendered: what a save that ends after more typing reads.
+  const latest = useRef(form);
+  latest.current = form;
   const [refusal, setRefusal] = useState<Refusal | null>(null);
   const [conflict, setConflict] = useState<Conflict | null>(null);
-  const [gone, setGone] = useState(false);
   const [busy, setBusy] = useState(false);
   const [unchanged, setUnchanged] = useState(false);
   // The Edit button that opened the form is gone: the focus goes to the form's heading.
@@ -176,29 +211,33 @@ export function EditServer({
   const defs = definitions.state === 'done' ? definitions.data.custom_fields : [];
   const id = String(loaded.server.id);
 
-  async function conflicted(): Promise<void> {
+  async function conflicted(opened: typeof base): Promise<void> {
     const current = await loadServer(loaded.server.id);
     if (current.data === undefined) {
       if (current.response.status === 404) {
-        setGone(true);
+        onGone();
       } else {
-        setRefusal({ status: current.response.status, error: apiError(current.error), errors: fieldErrors([]) });
+        setRefusal({ status: current.response.status, error: apiError(current.error), tags: [] });
       }
       return;
     }
     const now = formFromServer(current.data.server);
+    // What was typed while the save was on its way counts too: the form as it is now, not as sent.
+    const mine = latest.current;
     setConflict({
-      changes: diffServers(base.server, current.data.server),
-      mine: editedInputs(base.form, form, defs),
-      yours: form,
+      changes: diffServers(opened.server, current.data.server),
+      mine: editedInputs(opened.form, mine, defs),
+      yours: mine,
+      booleans: defs.filter((d) => d.type === 'boolean').map((d) => d.name),
     });
-    setForm(rebase(base.form, form, now, defs));
+    setForm((typed) => rebase(opened.form, typed, now, defs));
     setBase({ server: current.data.server, etag: current.data.etag, form: now });
     onConflict();
   }
 
   async function save(): Promise<void> {
-    const patch = buildPatch(base.form, form, defs);
+    const opened = base;
+    const patch = buildPatch(opened.form, form, defs);
     if (Object.keys(patch).length === 0) {
       setUnchanged(true);
       return;
@@ -211,7 +250,7 @@ export function EditServer({
         body: patch as never,
         headers: {
           'content-type': 'application/merge-patch+json',
-          ...(base.etag === null ? {} : { 'if-match': base.etag }),
+          ...(opened.etag === null ? {} : { 'if-match': opened.etag }),
         },
       });
       if (response.ok) {
@@ -220,27 +259,21 @@ export function EditServer({
       }
       setRefusal(null);
       if (response.status === 412) {
-        await conflicted();
+        await conflicted(opened);
       } else if (response.status === 404) {
-        setGone(true);
+        onGone();
+      } else if (response.status === 401) {
+        onSignedOut({ server: opened.server, etag: opened.etag, base: opened.form, form: latest.current });
       } else {
-        const body = apiError(error);
-        setRefusal({ status: response.status, error: body, errors: fieldErrors(body?.details) });
+        setRefusal({ status: response.status, error: apiError(error), tags: patch.tags ?? [] });
       }
     } catch (error) {
-      setRefusal({ ...failedWith(error), errors: fieldErrors([]) });
+      setRefusal({ ...failedWith(error), tags: [] });
     } finally {
       setBusy(false);
     }
   }
 
-  if (gone) {
-    return (
-      <p role="alert" class="error">
-        {t('conflict.gone')}
-      </p>
-    );
-  }
   return (
     <section aria-labelledby="edit-title">
       <h2 id="edit-title" tabIndex={-1} ref={title}>
@@ -257,6 +290,11 @@ export function EditServer({
         onCancel={onCancel}
         managedBy={base.server.managed_by}
       >
+        {draft !== null && conflict === null && (
+          <p role="status" class="notice">
+            {t('edit.draftRestored')}
+          </p>
+        )}
         {conflict !== null && <ConflictNotice conflict={conflict} action="edit" />}
         {unchanged && (
           <p role="status" class="notice">

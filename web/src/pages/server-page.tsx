@@ -10,7 +10,15 @@ import { type Notice, leaveNotice, takeNotice } from '../notice.js';
 import { navigate } from '../router.js';
 import { canWrite } from '../server-form.js';
 import { useRequest } from '../use-request.js';
-import { type Conflict, ConflictNotice, EditServer, type LoadedServer, loadServer, valueText } from './server-edit.js';
+import {
+  type Conflict,
+  ConflictNotice,
+  type Draft,
+  EditServer,
+  type LoadedServer,
+  loadServer,
+  valueText,
+} from './server-edit.js';
 import { DeleteServer } from './server-delete.js';
 
 const CHANGE_KEYS = { create: 'change.create', update: 'change.update', delete: 'change.delete' } as const;
@@ -118,15 +126,17 @@ export function ServerPage({ id, session }: { id: number; session: Session }) {
   const { t } = useI18n();
   // Bumped after a write: the server and its history load again.
   const [version, setVersion] = useState(0);
-  // Bumped when an edit meets someone else's change: the history shows it, the form stays.
-  const [historyVersion, setHistoryVersion] = useState(0);
+  // Stays true over a sign-out: a writer's next sign-in opens the form again.
   const [editing, setEditing] = useState(false);
+  // Edits the API did not take because the token was refused: kept for the next sign-in (this page is
+  // this server's: the app keys it by id).
+  const [draft, setDraft] = useState<Draft | null>(null);
   const [notice, setNotice] = useState<Notice | null>(takeNotice);
   const [deleteConflict, setDeleteConflict] = useState<Conflict | null>(null);
   const server = useRequest(() => loadServer(id), [id, session.generation, version]);
   const history = useRequest(
     () => api.GET('/api/v1/servers/{id}/history', { params: { path: { id: String(id) } } }),
-    [id, session.generation, version, historyVersion],
+    [id, session.generation, version],
   );
   const writer = canWrite(session.self);
   // Back from the form (saved or cancelled): the focus returns to the Edit button.
@@ -146,6 +156,11 @@ export function ServerPage({ id, session }: { id: number; session: Session }) {
       <p>
         <Link href="/servers">{t('server.back')}</Link>
       </p>
+      {draft !== null && !writer && (
+        <p role="alert" class="error">
+          {t('edit.draftKept')}
+        </p>
+      )}
       {server.state === 'loading' && <p aria-live="polite">{t('app.loading')}</p>}
       {server.state === 'failed' && server.status !== 404 && <Failure loaded={server} />}
       {server.state === 'failed' && server.status === 404 && (
@@ -184,25 +199,34 @@ export function ServerPage({ id, session }: { id: number; session: Session }) {
                   setDeleteConflict(conflict);
                   reload();
                 }}
+                onGone={reload}
               />
             </div>
           )}
-          {writer && editing && !server.busy ? (
+          {writer && editing ? (
             <EditServer
-              // A new form for each version the page loads.
-              key={server.data.etag}
+              // One form for the server, kept while the page loads it again after a conflict; the
+              // page's view, history and Delete follow the version loaded.
+              key={server.data.server.id}
               loaded={server.data}
+              draft={draft}
               onSaved={() => {
                 setEditing(false);
+                setDraft(null);
                 setNotice({ key: 'edit.saved' });
                 reload();
               }}
               onCancel={() => {
                 setEditing(false);
+                setDraft(null);
               }}
-              onConflict={() => {
-                setHistoryVersion((v) => v + 1);
+              onConflict={reload}
+              onGone={() => {
+                setEditing(false);
+                setDraft(null);
+                reload();
               }}
+              onSignedOut={setDraft}
             />
           ) : (
             <Fields loaded={server.data} />
