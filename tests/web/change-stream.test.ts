@@ -3,13 +3,16 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_RETRY_MS,
   MAX_DELAY_MS,
+  MAX_RETRY_AFTER_MS,
+  MIN_RETRY_MS,
+  STABLE_MS,
   type StreamState,
   followStream,
   judgeResponse,
   reconnectDelay,
   retryAfterMs,
 } from '../../web/src/change-stream.js';
-import type { SseEvent } from '../../web/src/sse.js';
+import { SSE_MAX_LENGTH, type SseEvent } from '../../web/src/sse.js';
 
 const SSE = { 'content-type': 'text/event-stream' } as const;
 
@@ -35,7 +38,10 @@ function answer(chunks: readonly string[], signal: AbortSignal, { end = true } =
 type Step = (signal: AbortSignal) => Response | Error;
 
 /** Runs the follower against `steps` (one per connection), sleeping at once; records what it did. */
-async function run(steps: readonly Step[], { abortAfterSteps = false } = {}) {
+async function run(
+  steps: readonly Step[],
+  { abortAfterSteps = false, random = 0.5, now = () => Date.parse('2026-12-01T00:00:00Z') } = {},
+) {
   const controller = new AbortController();
   const ids: string[] = [];
   const delays: number[] = [];
@@ -68,27 +74,30 @@ async function run(steps: readonly Step[], { abortAfterSteps = false } = {}) {
       delays.push(ms);
       return Promise.resolve();
     },
-    random: () => 0.5,
-    now: () => Date.parse('2026-12-01T00:00:00Z'),
+    random: () => random,
+    now,
   });
   return { stopped, ids, delays, states, events };
 }
 
 describe('following the change stream', () => {
   it('delivers the events, and after a dropped connection resumes after the last one with the retry it was told', async () => {
-    const { stopped, ids, delays, states, events } = await run([
-      (s) => answer(['retry: 500\n\nid: 11\nevent: server.created\ndata: {"seq":11}\n\nid: 12\ndata: {"cu'], s),
-      (s) => answer(['id: 12\nevent: server.updated\ndata: {"seq":12}\n\n'], s),
-      () => new Response('{"error":"Unauthorized","code":"UNAUTHORIZED"}', { status: 401 }),
-    ]);
+    const { stopped, ids, delays, states, events } = await run(
+      [
+        (s) => answer(['retry: 2000\n\nid: 11\nevent: server.created\ndata: {"seq":11}\n\nid: 12\ndata: {"cu'], s),
+        (s) => answer(['id: 12\nevent: server.updated\ndata: {"seq":12}\n\n'], s),
+        () => new Response('{"error":"Unauthorized","code":"UNAUTHORIZED"}', { status: 401 }),
+      ],
+      { random: 0.1 },
+    );
     expect(events.map((e) => [e.type, e.lastEventId])).toStrictEqual([
       ['server.created', '11'],
       ['server.updated', '12'],
     ]);
     // The cut event (12) came again: the second connection resumed after 11.
     expect(ids).toStrictEqual(['10', '11', '12']);
-    // Each connection that worked resets the delay to the stream's own retry.
-    expect(delays).toStrictEqual([500, 500]);
+    // Each connection that brought an event resets the delay to the stream's own retry, spread: 2 s * 0.6.
+    expect(delays).toStrictEqual([1200, 1200]);
     expect(states).toStrictEqual(['connecting', 'live', 'reconnecting', 'live', 'reconnecting', 'stopped']);
     expect(stopped).toStrictEqual({ reason: 'refused', status: 401 });
   });
@@ -106,6 +115,41 @@ describe('following the change stream', () => {
     // One "reconnecting" for the whole run of failures: the live region speaks once.
     expect(states).toStrictEqual(['connecting', 'reconnecting', 'stopped']);
     expect(stopped).toStrictEqual({ reason: 'aborted' });
+  });
+
+  it('backs off when every connection is accepted but closes before any event, and starts over after one open 30 s', async () => {
+    const empty: Step = (s) => answer([': heartbeat\n\n'], s);
+    const { delays } = await run([empty, empty, empty]);
+    // Not 3 s each time: the count of failures goes on (3 s, then 6 s and 12 s spread by half).
+    expect(delays).toStrictEqual([3000, 4500, 9000]);
+    // Each connection open 30 s (the clock moves 30 s at each reading) counts as working.
+    let clock = 0;
+    const slow = await run([empty, empty, empty], {
+      now: () => {
+        clock += STABLE_MS;
+        return clock;
+      },
+    });
+    expect(slow.delays).toStrictEqual([3000, 3000, 3000]);
+  });
+
+  it("keeps a stream's retry between 1 s and a minute", async () => {
+    const { delays } = await run([
+      (s) => answer(['retry: 0\n\nid: 11\nevent: server.created\ndata: {}\n\n'], s),
+      (s) => answer(['retry: 600000\n\nid: 12\nevent: server.created\ndata: {}\n\n'], s),
+    ]);
+    expect(delays).toStrictEqual([MIN_RETRY_MS, MAX_DELAY_MS]);
+  });
+
+  it('drops a connection whose line passes the limit, and backs off even after an event', async () => {
+    const endless: Step = (s) =>
+      answer(['id: 11\nevent: server.created\ndata: {}\n\ndata: ', 'x'.repeat(SSE_MAX_LENGTH), 'never read'], s, {
+        end: false,
+      });
+    const { delays, events, ids } = await run([endless, endless, endless]);
+    expect(events).toHaveLength(3);
+    expect(ids).toStrictEqual(['10', '11', '11', '11']);
+    expect(delays).toStrictEqual([3000, 4500, 9000]);
   });
 
   it('stops when the page goes away while the stream is open, without reconnecting', async () => {
@@ -148,17 +192,22 @@ describe('reconnection decisions', () => {
     expect(judge(404)).toStrictEqual({ kind: 'stop', reason: 'failed' });
   });
 
-  it('reads Retry-After in seconds or as a date, capped, and ignores what it cannot read', () => {
+  it('reads Retry-After in seconds or as a date, up to an hour, and ignores what it cannot read', () => {
     expect(retryAfterMs('5', now)).toBe(5000);
     expect(retryAfterMs('Tue, 01 Dec 2026 00:00:10 GMT', now)).toBe(10_000);
     expect(retryAfterMs('Mon, 30 Nov 2026 00:00:00 GMT', now)).toBe(0);
-    expect(retryAfterMs('86400', now)).toBe(MAX_DELAY_MS);
+    expect(retryAfterMs('120', now)).toBe(120_000);
+    expect(retryAfterMs('86400', now)).toBe(MAX_RETRY_AFTER_MS);
+    expect(retryAfterMs('Wed, 02 Dec 2026 00:00:00 GMT', now)).toBe(MAX_RETRY_AFTER_MS);
     expect(retryAfterMs('soon', now)).toBeNull();
     expect(retryAfterMs(null, now)).toBeNull();
   });
 
   it("waits the stream's retry first, then doubles with spread, never beyond the cap", () => {
-    expect(reconnectDelay(0, DEFAULT_RETRY_MS, 0.9)).toBe(3000);
+    // After a connection that worked: the retry, from half to one and a half times it.
+    expect(reconnectDelay(0, DEFAULT_RETRY_MS, 0)).toBe(1500);
+    expect(reconnectDelay(0, DEFAULT_RETRY_MS, 0.5)).toBe(3000);
+    expect(reconnectDelay(0, DEFAULT_RETRY_MS, 1)).toBe(4500);
     expect(reconnectDelay(1, DEFAULT_RETRY_MS, 0)).toBe(3000);
     expect(reconnectDelay(1, DEFAULT_RETRY_MS, 1)).toBe(6000);
     expect(reconnectDelay(3, DEFAULT_RETRY_MS, 1)).toBe(24_000);

@@ -1,6 +1,6 @@
 // The console's Server-Sent Events parser, against the HTML standard's rules, whatever the chunks.
 import { describe, expect, it } from 'vitest';
-import { type SseEvent, createSseParser } from '../../web/src/sse.js';
+import { SSE_MAX_LENGTH, type SseEvent, SseOverflowError, createSseParser } from '../../web/src/sse.js';
 
 /** Parses `chunks` in order: the events, the retry values and the comments seen. */
 function parse(chunks: readonly string[], lastEventId?: string) {
@@ -76,5 +76,39 @@ describe('the SSE parser', () => {
     const { events, retries } = parse(['\uFEFFfoo: bar\nretry: 1s\nretry: 250\ndata: \uFEFFx\n\n']);
     expect(retries).toStrictEqual([250]);
     expect(events).toStrictEqual([{ type: 'message', data: '\uFEFFx', lastEventId: '' }]);
+  });
+});
+
+describe('the SSE parser against a stream that never ends its line', () => {
+  it('throws once a line passes the limit, long before a 13 MB line is all in', () => {
+    const parser = createSseParser({ event: () => undefined });
+    const chunk = `data: ${'x'.repeat(65_530)}`.slice(0, 65_536);
+    let pushed = 0;
+    expect(() => {
+      for (; pushed < 200; pushed += 1) {
+        parser.push(pushed === 0 ? chunk : 'x'.repeat(65_536));
+      }
+    }).toThrow(SseOverflowError);
+    // The limit is 1 MiB: the 17th chunk of 64 KiB passes it, and nothing after is read.
+    expect(pushed).toBe(SSE_MAX_LENGTH / 65_536);
+  });
+
+  it("throws once an event's data lines add up past the limit, and reads an event just under it", () => {
+    const line = `data: ${'y'.repeat(1023)}\n`;
+    const under = parse([line.repeat(SSE_MAX_LENGTH / 1024 - 1), '\n']);
+    expect(under.events).toHaveLength(1);
+    expect(under.events[0]?.data.length).toBe((SSE_MAX_LENGTH / 1024 - 1) * 1024 - 1);
+    expect(() => parse([line.repeat(SSE_MAX_LENGTH / 1024 + 1)])).toThrow(SseOverflowError);
+  });
+
+  it('keeps a long line cut in many chunks whole', () => {
+    const long = 'z'.repeat(300_000);
+    const chunks = [
+      `id: 9\ndata: ${long.slice(0, 100_000)}`,
+      long.slice(100_000, 200_000),
+      `${long.slice(200_000)}\r`,
+      '\n\n',
+    ];
+    expect(parse(chunks).events).toStrictEqual([{ type: 'message', data: long, lastEventId: '9' }]);
   });
 });

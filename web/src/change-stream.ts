@@ -4,7 +4,7 @@
 // without a gap: docs/api.md#the-change-stream-server-sent-events), with a growing delay; stops for
 // good on a refusal that waiting cannot cure (401, 403, 400), and when its signal aborts (the page
 // unmounts). No Preact, and `connect` and `sleep` are given: tests/web/change-stream.test.ts runs it in Node.
-import { type SseEvent, createSseParser } from './sse.js';
+import { type SseEvent, SseOverflowError, createSseParser } from './sse.js';
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'stopped';
 
@@ -17,19 +17,36 @@ export type Verdict =
 
 /** The delay the stream asks for (`retry: 3000`) until it says otherwise. */
 export const DEFAULT_RETRY_MS = 3000;
-/** The longest wait between two attempts, however many failed. */
+/** The longest wait between two attempts, however many failed; and the most a `retry:` may ask. */
 export const MAX_DELAY_MS = 60_000;
+/** The least a `retry:` may ask: a stream's `retry: 0` would otherwise reconnect without a pause. */
+export const MIN_RETRY_MS = 1000;
+/** The most a Retry-After is waited: beyond it, a wrong header would stop the updates for good. */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+/**
+ * How long a connection stays open, without an event, to count as working: until then, and until an
+ * event comes, a server that accepts and closes at once is retried with a growing delay.
+ */
+export const STABLE_MS = 30_000;
 
-/** Retry-After in seconds or as an HTTP date, in milliseconds from `now`; null when absent or unreadable. */
+/** A stream's `retry:` within MIN_RETRY_MS and MAX_DELAY_MS. */
+export function clampRetry(ms: number): number {
+  return Math.min(Math.max(ms, MIN_RETRY_MS), MAX_DELAY_MS);
+}
+
+/**
+ * Retry-After in seconds or as an HTTP date, in milliseconds from `now`, at most MAX_RETRY_AFTER_MS;
+ * null when absent or unreadable.
+ */
 export function retryAfterMs(value: string | null, now: number): number | null {
   if (value === null || value.trim() === '') {
     return null;
   }
   if (/^\s*[0-9]+\s*$/.test(value)) {
-    return Math.min(Number(value) * 1000, MAX_DELAY_MS);
+    return Math.min(Number(value) * 1000, MAX_RETRY_AFTER_MS);
   }
   const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.min(Math.max(date - now, 0), MAX_DELAY_MS);
+  return Number.isNaN(date) ? null : Math.min(Math.max(date - now, 0), MAX_RETRY_AFTER_MS);
 }
 
 /** What an answer means for the stream: read it, try again later, or stop. */
@@ -58,12 +75,15 @@ export function judgeResponse(status: number, headers: Headers, now: number): Ve
 
 /**
  * The wait before reconnection number `attempt` (0 after a connection that worked): the stream's own
- * `retry` first, then doubling up to MAX_DELAY_MS, the doubled ones spread by `random` (0 to 1) so
- * that consoles cut off together do not come back together.
+ * `retry` first, from half to one and a half times it, then doubling up to MAX_DELAY_MS, from half to
+ * all of it; `random` (0 to 1) spreads each, so that consoles cut off together do not come back together.
  */
 export function reconnectDelay(attempt: number, retryMs: number, random: number): number {
+  if (attempt === 0) {
+    return Math.round(retryMs * (0.5 + random));
+  }
   const base = Math.min(retryMs * 2 ** Math.min(attempt, 16), MAX_DELAY_MS);
-  return attempt === 0 ? base : Math.round(base / 2 + (random * base) / 2);
+  return Math.round(base / 2 + (random * base) / 2);
 }
 
 export interface FollowOptions {
@@ -132,13 +152,19 @@ export async function followStream(options: FollowOptions): Promise<Stopped> {
       if (verdict.kind === 'retry') {
         retryAfter = verdict.afterMs;
       } else if (response.body !== null) {
-        attempt = 0;
         enter('live');
+        const openedAt = now();
+        /** An event came, or the connection stayed open long enough: the next wait starts over. */
+        let worked = false;
+        let overflowed = false;
         const parser = createSseParser(
           {
-            event: onEvent,
+            event: (event) => {
+              worked = true;
+              onEvent(event);
+            },
             retry: (ms) => {
-              retryMs = ms;
+              retryMs = clampRetry(ms);
             },
           },
           lastEventId,
@@ -148,8 +174,18 @@ export async function followStream(options: FollowOptions): Promise<Stopped> {
           for (let read = await reader.read(); !read.done; read = await reader.read()) {
             parser.push(read.value);
           }
+        } catch (error) {
+          // A stream that sends an endless line is dropped, and is no connection that worked.
+          overflowed = error instanceof SseOverflowError;
+          if (overflowed) {
+            await reader.cancel().catch(() => undefined);
+          }
+          throw error;
         } finally {
           lastEventId = parser.lastEventId();
+          if (!overflowed && (worked || now() - openedAt >= STABLE_MS)) {
+            attempt = 0;
+          }
         }
       }
     } catch {

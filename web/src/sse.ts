@@ -27,16 +27,34 @@ export interface SseParser {
   lastEventId: () => string;
 }
 
+/** The longest line, and the most data one event gathers, in characters: past either, push throws. */
+export const SSE_MAX_LENGTH = 1 << 20;
+
+/** What push throws when a line or an event's data passes SSE_MAX_LENGTH: the connection is to be dropped. */
+export class SseOverflowError extends Error {
+  constructor(what: 'line' | 'data') {
+    super(
+      `the stream sent ${what === 'line' ? 'a line' : "an event's data"} longer than ${String(SSE_MAX_LENGTH)} characters`,
+    );
+    this.name = 'SseOverflowError';
+  }
+}
+
 /**
  * A parser for one connection. What follows the last blank line when the stream ends is never
  * dispatched, as the standard says: an event cut by a dropped connection is sent again after a resume.
+ * A line or an event's data longer than SSE_MAX_LENGTH throws SseOverflowError (the stream is not the
+ * API's, or has gone wrong): the caller drops the connection rather than hold it all in memory.
  */
 export function createSseParser(handlers: SseHandlers, lastEventId = ''): SseParser {
-  let buffer = '';
+  /** The line under way: what came after the last line end. */
+  let pending = '';
   let started = false;
   /** A chunk ended with CR: a LF at the start of the next one belongs to the same line end. */
   let afterCr = false;
   let data: string[] = [];
+  /** The characters of `data`, joined. */
+  let dataLength = 0;
   let type = '';
   let id = lastEventId;
   let committed = lastEventId;
@@ -48,6 +66,7 @@ export function createSseParser(handlers: SseHandlers, lastEventId = ''): SsePar
         handlers.event({ type: type === '' ? 'message' : type, data: data.join('\n'), lastEventId: id });
       }
       data = [];
+      dataLength = 0;
       type = '';
       return;
     }
@@ -63,6 +82,10 @@ export function createSseParser(handlers: SseHandlers, lastEventId = ''): SsePar
         type = value;
         break;
       case 'data':
+        dataLength += value.length + 1;
+        if (dataLength > SSE_MAX_LENGTH) {
+          throw new SseOverflowError('data');
+        }
         data.push(value);
         break;
       case 'id':
@@ -97,15 +120,23 @@ export function createSseParser(handlers: SseHandlers, lastEventId = ''): SsePar
         text = text.slice(1);
       }
       afterCr = false;
-      buffer += text;
+      // Only the new text is scanned for line ends: a long line sent in many chunks costs its length once.
       const breaks = /\r\n|\r|\n/g;
       let start = 0;
-      for (let found = breaks.exec(buffer); found !== null; found = breaks.exec(buffer)) {
-        line(buffer.slice(start, found.index));
+      for (let found = breaks.exec(text); found !== null; found = breaks.exec(text)) {
+        const whole = pending + text.slice(start, found.index);
+        pending = '';
+        if (whole.length > SSE_MAX_LENGTH) {
+          throw new SseOverflowError('line');
+        }
         start = found.index + found[0].length;
-        afterCr = found[0] === '\r' && start === buffer.length;
+        afterCr = found[0] === '\r' && start === text.length;
+        line(whole);
       }
-      buffer = buffer.slice(start);
+      pending += text.slice(start);
+      if (pending.length > SSE_MAX_LENGTH) {
+        throw new SseOverflowError('line');
+      }
     },
     lastEventId: () => committed,
   };
