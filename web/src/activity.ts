@@ -51,6 +51,44 @@ export function mergeChanges(a: readonly Change[], b: readonly Change[], max = A
   return [...bySeq.values()].sort((x, y) => y.seq - x.seq).slice(0, max);
 }
 
+/**
+ * The list with a change from the stream: at the top when it is newer than every change shown (the
+ * usual case, a backlog too: no sort per event), else merged in its place; the oldest dropped past `max`.
+ */
+export function withLive(list: readonly Change[], change: Change, max = ACTIVITY_MAX): Change[] {
+  const head = list[0];
+  if (head === undefined || change.seq > head.seq) {
+    return [change, ...list.slice(0, max - 1)];
+  }
+  return mergeChanges([change], list, max);
+}
+
+/**
+ * The list with the page before its oldest change (`before=` that seq) after it, at most `max` in all:
+ * one list, so that what is kept runs without a gap from the newest to the oldest.
+ */
+export function withOlder(list: readonly Change[], page: readonly Change[], max = ACTIVITY_MAX): Change[] {
+  return mergeChanges(list, page, max);
+}
+
+/** The seq "Older changes" asks before: the oldest change kept, or null for an empty list. */
+export function oldestSeq(list: readonly Change[]): number | null {
+  return list.at(-1)?.seq ?? null;
+}
+
+/**
+ * Whether "Older changes" is offered: the first page was full (a shorter one was the whole feed),
+ * the last page asked was not the last, and the list has room (past `max`, a page would be dropped).
+ */
+export function offersOlder(
+  firstPageLength: number,
+  list: readonly Change[],
+  done: boolean,
+  max = ACTIVITY_MAX,
+): boolean {
+  return firstPageLength >= ACTIVITY_PAGE && !done && list.length < max;
+}
+
 /** The seq the stream starts after: the newest change shown, or 0 for an empty feed (every change then comes). */
 export function streamStart(changes: readonly Change[]): string {
   return String(changes.reduce((newest, change) => Math.max(newest, change.seq), 0));

@@ -6,15 +6,19 @@ export function Link({
   href,
   children,
   class: className,
+  label,
 }: {
   href: string;
   children: ComponentChildren;
   class?: string;
+  /** The accessible name, where the text alone says too little (a bare number). */
+  label?: string;
 }) {
   return (
     <a
       href={href}
       class={className}
+      aria-label={label}
       onClick={(event) => {
         if (isPlainClick(event)) {
           event.preventDefault();

@@ -143,6 +143,12 @@ export const en = {
   'activity.fields': 'Fields: {fields}',
   'activity.older': 'Older changes',
   // End of the overview and activity pages
+  // Overview and activity: accessible count links, refusals, the list's limit
+  'overview.countOne': '{count} server, {field}: {value}',
+  'overview.countOther': '{count} servers, {field}: {value}',
+  'activity.forbidden': 'Live updates need a token with the read scope: sign in with one.',
+  'activity.kept': 'The page keeps the latest {count} changes; older ones are in the change feed of the API.',
+  // End of overview and activity: accessible count links, refusals, the list's limit
   // Servers list: custom field filters, sources, last seen, export
   'servers.cfTitle': 'Custom fields',
   'servers.cfExact': 'equals',

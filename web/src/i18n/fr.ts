@@ -127,8 +127,8 @@ export const fr: Catalogue = {
   'overview.byLocation': 'Par emplacement',
   'overview.count': 'Serveurs',
   'overview.none': '(sans valeur)',
-  'overview.stale': 'Pas vus récemment',
-  'overview.period': 'Pas vus depuis',
+  'overview.stale': 'Non vus récemment',
+  'overview.period': 'Non vus depuis',
   'overview.staleOne': '{count} serveur vu par une synchronisation, mais pas depuis le',
   'overview.staleOther': '{count} serveurs vus par une synchronisation, mais pas depuis le',
   'overview.staleFirst': 'Les {count} premiers, par nom d’hôte :',
@@ -149,6 +149,14 @@ export const fr: Catalogue = {
   'activity.fields': 'Champs : {fields}',
   'activity.older': 'Modifications plus anciennes',
   // End of the overview and activity pages
+  // Overview and activity: accessible count links, refusals, the list's limit
+  'overview.countOne': '{count} serveur, {field} : {value}',
+  'overview.countOther': '{count} serveurs, {field} : {value}',
+  'activity.forbidden':
+    'Les mises à jour en direct demandent un jeton avec la portée lecture : connectez-vous avec un tel jeton.',
+  'activity.kept':
+    'La page garde les {count} dernières modifications ; les plus anciennes sont dans le flux des modifications de l’API.',
+  // End of overview and activity: accessible count links, refusals, the list's limit
   // Servers list: custom field filters, sources, last seen, export
   'servers.cfTitle': 'Champs personnalisés',
   'servers.cfExact': 'égal à',

@@ -1,7 +1,17 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Change, api } from '../api.js';
 import type { Session } from '../app.js';
-import { ACTIVITY_PAGE, changeOfEvent, mergeChanges, serverName, streamStart } from '../activity.js';
+import {
+  ACTIVITY_MAX,
+  ACTIVITY_PAGE,
+  changeOfEvent,
+  offersOlder,
+  oldestSeq,
+  serverName,
+  streamStart,
+  withLive,
+  withOlder,
+} from '../activity.js';
 import { type Stopped, type StreamState, followStream } from '../change-stream.js';
 import { Failure } from '../failure.js';
 import { useI18n } from '../i18n/i18n.js';
@@ -51,32 +61,37 @@ function Entry({ change }: { change: Change }) {
 /** Whether the live updates are on: said once per change of state (a polite live region), not per event. */
 function Indicator({ state, stopped }: { state: StreamState; stopped: Stopped | null }) {
   const { t } = useI18n();
-  const refused = stopped?.reason === 'refused';
+  const why = stopped?.reason;
   return (
     <p class={`live live-${state}`} role="status">
       <span class="live-dot" aria-hidden="true" />
-      {refused ? t('auth.needed') : t(STATE_KEYS[state])}
+      {why === 'refused' ? t('auth.needed') : why === 'forbidden' ? t('activity.forbidden') : t(STATE_KEYS[state])}
     </p>
   );
 }
 
 export function ActivityPage({ session }: { session: Session }) {
-  const { t } = useI18n();
+  const { t, number } = useI18n();
   const first = useRequest(
     () => api.GET('/api/v1/changes', { params: { query: { order: 'desc', limit: ACTIVITY_PAGE } } }),
     [session.generation],
   );
-  /** What the stream brought since the first page, and the pages before it, newest first. */
-  const [live, setLive] = useState<Change[]>([]);
-  const [past, setPast] = useState<Change[]>([]);
+  /**
+   * What the page shows, newest first: the first page, what the stream brought since, and the pages
+   * before it; one list, capped as a whole, so that it runs without a gap (null until the first page).
+   */
+  const [list, setList] = useState<Change[] | null>(null);
   const [older, setOlder] = useState<Loaded<{ done: boolean }> | null>(null);
   const [state, setState] = useState<StreamState>('connecting');
   const [stopped, setStopped] = useState<Stopped | null>(null);
-  const start = first.state === 'done' ? streamStart(first.data.changes) : null;
+  /** Counts the lists the page has started: an older page asked for an earlier one is dropped. */
+  const epoch = useRef(0);
+  const firstPage = first.state === 'done' ? first.data.changes : null;
+  const start = firstPage === null ? null : streamStart(firstPage);
 
   useEffect(() => {
-    setLive([]);
-    setPast([]);
+    epoch.current += 1;
+    setList(firstPage === null ? null : [...firstPage]);
     setOlder(null);
     setStopped(null);
     if (start === null) {
@@ -93,7 +108,7 @@ export function ActivityPage({ session }: { session: Session }) {
       onEvent: (event) => {
         const change = changeOfEvent(event);
         if (change !== null && current()) {
-          setLive((list) => mergeChanges([change], list));
+          setList((shown) => withLive(shown ?? [], change));
         }
       },
       onState: (next) => {
@@ -109,25 +124,33 @@ export function ActivityPage({ session }: { session: Session }) {
     return () => {
       controller.abort();
     };
-  }, [start, session.generation]);
+  }, [firstPage, start, session.generation]);
 
-  const changes = first.state === 'done' ? mergeChanges(live, [...first.data.changes, ...past], Infinity) : [];
-  const oldest = changes.at(-1)?.seq ?? null;
+  const changes = list ?? [];
+  const oldest = oldestSeq(changes);
   const loadOlder = () => {
     if (oldest === null) {
       return;
     }
+    const asked = epoch.current;
+    const stale = () => epoch.current !== asked;
     setOlder({ state: 'loading' });
     api.GET('/api/v1/changes', { params: { query: { order: 'desc', before: oldest, limit: ACTIVITY_PAGE } } }).then(
       ({ data, error, response }) => {
+        if (stale()) {
+          return;
+        }
         if (data === undefined) {
           setOlder({ state: 'failed', status: response.status, error });
           return;
         }
-        setPast((list) => [...list, ...data.changes]);
+        setList((shown) => withOlder(shown ?? [], data.changes));
         setOlder({ state: 'done', data: { done: data.changes.length < ACTIVITY_PAGE }, busy: false });
       },
       (error: unknown) => {
+        if (stale()) {
+          return;
+        }
         setOlder({
           state: 'failed',
           status: 0,
@@ -136,6 +159,7 @@ export function ActivityPage({ session }: { session: Session }) {
       },
     );
   };
+  const done = older?.state === 'done' && older.data.done;
 
   return (
     <>
@@ -143,7 +167,7 @@ export function ActivityPage({ session }: { session: Session }) {
       {first.state === 'done' && <Indicator state={state} stopped={stopped} />}
       {first.state === 'loading' && <p aria-live="polite">{t('app.loading')}</p>}
       {first.state === 'failed' && <Failure loaded={first} />}
-      {first.state === 'done' &&
+      {list !== null &&
         (changes.length === 0 ? (
           <p>{t('activity.empty')}</p>
         ) : (
@@ -154,10 +178,13 @@ export function ActivityPage({ session }: { session: Session }) {
               ))}
             </ol>
             {older?.state === 'failed' && <Failure loaded={older} />}
-            {changes.length >= ACTIVITY_PAGE && !(older?.state === 'done' && older.data.done) && (
+            {firstPage !== null && offersOlder(firstPage.length, changes, done) && (
               <button type="button" class="secondary" disabled={older?.state === 'loading'} onClick={loadOlder}>
                 {t('activity.older')}
               </button>
+            )}
+            {changes.length >= ACTIVITY_MAX && (
+              <p class="muted">{t('activity.kept', { count: number(ACTIVITY_MAX) })}</p>
             )}
           </>
         ))}

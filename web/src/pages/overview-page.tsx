@@ -45,7 +45,7 @@ const PERIOD_KEYS = {
  * (style-src 'self') refuses style attributes, and SVG presentation attributes are not styles.
  */
 function Chart({ dimension, counts }: { dimension: Dimension; counts: Readonly<Record<string, number>> }) {
-  const { t, number } = useI18n();
+  const { t, number, plural } = useI18n();
   const id = `chart-${dimension}`;
   const label = (value: string) => {
     if (value === NONE) {
@@ -72,7 +72,20 @@ function Chart({ dimension, counts }: { dimension: Dimension; counts: Readonly<R
                 <td>
                   <div class="bar-cell">
                     <span class="bar-count">
-                      {href === null ? number(bar.count) : <Link href={href}>{number(bar.count)}</Link>}
+                      {href === null ? (
+                        number(bar.count)
+                      ) : (
+                        <Link
+                          href={href}
+                          label={t(plural(bar.count) === 'one' ? 'overview.countOne' : 'overview.countOther', {
+                            count: number(bar.count),
+                            field: t(FIELD_KEYS[dimension]),
+                            value: label(bar.value),
+                          })}
+                        >
+                          {number(bar.count)}
+                        </Link>
+                      )}
                     </span>
                     <svg class="bar" aria-hidden="true" focusable="false">
                       <rect
