@@ -23,16 +23,21 @@ export interface ChangesPage {
   limit: number;
 }
 
-/** The whole inventory's changes in a seq range, oldest or newest first (a range of the primary key either way). */
-export function listChangesPage(
-  db: Kysely<Database>,
-  { after, before, order, limit }: ChangesPage,
-): Promise<ServerChangeRow[]> {
+/**
+ * The query of a page of the whole inventory's changes in a seq range, oldest or newest first (a range
+ * of the primary key either way); its SQL is kept in tests/changes/__snapshots__/sql.
+ */
+export function listChangesPageQuery(db: Kysely<Database>, { after, before, order, limit }: ChangesPage) {
   let query = db.selectFrom('server_changes').selectAll().where('seq', '>', after);
   if (before !== undefined) {
     query = query.where('seq', '<', before);
   }
-  return query.orderBy('seq', order).limit(limit).execute();
+  return query.orderBy('seq', order).limit(limit);
+}
+
+/** The whole inventory's changes in a seq range, oldest or newest first. */
+export function listChangesPage(db: Kysely<Database>, page: ChangesPage): Promise<ServerChangeRow[]> {
+  return listChangesPageQuery(db, page).execute();
 }
 
 /** One server's changes, oldest first. */

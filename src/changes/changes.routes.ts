@@ -38,6 +38,23 @@ function streamStart(lastEventId: string | undefined, after: number | undefined)
   return seq;
 }
 
+/**
+ * `before` where the request bounds the page on both sides: at or below `after + 1`, no seq lies
+ * between the two, which is a mistake in the request rather than an empty page. (`after` is 0 when
+ * not given, and `before=1` then stays an empty page: the one before the first change, which a reader
+ * paging back reaches.)
+ */
+function checkBounds(after: number, before: number | undefined): void {
+  if (after > 0 && before !== undefined && before <= after + 1) {
+    throw appError('VALIDATION_FAILED', [
+      {
+        field: 'before',
+        message: `must be greater than after + 1 (at least ${String(after + 2)} with after=${String(after)}): no seq lies between them`,
+      },
+    ]);
+  }
+}
+
 /** The change feed: every create, update and delete of the inventory, in order; and as it happens. */
 export const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = async (app, { service, streams }) => {
   app.get(
@@ -61,6 +78,7 @@ export const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = as
     },
     (request) => {
       const { after = 0, before, order = 'asc', limit = 100 } = request.query;
+      checkBounds(after, before);
       return service.list({ after, before, order, limit });
     },
   );

@@ -145,4 +145,35 @@ describe('GET /api/v1/changes', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json<{ code: string }>().code).toBe('VALIDATION_FAILED');
   });
+
+  it.each([
+    ['?after=10&before=5', 'at least 12 with after=10'],
+    ['?after=5&before=6', 'at least 7 with after=5'],
+    ['?after=3&before=1&order=desc', 'at least 5 with after=3'],
+  ])('refuses %s, bounds with no seq between them, naming before', async (query, bound) => {
+    const res = await t.app.inject({ method: 'GET', url: `/api/v1/changes${query}` });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [{ field: 'before', message: `must be greater than after + 1 (${bound}): no seq lies between them` }],
+    });
+    // One seq between them is a page; before=1 alone (after 0) is the empty page before the first change.
+    expect((await feed('?after=5&before=7')).map((c) => c.seq)).toStrictEqual([6]);
+    expect(await feed('?after=0&before=1')).toStrictEqual([]);
+  });
+
+  it.each([
+    ['/api/v1/changes?order=desc&order=asc', 'order', 2],
+    ['/api/v1/changes?limit=5&limit=6&limit=7', 'limit', 3],
+    ['/api/v1/changes?before=3&before=4', 'before', 2],
+    // The same for every route's parameters that take one value.
+    ['/api/v1/servers?sort=id&sort=hostname', 'sort', 2],
+  ])('says that %s gives a parameter more than once', async (url, field, times) => {
+    const res = await t.app.inject({ method: 'GET', url });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [{ field, message: `was given ${String(times)} times: give it once` }],
+    });
+  });
 });

@@ -45,10 +45,12 @@ function bodySchemaOf(operation: Operation): JsonSchema | undefined {
 
 /**
  * Query parameters whose values have rules beyond their schema (a filter's value must name a
- * status, a cursor must come from the same listing ...): a request with one is not promised a 2xx.
+ * status, a cursor must come from the same listing, the change feed's `before` must leave a seq after
+ * its `after` ...): a request with one is not promised a 2xx.
  */
 const RULES_BEYOND_SCHEMA = new Set([
   'cursor',
+  'before',
   'sort',
   'status',
   'environment',

@@ -146,6 +146,26 @@ function messageOf(error: ErrorObject, part: Part, custom = customMessage(error)
   }
 }
 
+/** Whether a schema takes an array (a repeatable parameter), alone or among its types. */
+function takesArray(schema: AnySchemaObject | undefined): boolean {
+  const type: unknown = schema?.type;
+  return type === 'array' || (Array.isArray(type) && type.includes('array'));
+}
+
+/**
+ * A query parameter sent several times (`order=desc&order=asc`) where it takes one value: the query
+ * string gives it as an array, which each keyword would refuse in words that hide the cause.
+ */
+function repeatedParameter(error: ErrorObject, part: Part): number | null {
+  const data: unknown = error.data;
+  return part === 'querystring' &&
+    Array.isArray(data) &&
+    pointerSegments(error.instancePath).length === 1 &&
+    !takesArray(error.parentSchema)
+    ? data.length
+    : null;
+}
+
 /**
  * Ajv's errors as details: one per value and schema where the schema gives one message for all its
  * keywords, one per keyword otherwise. Linear in the number of errors; only the first MAX_DETAILS are
@@ -167,8 +187,9 @@ export function detailsOf(errors: readonly ErrorObject[], part: Part): { details
           ? params.additionalProperty
           : undefined;
     const custom = customMessage(error);
-    const group = custom?.group ?? error.keyword;
-    const schemaNode = error.schemaPath.slice(0, error.schemaPath.lastIndexOf('/'));
+    const repeated = property === undefined ? repeatedParameter(error, part) : null;
+    const group = repeated !== null ? 'repeated' : (custom?.group ?? error.keyword);
+    const schemaNode = repeated !== null ? '' : error.schemaPath.slice(0, error.schemaPath.lastIndexOf('/'));
     const key = `${error.instancePath}\u0001${property ?? ''}\u0001${schemaNode}\u0001${group}`;
     if (seen.has(key)) {
       continue;
@@ -179,7 +200,9 @@ export function detailsOf(errors: readonly ErrorObject[], part: Part): { details
       if (property !== undefined) {
         segments.push(property);
       }
-      details.push({ field: fieldPath(segments) || part, message: messageOf(error, part, custom) });
+      const message =
+        repeated !== null ? `was given ${String(repeated)} times: give it once` : messageOf(error, part, custom);
+      details.push({ field: fieldPath(segments) || part, message });
     }
   }
   return { details, total: seen.size };
