@@ -3,14 +3,17 @@
 // the summary's, a change made through the API appears in the activity without a reload, its entry
 // opens the server; French labels and dates; axe-core in light and dark. Screenshots go to
 // artifacts/console/ (git-ignored). One server and one browser for the file.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SQLite } from '../../src/db/sqlite-driver.js';
 import { browserTestsRun, startServerAndBrowser } from '../helpers/browser.js';
 import type { ServerProcess } from '../helpers/server-process.js';
+import { openStream } from '../helpers/sse.js';
 
 /** How long a page may take to show what is expected (the default second is short on a busy machine). */
 const POLL = { timeout: 10_000 } as const;
@@ -34,6 +37,9 @@ describe.runIf(browserTestsRun)('the overview and the activity in a browser', ()
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
+  /** The server's database: a file, so that the test can age a server's last_seen_at (no API sets it). */
+  const dataDir = mkdtempSync(join(tmpdir(), 'console-live-'));
+  const databaseFile = join(dataDir, 'inventory.db');
   /** What the browser reported that a page should never cause: policy violations, script errors. */
   const problems: string[] = [];
 
@@ -64,7 +70,7 @@ describe.runIf(browserTestsRun)('the overview and the activity in a browser', ()
   }
 
   beforeAll(async () => {
-    ({ server, browser } = await startServerAndBrowser(TOKEN));
+    ({ server, browser } = await startServerAndBrowser(TOKEN, { DATABASE_URL: `sqlite:${databaseFile}` }));
     const environments = ['production', 'staging', null] as const;
     const statuses = ['up', 'down', 'maintenance'] as const;
     await call(
@@ -88,6 +94,16 @@ describe.runIf(browserTestsRun)('the overview and the activity in a browser', ()
       ],
     });
     await call('PATCH', '/servers/3', { managed_by: 'test-sync' });
+    // synced-02 was last seen ten days ago, as if its source had stopped sending it since.
+    const sqlite = new SQLite(databaseFile);
+    try {
+      const aged = sqlite
+        .prepare('UPDATE servers SET last_seen_at = ? WHERE hostname = ?')
+        .run(new Date(Date.now() - 10 * 86_400_000).toISOString(), 'synced-02');
+      expect(aged.changes).toBe(1);
+    } finally {
+      sqlite.close();
+    }
     mkdirSync(SCREENSHOTS, { recursive: true });
     context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
@@ -96,6 +112,7 @@ describe.runIf(browserTestsRun)('the overview and the activity in a browser', ()
   afterAll(async () => {
     await (browser as Browser | undefined)?.close();
     await (server as ServerProcess | undefined)?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   /** Each chart's rows as the page shows them: value (as the API names it) and count. */
@@ -133,7 +150,10 @@ describe.runIf(browserTestsRun)('the overview and the activity in a browser', ()
     // "(none)" has no link: the list cannot filter for servers without a value.
     expect(await page.locator('#chart-environment >> xpath=.. >> tr[data-value="(none)"] a').count()).toBe(0);
 
-    await page.locator('#chart-location >> xpath=.. >> tr[data-value="Paris DC 1"] a').click();
+    // A count's link is named in full, not by its bare number.
+    await page
+      .getByRole('link', { name: `${String(summary.by_location['Paris DC 1'])} servers, Location: Paris DC 1` })
+      .click();
     await expect.poll(() => new URL(page.url()).search, POLL).toBe('?location=Paris+DC+1');
     await expect
       .poll(() => page.locator('.count').innerText(), POLL)
@@ -153,9 +173,10 @@ describe.runIf(browserTestsRun)('the overview and the activity in a browser', ()
       'GET',
       `/servers?last_seen_after=1970-01-01T00:00:00.000Z&last_seen_before=${encodeURIComponent(at)}&limit=1`,
     )) as { count: number };
-    await expect.poll(() => page.locator('.stale-count').innerText(), POLL).toMatch(/^(\d+) servers? seen by a sync/);
-    expect(Number(/^\d+/.exec(await page.locator('.stale-count').innerText())?.[0])).toBe(stale.count);
-    // synced-01 and -02 were seen now; server 3 was handed over and never sent.
+    // synced-02 (seen ten days ago) only: synced-01 was seen now; server 3 was handed over and never sent.
+    expect(stale.count).toBe(1);
+    await expect.poll(() => page.locator('.stale-count').innerText(), POLL).toMatch(/^1 server seen by a sync/);
+    expect(await page.locator('.stale-list a').allInnerTexts()).toStrictEqual(['synced-02']);
     await expect
       .poll(() => page.locator('.never-seen').innerText(), POLL)
       .toBe('Managed by a source but never seen by a sync: 1');
@@ -186,38 +207,49 @@ describe.runIf(browserTestsRun)('the overview and the activity in a browser', ()
     await expect.poll(() => page.getByRole('heading', { level: 1 }).innerText(), POLL).toBe('live-02');
   });
 
-  it('says when the stream dropped, reconnects, and resumes after the last change it had', async () => {
+  it('says when the stream dropped, and resumes after the last change it had, missing none made meanwhile', async () => {
+    const newest = ((await call('GET', '/changes?order=desc&limit=1')) as { changes: { seq: number }[] }).changes[0];
+    const start = newest?.seq ?? 0;
     const resumedAfter: string[] = [];
-    const listen = (request: { url: () => string; headers: () => Record<string, string> }) => {
-      if (request.url().includes('/api/v1/changes/stream')) {
-        resumedAfter.push(request.headers()['last-event-id'] ?? '');
-      }
-    };
-    page.on('request', listen);
-    // The first connection ends at once, as when a proxy or a restart cuts it; the next ones reach the server.
-    let cut = true;
+    // The first connection carries one real event (the API's own stream, read here), then ends, as when
+    // a proxy or a restart cuts it; the next one is held until a change has been made while it was cut.
     await page.route('**/api/v1/changes/stream', async (route) => {
-      if (cut) {
-        cut = false;
-        await route.fulfill({ status: 200, contentType: 'text/event-stream', body: 'retry: 1500\n\n' });
+      resumedAfter.push(route.request().headers()['last-event-id'] ?? '');
+      if (resumedAfter.length === 1) {
+        const stream = await openStream(`${server.url}/api/v1/changes/stream?after=${String(start)}`, AUTH);
+        try {
+          await call('PATCH', '/servers/6', { role: 'cache' });
+          await stream.waitForEvents(1);
+          await route.fulfill({
+            status: 200,
+            contentType: 'text/event-stream',
+            body: `${stream.text()}retry: 1000\n\n`,
+          });
+        } finally {
+          stream.close();
+        }
       } else {
+        if (resumedAfter.length === 2) {
+          await expect.poll(() => page.getByRole('status').innerText(), POLL).toContain('reconnecting');
+          await call('PATCH', '/servers/7', { role: 'cache' });
+        }
         await route.continue();
       }
     });
     try {
-      const newest = ((await call('GET', '/changes?order=desc&limit=1')) as { changes: { seq: number }[] }).changes[0];
       // Through the console's own link: the page and its session stay, one stream is opened.
       await page.goto(`${server.url}/overview`);
       await page.locator('.total-count').waitFor();
       await page.getByRole('link', { name: 'Activity' }).click();
-      await expect.poll(() => page.getByRole('status').innerText(), POLL).toContain('reconnecting');
-      await call('PATCH', '/servers/6', { role: 'cache' });
       const first = page.locator('.activity > li').first();
-      await expect.poll(() => first.innerText(), POLL).toContain('live-03');
-      expect(await page.getByRole('status').innerText()).toContain('Live');
-      expect(resumedAfter).toStrictEqual([String(newest?.seq), String(newest?.seq)]);
+      await expect.poll(() => first.innerText(), POLL).toContain('live-04');
+      await expect.poll(() => page.getByRole('status').innerText(), POLL).toContain('Live');
+      // The second connection resumed after the event the first one carried, and got the change made meanwhile.
+      expect(resumedAfter).toStrictEqual([String(start), String(start + 1)]);
+      const shown = await seqs();
+      expect(shown.slice(0, 3)).toStrictEqual([String(start + 2), String(start + 1), String(start)]);
+      expect(new Set(shown).size).toBe(shown.length);
     } finally {
-      page.off('request', listen);
       await page.unroute('**/api/v1/changes/stream');
     }
   });

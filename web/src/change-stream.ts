@@ -154,13 +154,13 @@ export async function followStream(options: FollowOptions): Promise<Stopped> {
       } else if (response.body !== null) {
         enter('live');
         const openedAt = now();
-        /** An event came, or the connection stayed open long enough: the next wait starts over. */
-        let worked = false;
+        /** Events received: one, or the connection open long enough, and the next wait starts over. */
+        let events = 0;
         let overflowed = false;
         const parser = createSseParser(
           {
             event: (event) => {
-              worked = true;
+              events += 1;
               onEvent(event);
             },
             retry: (ms) => {
@@ -183,7 +183,7 @@ export async function followStream(options: FollowOptions): Promise<Stopped> {
           throw error;
         } finally {
           lastEventId = parser.lastEventId();
-          if (!overflowed && (worked || now() - openedAt >= STABLE_MS)) {
+          if (!overflowed && (events > 0 || now() - openedAt >= STABLE_MS)) {
             attempt = 0;
           }
         }
