@@ -220,8 +220,9 @@ describe('refusals of the custom fields filters', () => {
     ['cf_pci__gte=true', 'cf_pci__gte', /and pci is a boolean field/],
     ['cf_docs__gte=https://a', 'cf_docs__gte', /and docs is a url field/],
     ['cf_pci__empty=maybe', 'cf_pci__empty', /^must be true or false$/],
-    ['cf_u__gte=1&cf_u__gte=2', 'cf_u__gte', /^must be one bound: /],
-    ['cf_u__empty=true&cf_u__empty=false', 'cf_u__empty', /^must be true or false$/],
+    // A bound or an emptiness given twice: the cause, not the type it was expected to have.
+    ['cf_u__gte=1&cf_u__gte=2', 'cf_u__gte', /^was given 2 times: give it once$/],
+    ['cf_u__empty=true&cf_u__empty=false', 'cf_u__empty', /^was given 2 times: give it once$/],
     ['cf_u__gte=', 'cf_u__gte', /^must be one bound: /],
     ['cf_nope=1', 'cf_nope', /^is not a defined custom field: GET \/api\/v1\/custom-fields lists them$/],
     ['cf_nope__gte=1', 'cf_nope__gte', /^is not a defined custom field: /],
