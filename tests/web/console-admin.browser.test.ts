@@ -299,13 +299,15 @@ describe.runIf(browserTestsRun)('the servers export and the admin page in a brow
     // Gone once dismissed, and never kept by the browser.
     expect(await inputValues()).toContain(secret);
     // No second secret while this one is shown: Create is off.
-    expect(await page.getByRole('button', { name: 'Create' }).first().getAttribute('aria-disabled')).toBe('true');
+    await expect
+      .poll(() => page.getByRole('button', { name: 'Create' }).first().getAttribute('aria-disabled'), POLL)
+      .toBe('true');
     await reveal.getByRole('button', { name: 'Done: hide it' }).click();
     await expect.poll(() => reveal.count(), POLL).toBe(0);
     expect(await inputValues()).not.toContain(secret);
     expect(await page.content()).not.toContain(secret);
     // The focus is back on the section, not lost on the page's body.
-    expect(await focused(page, 'id')).toBe('tokens-title');
+    await expect.poll(() => focused(page, 'id'), POLL).toBe('tokens-title');
     const stored = String(await page.evaluate('JSON.stringify({ ...sessionStorage, ...localStorage })'));
     // The storage holds the session's own token, and nothing of the new one.
     expect(stored).toContain(TOKEN);
@@ -317,6 +319,8 @@ describe.runIf(browserTestsRun)('the servers export and the admin page in a brow
     await page.keyboard.press('Enter');
     await expect.poll(() => focused(page, 'id'), POLL).toBe('token-revoke-ci-bot');
     await page.keyboard.press('Enter');
+    // The confirmation is open (its button shows) and does not warn of signing out: not the session's token.
+    await expect.poll(() => row.getByRole('button', { name: 'Revoke ci-bot' }).count(), POLL).toBe(1);
     expect(await row.innerText()).not.toContain('signs you out');
     await row.getByRole('button', { name: 'Revoke ci-bot' }).click();
     await expect.poll(() => row.innerText(), POLL).toContain('revoked');
@@ -422,7 +426,7 @@ describe.runIf(browserTestsRun)('the servers export and the admin page in a brow
     await item.getByRole('button', { name: `Delete webhook ${id}` }).click();
     await expect.poll(() => item.count(), POLL).toBe(0);
     await call('GET', `/webhooks/${id}`, undefined, 404);
-    expect(await focused(page, 'id')).toBe('webhooks-title');
+    await expect.poll(() => focused(page, 'id'), POLL).toBe('webhooks-title');
   });
 
   it('reads the delivery log again while a delivery is pending, and stops once it is done', async () => {

@@ -117,6 +117,8 @@ describe.runIf(browserTestsRun)('writing from the web console in a browser', () 
   async function openServer(p: Page, id: number) {
     await p.goto(`${server.url}/servers/${id}`);
     await p.locator('.change').first().waitFor();
+    // The stored token checked again after the load: the header names it, the actions show.
+    await expect.poll(() => p.locator('.session > span').count(), POLL).toBe(1);
   }
 
   /** No serious or critical violation: all of WCAG 2.2 AA in light, the colours in dark. */

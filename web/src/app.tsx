@@ -136,7 +136,9 @@ function Shell({ lang, setLang }: { lang: Lang; setLang: (lang: Lang) => void })
     if (token !== null) {
       void whoAmI(token).then((check) => {
         if (check.state === 'accepted') {
-          signed(check.self);
+          // The pages' first requests carried this same token: they stand, and need not load again
+          // (a reload could also take away, mid-click, what the person was about to use).
+          setSession((s) => ({ ...s, self: check.self, checking: false }));
         } else if (check.state === 'refused') {
           storeToken(null);
           setProblem(check);
