@@ -57,15 +57,9 @@ describe('LOG_FORMAT', () => {
   });
 });
 
-/**
- * Runs `script` (after it has a logger at info, writing JSON, as `log`) in a child process whose
- * standard output is a pipe that is not read for `readAfterMs`; answers what it wrote to each output.
- */
-async function loggingProcess(
-  script: string,
-  readAfterMs = 0,
-): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  const child = spawn(
+/** A child process that runs `script` once it has a logger at info, writing JSON, as `log`; its outputs are pipes. */
+function spawnLogging(script: string) {
+  return spawn(
     process.execPath,
     [
       '--import',
@@ -78,6 +72,17 @@ async function loggingProcess(
     ],
     { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+}
+
+/**
+ * Runs `script` (see spawnLogging) in a child process whose standard output is a pipe that is not
+ * read for `readAfterMs`; answers what it wrote to each output.
+ */
+async function loggingProcess(
+  script: string,
+  readAfterMs = 0,
+): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  const child = spawnLogging(script);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const chunks: Buffer[] = [];
@@ -111,19 +116,7 @@ describe('the JSON log on standard output', () => {
 
   it('writes a lone line without waiting for others to fill its buffer', async () => {
     // The process logs one line, then stays up for 10 s: the line must come long before that.
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        TSX,
-        '--input-type=module',
-        '-e',
-        `const { createLogger } = await import(${JSON.stringify(LOGGER)});
-         createLogger({ logLevel: 'info', logFormat: 'json' }).info('alone');
-         setTimeout(() => undefined, 10_000);`,
-      ],
-      { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const child = spawnLogging(`log.info('alone'); setTimeout(() => undefined, 10_000);`);
     try {
       const line = await new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => {
