@@ -40,19 +40,53 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, str
 
 /** How long a line may wait in the buffer for others to join it. */
 export const LOG_FLUSH_INTERVAL_MS = 250;
+/** The most the queue of lines may hold while standard output is not read: past it, lines are dropped. */
+export const LOG_QUEUE_MAX_BYTES = 16 * 1024 * 1024;
+
+/** The process's standard output destination, once createLogger has made it. */
+let stdout: ReturnType<typeof pino.destination> | undefined;
 
 /**
  * Standard output through pino's own asynchronous destination (sonic-boom): a line is queued and
  * written when the output can take it, so a slow reader (a pipe, a log collector) never holds a
  * request. Lines are written 4 KiB at a time, or every LOG_FLUSH_INTERVAL_MS when fewer come: one
  * write for a dozen request lines instead of one each, which was a twentieth of the CPU of a GET by id
- * under load. What is queued is written out when the process exits, whether it stops, crashes or
- * calls process.exit() (pino flushes its asynchronous destinations then: tests/logger.process.test.ts).
+ * under load. A reader stalled for long costs at most LOG_QUEUE_MAX_BYTES of memory: past it, lines
+ * are dropped rather than the process running out of memory. A stop waits for the queue (flushLogs);
+ * at any other exit pino writes out what it can synchronously.
  */
 function batchedStdout(): DestinationStream {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
-  setInterval(() => {
-    destination.flush();
-  }, LOG_FLUSH_INTERVAL_MS).unref();
-  return destination;
+  stdout = pino.destination({
+    dest: 1,
+    sync: false,
+    minLength: 4096,
+    maxLength: LOG_QUEUE_MAX_BYTES,
+    periodicFlush: LOG_FLUSH_INTERVAL_MS,
+  });
+  return stdout;
+}
+
+/**
+ * Waits until the queued log lines are written (at most `timeoutMs`): called before the process
+ * exits on its own, so that a slow reader of standard output still gets the last lines, the shutdown's
+ * included. Resolves at once when the logger writes elsewhere (a terminal, a test stream).
+ */
+export async function flushLogs(timeoutMs = 5000): Promise<void> {
+  const destination = stdout;
+  if (destination === undefined) {
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    try {
+      destination.flush(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    } catch {
+      // Already closed: nothing more can be written.
+      clearTimeout(timer);
+      resolve();
+    }
+  });
 }

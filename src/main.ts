@@ -5,7 +5,7 @@ import { dropOrphanValueIndexes } from './custom-fields/custom-fields.indexes.js
 import { createDatabase } from './db/connect.js';
 import { ensureSchema } from './db/migrator.js';
 import { initialiseInventory } from './db/seed.js';
-import { createLogger } from './logger.js';
+import { createLogger, flushLogs } from './logger.js';
 
 function readConfig() {
   try {
@@ -51,6 +51,7 @@ try {
   db = await prepareDatabase();
 } catch (err) {
   logger.fatal({ err }, 'could not open and migrate the database');
+  await flushLogs();
   process.exit(1);
 }
 const app = await buildApp({ config, db, logger });
@@ -63,6 +64,8 @@ closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }
     logger.info({ signal }, 'shutting down');
   }
   await app.close();
+  // The last lines, the shutdown's included, reach a slow reader before the process exits.
+  await flushLogs();
 });
 
 const url = await app.listen({ port: config.port, host: config.host });

@@ -66,7 +66,7 @@ function spawnLogging(script: string) {
       TSX,
       '--input-type=module',
       '-e',
-      `const { createLogger } = await import(${JSON.stringify(LOGGER)});
+      `const { createLogger, flushLogs } = await import(${JSON.stringify(LOGGER)});
        const log = createLogger({ logLevel: 'info', logFormat: 'json' });
        ${script}`,
     ],
@@ -131,6 +131,16 @@ describe('the JSON log on standard output', () => {
     } finally {
       child.kill();
     }
+  });
+
+  it('writes every line out before a stop, while a slow reader holds writes back', async () => {
+    // Writes start (and meet a full pipe) before the exit: flushLogs waits for them, as the shutdown does.
+    const { stdout, code } = await loggingProcess(
+      `${WRITE_LINES}\n await new Promise((r) => setTimeout(r, 350)); await flushLogs(); process.exit(0);`,
+      1000,
+    );
+    expect(code).toBe(0);
+    expectEveryLine(stdout);
   });
 
   it('loses no line when the process crashes', async () => {
