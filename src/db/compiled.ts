@@ -1,4 +1,4 @@
-import type { CompiledQuery, Compilable, Kysely, QueryResult } from 'kysely';
+import { type CompiledQuery, type Compilable, type Kysely, type QueryResult, createQueryId } from 'kysely';
 import type { Database } from './types.js';
 
 /** Stand-ins for the parameters while the query is compiled: values no caller could pass. */
@@ -9,7 +9,10 @@ const placeholder = (index: number) => `\u0000parameter-${index}\u0000`;
  * request (Kysely builds a tree and compiles it each time, a tenth of GET /servers/{id}'s CPU), then
  * run with each call's values. `build` receives one stand-in per parameter and must use each once, in
  * order, as a bound value (checked at the first compilation, so that a change of shape fails loudly).
- * The SQL depends on the dialect: it is kept per Kysely instance (a transaction shares its database's).
+ * The SQL depends on the dialect: it is kept per database (its adapter, which its transactions and
+ * its withPlugin copies share). Each run is a query of its own for the plugins that observe queries
+ * (the metrics' timer: src/plugins/metrics.ts), which see it as compiled the first time; a plugin
+ * that rewrites queries would not apply to it.
  */
 export function compiledQuery<P extends unknown[], R>(
   arity: P['length'],
@@ -28,6 +31,10 @@ export function compiledQuery<P extends unknown[], R>(
       }
       compiled.set(key, query);
     }
-    return db.executeQuery<R>({ ...query, parameters });
+    // A new id, and transformQuery for it, so that observers time this run, not only the first.
+    const queryId = createQueryId();
+    const executor = db.getExecutor();
+    executor.transformQuery(query.query, queryId);
+    return db.executeQuery<R>({ ...query, parameters, queryId });
   };
 }

@@ -1,7 +1,7 @@
 // Queries compiled once (src/db/compiled.ts), on the database the suite runs on: the same rows as the
 // query built each time, one compilation per database (transactions included), and a query whose
 // parameters are not each bound once, in order, refused at its first run.
-import type { Kysely } from 'kysely';
+import type { Kysely, KyselyPlugin, QueryResult, UnknownRow } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compiledQuery } from '../../src/db/compiled.js';
 import type { Database } from '../../src/db/types.js';
@@ -54,6 +54,30 @@ describe('compiledQuery', () => {
       expect((await atLeast(trx, 'lot', 20)).rows).toEqual([{ scope: 'lot' }]);
     });
     expect(builds).toBe(1);
+  });
+
+  it('is a query of its own for the plugins that observe queries, at every run (the metrics time each)', async () => {
+    const started: string[] = [];
+    const ended: string[] = [];
+    const observer: KyselyPlugin = {
+      transformQuery({ node, queryId }) {
+        started.push(queryId.queryId);
+        return node;
+      },
+      transformResult({ result, queryId }): Promise<QueryResult<UnknownRow>> {
+        ended.push(queryId.queryId);
+        return Promise.resolve(result);
+      },
+    };
+    const observed = db.withPlugin(observer);
+    const byScope = compiledQuery<[scope: string], Scope>(1, (on, scope) =>
+      on.selectFrom('server_counts').select('scope').where('scope', '=', scope),
+    );
+    expect((await byScope(observed, 'rack')).rows).toEqual([{ scope: 'rack' }]);
+    expect((await byScope(observed, 'lot')).rows).toEqual([{ scope: 'lot' }]);
+    // Compiling ran transformQuery once more, for the first run's tree.
+    expect(new Set(ended).size).toBe(2);
+    expect(ended.every((id) => started.includes(id))).toBe(true);
   });
 
   it('keeps one compilation per database', async () => {
