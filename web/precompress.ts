@@ -1,6 +1,7 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { Plugin } from 'vite';
-import type { BundleFile } from './budget.js';
 
 /** The files worth compressing: text (scripts, styles, maps, SVG, JSON). Images and fonts are compressed already. */
 const COMPRESSIBLE = /\.(m?js|css|map|svg|json|txt)$/;
@@ -22,20 +23,25 @@ export function compressedForms(content: string | Uint8Array): { br?: Buffer; gz
 /**
  * Vite plugin: beside each text asset, its `.br` and `.gz` forms, compressed once at the build with the
  * strongest settings, which the server sends to a browser that accepts them (@fastify/static's
- * preCompressed, src/plugins/console.ts) instead of compressing on every request or not at all.
+ * preCompressed, src/plugins/console.ts) instead of compressing on every request or not at all. They
+ * are made from the files as written, after every other plugin has had its say on their content.
  */
 export function precompress(): Plugin {
+  let outDir = '';
   return {
     name: 'precompress-assets',
     apply: 'build',
-    generateBundle(_options, bundle) {
-      for (const file of Object.values(bundle) as BundleFile[]) {
-        if (!file.fileName.startsWith('assets/') || !COMPRESSIBLE.test(file.fileName)) {
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
+    writeBundle(_options, bundle) {
+      for (const fileName of Object.keys(bundle)) {
+        if (!fileName.startsWith('assets/') || !COMPRESSIBLE.test(fileName)) {
           continue;
         }
-        const forms = compressedForms(file.type === 'chunk' ? file.code : file.source);
-        for (const [suffix, source] of Object.entries(forms)) {
-          this.emitFile({ type: 'asset', fileName: `${file.fileName}.${suffix}`, source });
+        const file = join(outDir, fileName);
+        for (const [suffix, source] of Object.entries(compressedForms(readFileSync(file)))) {
+          writeFileSync(`${file}.${suffix}`, source);
         }
       }
     },
