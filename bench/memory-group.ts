@@ -37,9 +37,15 @@ const read = (path: string, file: string) => readFileSync(join(path, file), 'utf
 export function createMemoryGroup(name: string, limitBytes: number): MemoryGroup {
   const path = join(ROOT, name);
   mkdirSync(path);
-  writeFileSync(join(path, 'memory.limit_in_bytes'), String(limitBytes));
-  if (existsSync(join(path, 'memory.memsw.limit_in_bytes'))) {
-    writeFileSync(join(path, 'memory.memsw.limit_in_bytes'), String(limitBytes));
+  try {
+    writeFileSync(join(path, 'memory.limit_in_bytes'), String(limitBytes));
+    if (existsSync(join(path, 'memory.memsw.limit_in_bytes'))) {
+      writeFileSync(join(path, 'memory.memsw.limit_in_bytes'), String(limitBytes));
+    }
+  } catch (error) {
+    // A limit the kernel refused: no group is left behind.
+    rmdirSync(path);
+    throw error;
   }
   return {
     path,
