@@ -39,11 +39,16 @@ describe('the image payload (what the runtime stage copies to /app)', () => {
     expect(
       files.filter((f) => !f.startsWith(driver) && !f.startsWith('static/') && !f.startsWith('ui/assets/')),
     ).toStrictEqual(['cli.mjs', 'main.mjs', 'ui/index.html']);
-    // The console's page, script and stylesheet, under content-hashed names.
+    // The console's page, script and stylesheet, under content-hashed names, each with its Brotli
+    // and gzip forms (web/precompress.ts).
     const assets = files.filter((f) => f.startsWith('ui/assets/'));
     expect(assets.map((f) => f.replace(/-[\w-]{8}\./, '-HASH.')).sort()).toStrictEqual([
       'ui/assets/index-HASH.css',
+      'ui/assets/index-HASH.css.br',
+      'ui/assets/index-HASH.css.gz',
       'ui/assets/index-HASH.js',
+      'ui/assets/index-HASH.js.br',
+      'ui/assets/index-HASH.js.gz',
     ]);
     expect(files).toContain('static/swagger-ui-bundle.js');
     const driverFiles = files.filter((f) => f.startsWith(driver)).map((f) => f.slice(driver.length));
