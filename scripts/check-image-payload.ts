@@ -94,10 +94,13 @@ async function checkApi(url: string): Promise<number> {
     throw new Error(`the console's page names ${assets.length} assets: ${html}`);
   }
   for (const path of assets) {
-    const asset = await fetch(`${url}${path}`);
+    // The Brotli form, as a browser gets it (fetch decodes it).
+    const asset = await fetch(`${url}${path}`, { headers: { 'accept-encoding': 'br' } });
     await asset.arrayBuffer();
-    if (asset.status !== 200) {
-      throw new Error(`GET ${path} answered ${asset.status}`);
+    if (asset.status !== 200 || asset.headers.get('content-encoding') !== 'br') {
+      throw new Error(
+        `GET ${path} answered ${asset.status}, content-encoding ${String(asset.headers.get('content-encoding'))}`,
+      );
     }
   }
   return list.count;
@@ -110,8 +113,9 @@ function checkFiles(files: string[]): void {
       !f.startsWith(`node_modules/${SQLITE_PACKAGE}/`) &&
       // The documentation page's assets (Swagger UI), served at /docs.
       !f.startsWith('static/') &&
-      // The web console: its page and its hashed assets, served at / and /ui/assets/.
-      !/^ui\/(index\.html|assets\/[\w.-]+\.(js|css))$/.test(f),
+      // The web console: its page and its hashed assets (with their Brotli and gzip forms, sent to a
+      // browser that accepts them), served at / and /ui/assets/.
+      !/^ui\/(index\.html|assets\/[\w.-]+\.(js|css)(\.br|\.gz)?)$/.test(f),
   );
   if (unexpected.length > 0) {
     throw new Error(`unexpected files in the payload: ${unexpected.join(', ')}`);
