@@ -1,6 +1,10 @@
 // The browser tests' set-up: Debian's chromium (driven by playwright-core) beside a real server process.
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import AxeBuilder from '@axe-core/playwright';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { expect } from 'vitest';
 import { dialect } from './database.js';
 import { type ServerProcess, startServer } from './server-process.js';
 
@@ -48,4 +52,42 @@ export async function startServerAndBrowser(
     await started.value.stop();
   }
   throw started.status === 'rejected' ? started.reason : (launched as PromiseRejectedResult).reason;
+}
+
+/** Where the browser tests keep their screenshots (git-ignored; CI keeps them as artifacts). */
+export const SCREENSHOTS = join(fileURLToPath(new URL('../..', import.meta.url)), 'artifacts', 'console');
+
+/** All of WCAG 2.2 AA, as axe-core tags its rules. */
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/**
+ * Checks `page` as it is with axe-core in each colour scheme (the theme follows the media query: no
+ * reload between them): no serious or critical violation, else the failure names each rule and its
+ * elements. Light runs every WCAG 2.2 AA rule; dark changes colours only, so by default it runs the
+ * rules about colours (`dark: 'all'` runs every rule there too). Each scheme's screenshot goes to
+ * SCREENSHOTS as `<name>-<scheme>.png`; the page is left without an emulated scheme.
+ */
+export async function expectNoSeriousViolations(
+  page: Page,
+  name: string,
+  {
+    schemes = ['light', 'dark'],
+    dark = 'colours',
+  }: { schemes?: readonly ('light' | 'dark')[]; dark?: 'colours' | 'all' } = {},
+): Promise<void> {
+  for (const colorScheme of schemes) {
+    await page.emulateMedia({ colorScheme });
+    const builder = new AxeBuilder({ page });
+    const { violations } = await (
+      colorScheme === 'light' || dark === 'all'
+        ? builder.withTags(WCAG_TAGS)
+        : builder.withRules(['color-contrast', 'link-in-text-block'])
+    ).analyze();
+    const serious = violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    expect([name, colorScheme, serious]).toStrictEqual([name, colorScheme, []]);
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${colorScheme}.png`), fullPage: true });
+  }
+  await page.emulateMedia({ colorScheme: null });
 }

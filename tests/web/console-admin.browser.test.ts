@@ -4,17 +4,13 @@
 // lets a subscription reach it). Screenshots go to artifacts/console/ (git-ignored).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserTestsRun, startServerAndBrowser } from '../helpers/browser.js';
+import { browserTestsRun, startServerAndBrowser, SCREENSHOTS, expectNoSeriousViolations } from '../helpers/browser.js';
 import type { ServerProcess } from '../helpers/server-process.js';
 import { type Receiver, answer, startReceiver } from '../helpers/webhook-receiver.js';
 
 const POLL = { timeout: 10_000 } as const;
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SCREENSHOTS = join(ROOT, 'artifacts', 'console');
 const TOKEN = 'console-admin-browser-test-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` } as const;
 
@@ -524,19 +520,9 @@ describe.runIf(browserTestsRun)('the servers export and the admin page in a brow
           .click();
       }
       await page.locator(ready).first().waitFor(POLL);
-      for (const colorScheme of ['light', 'dark'] as const) {
-        await page.emulateMedia({ colorScheme });
-        const { violations } = await new AxeBuilder({ page })
-          .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
-          .analyze();
-        const serious = violations
-          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-          .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-        expect([name, colorScheme, serious]).toStrictEqual([name, colorScheme, []]);
-        await page.screenshot({ path: join(SCREENSHOTS, `${name}-${colorScheme}.png`), fullPage: true });
-      }
+      // Every rule in dark too.
+      await expectNoSeriousViolations(page, name, { dark: 'all' });
     }
-    await page.emulateMedia({ colorScheme: null });
   });
 
   it('shows no Admin to a write token, and the page says an admin token is needed', async () => {

@@ -8,18 +8,14 @@
 // (git-ignored). One server and one browser for the file.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { browserTestsRun, startServerAndBrowser } from '../helpers/browser.js';
+import { browserTestsRun, startServerAndBrowser, SCREENSHOTS, expectNoSeriousViolations } from '../helpers/browser.js';
 import type { ServerProcess } from '../helpers/server-process.js';
 
 /** How long a page may take to show what is expected (the default second is short on a busy machine). */
 const POLL = { timeout: 10_000 } as const;
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SCREENSHOTS = join(ROOT, 'artifacts', 'console');
 const ADMIN = 'console-edit-browser-test-token-0123456789';
 
 interface ApiServer {
@@ -119,25 +115,6 @@ describe.runIf(browserTestsRun)('writing from the web console in a browser', () 
     await p.locator('.change').first().waitFor();
     // The stored token checked again after the load: the header names it, the actions show.
     await expect.poll(() => p.locator('.session > span').count(), POLL).toBe(1);
-  }
-
-  /** No serious or critical violation: all of WCAG 2.2 AA in light, the colours in dark. */
-  async function axe(p: Page, name: string, schemes: readonly ('light' | 'dark')[] = ['light', 'dark']) {
-    for (const colorScheme of schemes) {
-      await p.emulateMedia({ colorScheme });
-      const builder = new AxeBuilder({ page: p });
-      const { violations } = await (
-        colorScheme === 'light'
-          ? builder.withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
-          : builder.withRules(['color-contrast', 'link-in-text-block'])
-      ).analyze();
-      const serious = violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-      expect([name, colorScheme, serious]).toStrictEqual([name, colorScheme, []]);
-      await p.screenshot({ path: join(SCREENSHOTS, `${name}-${colorScheme}.png`), fullPage: true });
-    }
-    await p.emulateMedia({ colorScheme: null });
   }
 
   /** Holds `p`'s next PATCH of server `id` until `release` is called: `arrived` once it is held. */
@@ -328,7 +305,7 @@ describe.runIf(browserTestsRun)('writing from the web console in a browser', () 
     await expect.poll(() => page.locator('.change').count(), POLL).toBe(2);
     expect(await page.locator('.change').first().innerText()).toMatch(/Status\s+up\s+down/);
     expect(await page.getByLabel('Notes').inputValue()).toBe('typed while saving');
-    await axe(page, 'server-edit-conflict', ['light']);
+    await expectNoSeriousViolations(page, 'server-edit-conflict', { schemes: ['light'] });
 
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.locator('.notice').first().innerText(), POLL).toBe('Changes saved.');
@@ -455,7 +432,7 @@ describe.runIf(browserTestsRun)('writing from the web console in a browser', () 
     await expect.poll(() => dialog.getAttribute('open'), POLL).toBe('');
     expect(await page.getByRole('dialog').getAttribute('aria-labelledby')).toBe('delete-title');
     await expect.poll(() => page.evaluate('document.activeElement.textContent'), POLL).toBe('Cancel');
-    await axe(page, 'server-delete-dialog', ['light']);
+    await expectNoSeriousViolations(page, 'server-delete-dialog', { schemes: ['light'] });
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.getAttribute('open'), POLL).toBeNull();
     await expect.poll(() => page.evaluate('document.activeElement.textContent'), POLL).toBe('Delete');
@@ -496,7 +473,7 @@ describe.runIf(browserTestsRun)('writing from the web console in a browser', () 
       await page.getByLabel('IP address').fill('not-an-address');
       await page.getByRole('button', { name: open ? 'Save' : 'Create' }).click();
       await page.locator('.error-summary').waitFor();
-      await axe(page, name);
+      await expectNoSeriousViolations(page, name);
     }
   });
 

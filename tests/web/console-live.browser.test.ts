@@ -6,20 +6,16 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SQLite } from '../../src/db/sqlite-driver.js';
-import { browserTestsRun, startServerAndBrowser } from '../helpers/browser.js';
+import { browserTestsRun, startServerAndBrowser, SCREENSHOTS, expectNoSeriousViolations } from '../helpers/browser.js';
 import type { ServerProcess } from '../helpers/server-process.js';
 import { openStream } from '../helpers/sse.js';
 
 /** How long a page may take to show what is expected (the default second is short on a busy machine). */
 const POLL = { timeout: 10_000 } as const;
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SCREENSHOTS = join(ROOT, 'artifacts', 'console');
 const TOKEN = 'console-live-browser-test-token-0123456789ab';
 const AUTH = { authorization: `Bearer ${TOKEN}` } as const;
 const FRENCH_DATE = /\d{1,2} (janv\.|févr\.|mars|avr\.|mai|juin|juil\.|août|sept\.|oct\.|nov\.|déc\.) \d{4}/;
@@ -261,22 +257,8 @@ describe.runIf(browserTestsRun)('the overview and the activity in a browser', ()
     ]) {
       await page.goto(`${server.url}${path}`);
       await page.locator(ready).first().waitFor();
-      for (const colorScheme of ['light', 'dark'] as const) {
-        await page.emulateMedia({ colorScheme });
-        const axe = new AxeBuilder({ page });
-        const { violations } = await (
-          colorScheme === 'light'
-            ? axe.withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
-            : axe.withRules(['color-contrast', 'link-in-text-block'])
-        ).analyze();
-        const serious = violations
-          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-          .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-        expect([name, colorScheme, serious]).toStrictEqual([name, colorScheme, []]);
-        await page.screenshot({ path: join(SCREENSHOTS, `${name}-en-${colorScheme}.png`), fullPage: true });
-      }
+      await expectNoSeriousViolations(page, `${name}-en`);
     }
-    await page.emulateMedia({ colorScheme: null });
   });
 
   it('speaks French on both pages, with French dates, at 360 px wide', async () => {

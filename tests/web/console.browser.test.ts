@@ -5,18 +5,14 @@
 // the file.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserTestsRun, startServerAndBrowser } from '../helpers/browser.js';
+import { browserTestsRun, startServerAndBrowser, SCREENSHOTS, expectNoSeriousViolations } from '../helpers/browser.js';
 import type { ServerProcess } from '../helpers/server-process.js';
 
 /** How long a page may take to show what is expected (the default second is short on a busy machine). */
 const POLL = { timeout: 10_000 } as const;
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SCREENSHOTS = join(ROOT, 'artifacts', 'console');
 const TOKEN = 'console-browser-test-token-0123456789abcdef';
 const AUTH = { authorization: `Bearer ${TOKEN}` } as const;
 
@@ -190,24 +186,8 @@ describe.runIf(browserTestsRun)('the web console in a browser', () => {
     for (const { name, path, ready } of pages) {
       await page.goto(`${server.url}${path}`);
       await page.locator(ready).first().waitFor();
-      // The theme follows the media query: no reload between the two. The dark theme changes colours
-      // only, so the rules about colours are what it adds to check (half the time of every rule again).
-      for (const colorScheme of ['light', 'dark'] as const) {
-        await page.emulateMedia({ colorScheme });
-        const axe = new AxeBuilder({ page });
-        const { violations } = await (
-          colorScheme === 'light'
-            ? axe.withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
-            : axe.withRules(['color-contrast', 'link-in-text-block'])
-        ).analyze();
-        const serious = violations
-          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-          .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-        expect([name, colorScheme, serious]).toStrictEqual([name, colorScheme, []]);
-        await page.screenshot({ path: join(SCREENSHOTS, `${name}-${colorScheme}.png`) });
-      }
+      await expectNoSeriousViolations(page, name);
     }
-    await page.emulateMedia({ colorScheme: null });
   });
 
   it("speaks French from the browser's language, with French dates, at 360 px wide, and switches back", async () => {
