@@ -113,6 +113,7 @@ const seeded: { id: number }[] = [];
 let server: Started | undefined;
 let reference: Started | undefined;
 let quiet: Started | undefined;
+let sqliteTwin: Started | undefined;
 let starts = 0;
 
 const mainDatabaseUrl = args.pg ? pgUrl : `sqlite:${join(work, 'inventory.db')}`;
@@ -233,7 +234,7 @@ async function defineCustomFields(url: string): Promise<void> {
   }
 }
 
-async function seedBatches(url: string, from: number, to: number): Promise<number> {
+async function seedBatches(url: string, from: number, to: number, record = true): Promise<number> {
   let seconds = 0;
   for (let start = from; start < to; start += BATCH) {
     const servers = Array.from({ length: Math.min(BATCH, to - start) }, (_, i) => ({
@@ -253,7 +254,9 @@ async function seedBatches(url: string, from: number, to: number): Promise<numbe
     if (response.status !== 201) {
       throw new Error(`seeding: POST answered ${response.status}: ${text.slice(0, 500)}`);
     }
-    seeded.push(...(JSON.parse(text) as { id: number }[]).map(({ id }) => ({ id })));
+    if (record) {
+      seeded.push(...(JSON.parse(text) as { id: number }[]).map(({ id }) => ({ id })));
+    }
   }
   return seconds;
 }
@@ -357,7 +360,7 @@ const FORMAT_NAMES = { csv: 'CSV', ndjson: 'NDJSON' } as const;
 async function exportScenario(
   servers: number,
   format: ExportFormat = 'csv',
-): Promise<{ peak: number; before: number }> {
+): Promise<{ peak: number; before: number; rowsPerSecond: number; started: Started }> {
   const s = await startServer();
   await exportOnce(s.url, `&cidr=${encodeURIComponent(FILTER_CIDR)}`, format);
   await sleep(500);
@@ -377,13 +380,14 @@ async function exportScenario(
   } while ((performance.now() - began) / 1000 < SECONDS && times.length < 20);
   const peak = rss.stop();
   const total = times.reduce((a, b) => a + b, 0);
+  const rowsPerSecond = exported / total;
   rows.push({
     scenario: `${FORMAT_NAMES[format]} export, whole inventory`,
     servers,
     m: fromTimes(times, peak),
-    extra: `${Math.round(exported / total).toLocaleString('en-US')} rows/s; RSS before ${mib(before)}, peak +${mib(peak - before)}`,
+    extra: `${Math.round(rowsPerSecond).toLocaleString('en-US')} rows/s; RSS before ${mib(before)}, peak +${mib(peak - before)}`,
   });
-  return { peak, before };
+  return { peak, before, rowsPerSecond, started: s };
 }
 
 /** With two cores or more, the GET-by-id loads run on wrk, pinned apart from the server (bench/wrk.ts). */
@@ -392,13 +396,12 @@ const useWrk = wrkAvailable(cpus().length);
 const WRK_CONNECTIONS = 32;
 
 /**
- * Checks that the reference answers what the API answers for a few seeded ids: the same status, the
- * same body byte for byte and the same ETag (its other headers are one of the API's answers' own). A
- * reference that answered less would not be the ceiling.
+ * Checks that the reference answers what the API answers for `paths`: the same status, the same body
+ * byte for byte and the same ETag (its other headers are one of the API's answers' own). A reference
+ * that answered less would not be the ceiling.
  */
-async function checkReference(api: Started, ref: Started): Promise<void> {
-  for (let i = 0; i < 5; i++) {
-    const path = `/api/v1/servers/${randomId()}`;
+async function checkReference(api: Started, ref: Started, paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
     const [a, r] = await Promise.all([fetch(api.url + path), fetch(ref.url + path)]);
     const [aBody, rBody] = await Promise.all([a.text(), r.text()]);
     if (aBody !== rBody || a.headers.get('etag') !== r.headers.get('etag') || a.status !== r.status) {
@@ -410,81 +413,175 @@ async function checkReference(api: Started, ref: Started): Promise<void> {
 }
 
 /**
- * GET by id on random ids: the API, the bare node:http reference answering the API's own bytes for
- * each id, and a second API process without request logs, in alternating rounds. With wrk, every
- * server is pinned to one core and wrk to the other; the reference's row says how much of its core
- * the generator used.
+ * Measures the contenders on the same paths in alternating rounds, after a warm-up of each. With wrk,
+ * every contender is pinned to one core and wrk to the other, and each row says how much of its core
+ * the generator used (near all of it: the generator was the limit).
  */
-async function getByIdScenarios(s: Started): Promise<{ api: Measurement; ref: Measurement; quiet: Measurement }> {
-  const seedFile = join(work, 'servers.ndjson');
-  const headersFile = join(work, 'headers.json');
-  const quietPort = await freePort();
-  writeFileSync(seedFile, await (await fetch(`${s.url}/api/v1/servers?format=ndjson`)).text());
-  const sample = await fetch(`${s.url}/api/v1/servers/${randomId()}`);
-  await sample.arrayBuffer();
-  writeFileSync(headersFile, JSON.stringify(Object.fromEntries(sample.headers)));
-  reference = await startProcess(
-    ['--import', 'tsx', join(ROOT, 'bench', 'reference-server.ts'), seedFile, headersFile],
-    {
-      PATH: process.env.PATH ?? '',
-    },
-    join(work, 'reference.log'),
-  );
-  await checkReference(s, reference);
-  // The second server, without request logs, reads the same database file.
-  quiet = await startApi('server-quiet', serverEnv('warn', quietPort), quietPort);
-  const contenders: [string, Started][] = [
-    ['GET by id (random ids)', s],
-    ['GET by id, bare node:http reference', reference],
-    ['GET by id, request logging off', quiet],
-  ];
-  const paths = seeded.map(({ id }) => `/api/v1/servers/${id}`);
+async function roundsOf(
+  label: string,
+  contenders: readonly (readonly [name: string, target: Started])[],
+  paths: readonly string[],
+): Promise<Measurement[]> {
   const load = async (target: Started, seconds: number, maxRequests: number): Promise<Measurement> =>
     useWrk
       ? wrkMeasure({ url: target.url, pid: target.pid, paths, seconds, connections: WRK_CONNECTIONS, work })
-      : measure({ ...loadBase(target, getById), seconds, maxRequests });
-  if (useWrk) {
-    for (const [, target] of contenders) {
-      pin(target.pid, SERVER_CORE);
-    }
-  }
+      : measure({
+          ...loadBase(
+            target,
+            paths.map((path) => ({ method: 'GET', path })),
+          ),
+          seconds,
+          maxRequests,
+        });
   const rounds = smoke ? 1 : 4;
   const parts = contenders.map(() => [] as Measurement[]);
   try {
-    await loadRounds();
-  } finally {
-    // The API serves the later scenarios: on every core again, whether the rounds ended or failed.
     if (useWrk) {
-      unpin(s.pid, cpus().length);
+      for (const [, target] of contenders) {
+        pin(target.pid, SERVER_CORE);
+      }
     }
-  }
-  async function loadRounds(): Promise<void> {
     for (const [, target] of contenders) {
       await load(target, WARMUP, MAX_REQUESTS);
     }
-    log(`  GET by id: the API, the reference, the API without request logs, ${rounds} rounds${useWrk ? ' (wrk)' : ''}`);
+    log(`  ${label}: ${contenders.map(([name]) => name).join('; ')}, ${rounds} rounds${useWrk ? ' (wrk)' : ''}`);
     for (let round = 0; round < rounds; round++) {
       for (const [i, [, target]] of contenders.entries()) {
         parts[i]?.push(await load(target, SECONDS / rounds, MAX_REQUESTS / rounds));
       }
     }
+  } finally {
+    // Those that serve later scenarios run on every core again, whether the rounds ended or failed.
+    if (useWrk) {
+      for (const [, target] of contenders) {
+        unpin(target.pid, cpus().length);
+      }
+    }
   }
-  const [api, ref, quietM] = parts.map(combine) as [Measurement, Measurement, Measurement];
-  /** The generator's share of its core during a contender's rounds (wrk only). */
-  const generator = (i: number) => {
+  const measured = parts.map(combine);
+  for (const [i, [name]] of contenders.entries()) {
     const shares = (parts[i] ?? []).map((m) => (m as Partial<WrkMeasurement>).generatorCpu ?? Number.NaN);
     const share = Math.max(...shares);
-    return Number.isNaN(share) ? undefined : `wrk used up to ${(share * 100).toFixed(0)}% of its core`;
-  };
-  rows.push(
-    { scenario: 'GET by id (random ids)', servers: N, m: api, extra: generator(0) },
-    { scenario: 'GET by id, bare node:http reference', servers: N, m: ref, extra: generator(1) },
-    { scenario: 'GET by id, request logging off', servers: N, m: quietM, extra: generator(2) },
-  );
-  await reference.stop();
-  await quiet.stop();
-  return { api, ref, quiet: quietM };
+    rows.push({
+      scenario: name,
+      servers: N,
+      m: measured[i] as Measurement,
+      extra: Number.isNaN(share) ? undefined : `wrk used up to ${(share * 100).toFixed(0)}% of its core`,
+    });
+  }
+  return measured;
 }
+
+const BY_ID = 'GET by id (random ids)';
+const BY_ID_REFERENCE = 'GET by id, bare node:http reference (precomputed bytes)';
+const BY_ID_QUIET = 'GET by id, LOG_LEVEL=warn';
+const BY_ID_SQLITE = 'GET by id, the same inventory on SQLite';
+const LIST_PAGE = 'List, default page (100 and the count)';
+const LIST_REFERENCE = 'List, default page, bare node:http reference (JSON.stringify per request)';
+
+interface ReadResults {
+  byId?: { api: Measurement; ref: Measurement; quiet: Measurement; sqlite?: Measurement };
+  list?: { api: Measurement; ref: Measurement };
+}
+
+/**
+ * The read paths against their references at N: GET by id on random ids (the API; the bare node:http
+ * reference answering the API's own bytes for each id; a second API process at LOG_LEVEL=warn; with
+ * --pg, an API on a SQLite copy of the inventory), then the default list page against a reference that
+ * serialises the API's page from memory on each request.
+ */
+async function readScenarios(s: Started): Promise<ReadResults> {
+  const file = (name: string) => join(work, name);
+  const headersOf = async (path: string) => {
+    const response = await fetch(s.url + path);
+    await response.arrayBuffer();
+    return JSON.stringify(Object.fromEntries(response.headers));
+  };
+  writeFileSync(file('servers.ndjson'), await (await fetch(`${s.url}/api/v1/servers?format=ndjson`)).text());
+  writeFileSync(file('headers.json'), await headersOf(`/api/v1/servers/${randomId()}`));
+  writeFileSync(file('page.json'), await (await fetch(`${s.url}/api/v1/servers`)).text());
+  writeFileSync(file('page-headers.json'), await headersOf('/api/v1/servers'));
+  const files = ['servers.ndjson', 'headers.json', 'page.json', 'page-headers.json'].map(file);
+  // On the API's Node.js (--node's): the same runtime on both sides of each ratio.
+  reference = await startProcess(
+    ['--import', 'tsx', join(ROOT, 'bench', 'reference-server.ts'), ...files],
+    { PATH: process.env.PATH ?? '' },
+    join(work, 'reference.log'),
+    { node: serverNode },
+  );
+  const results: ReadResults = {};
+  try {
+    await checkReference(s, reference, [
+      ...Array.from({ length: 5 }, () => `/api/v1/servers/${randomId()}`),
+      '/api/v1/servers',
+    ]);
+    if (wants('get')) {
+      const quietPort = await freePort();
+      // The second server, at LOG_LEVEL=warn, reads the same database.
+      quiet = await startApi('server-quiet', serverEnv('warn', quietPort), quietPort);
+      const contenders: [string, Started][] = [
+        [BY_ID, s],
+        [BY_ID_REFERENCE, reference],
+        [BY_ID_QUIET, quiet],
+      ];
+      if (args.pg) {
+        sqliteTwin = await sqliteCopy();
+        contenders.push([BY_ID_SQLITE, sqliteTwin]);
+      }
+      const [api, ref, quietM, sqlite] = await roundsOf(
+        'GET by id',
+        contenders,
+        seeded.map(({ id }) => `/api/v1/servers/${id}`),
+      );
+      results.byId = { api: api as Measurement, ref: ref as Measurement, quiet: quietM as Measurement, sqlite };
+      await quiet.stop();
+      await sqliteTwin?.stop();
+    }
+    if (wants('list')) {
+      const [api, ref] = await roundsOf(
+        'List, default page',
+        [
+          [LIST_PAGE, s],
+          [LIST_REFERENCE, reference],
+        ],
+        ['/api/v1/servers'],
+      );
+      results.list = { api: api as Measurement, ref: ref as Measurement };
+    }
+  } finally {
+    await reference.stop();
+  }
+  return results;
+}
+
+/**
+ * With --pg: an API process on a SQLite database holding the same servers, seeded through the bulk
+ * path with the same data in the same order (so the same ids), for GET by id on both in one run.
+ */
+async function sqliteCopy(): Promise<Started> {
+  const port = await freePort();
+  const twin = await startApi('server-sqlite', serverEnv('info', port, `sqlite:${join(work, 'twin.db')}`), port);
+  try {
+    log(`  seeding ${N} servers into a SQLite twin of the inventory`);
+    await defineCustomFields(twin.url);
+    await seedBatches(twin.url, 0, N, false);
+    const path = `/api/v1/servers/${randomId()}`;
+    const [a, b] = await Promise.all([fetch(twin.url + path), fetch(server?.url + path)]);
+    const [aBody, bBody] = await Promise.all([a.text(), b.text()]);
+    if (aBody !== bBody) {
+      throw new Error(
+        `the SQLite twin's ${path} is not PostgreSQL's: ${aBody.slice(0, 200)} vs ${bBody.slice(0, 200)}`,
+      );
+    }
+    return twin;
+  } catch (error) {
+    await twin.stop();
+    throw error;
+  }
+}
+
+const ANSIBLE_FEED = 'Ansible inventory feed';
+const PROMETHEUS_FEED = 'Prometheus service discovery feed';
 
 /** The fixed-field filter: about 200 servers at any size (the first /24), a default page. */
 const FIXED_FILTER = `List, status=up and cidr ${FILTER_CIDR}`;
@@ -626,6 +723,7 @@ async function main(): Promise<number> {
   if (wants('custom')) {
     await customScenarios(s, SMALL);
   }
+  let feeds: { ansible: number; prometheus: number; csv: number } | undefined;
   const smallExport = wants('export') ? await exportScenario(SMALL) : undefined;
   const smallNdjson = wants('export') ? await exportScenario(SMALL, 'ndjson') : undefined;
 
@@ -635,10 +733,14 @@ async function main(): Promise<number> {
   if (wants('feeds')) {
     // Feeds are polled by a few clients (Ansible runs, Prometheus servers), not by a crowd; more
     // connections would only queue multi-megabyte answers and load the harness's HTTP parser.
-    await scenario('Ansible inventory feed', FEED, s, fixed('/api/v1/integrations/ansible'), { connections: 2 });
-    await scenario('Prometheus service discovery feed', FEED, s, fixed('/api/v1/integrations/prometheus'), {
+    const ansible = await scenario(ANSIBLE_FEED, FEED, s, fixed('/api/v1/integrations/ansible'), { connections: 2 });
+    const prometheus = await scenario(PROMETHEUS_FEED, FEED, s, fixed('/api/v1/integrations/prometheus'), {
       connections: 2,
     });
+    // The CSV export of the same inventory, each feed's yardstick.
+    const csv = await exportScenario(FEED);
+    s = csv.started;
+    feeds = { ansible: ansible.rps * FEED, prometheus: prometheus.rps * FEED, csv: csv.rowsPerSecond };
   }
   // The apply at two sizes shows whether its memory grows with the inventory (one size if they are equal).
   const applyAtFeed = wants('apply') && FEED < N ? await copyInventory(`apply_${FEED}`) : undefined;
@@ -659,7 +761,7 @@ async function main(): Promise<number> {
   const applyAtN = wants('apply') ? await copyInventory(`apply_${N}`) : undefined;
   s = await startServer();
   log(`==> scenarios at ${N} servers`);
-  const byId = wants('get') ? await getByIdScenarios(s) : undefined;
+  const { byId, list } = wants('get') || wants('list') ? await readScenarios(s) : {};
   if (wants('list')) {
     await scenario('List, default page', N, s, fixed('/api/v1/servers'));
     await scenario(FIXED_FILTER, N, s, fixed(FIXED_FILTER_PATH));
@@ -725,7 +827,7 @@ async function main(): Promise<number> {
   const ratio = (a: number, b: number) => a / b;
   const targets: Target[] = [];
   if (byId !== undefined) {
-    const { api, ref, quiet: quietM } = byId;
+    const { api, ref, quiet: quietM, sqlite } = byId;
     const getRatio = ratio(api.rps, ref.rps);
     targets.push({
       name: 'GET by id: req/s vs the bare node:http reference, production defaults',
@@ -736,11 +838,44 @@ async function main(): Promise<number> {
     });
     const quietRatio = ratio(quietM.rps, ref.rps);
     targets.push({
-      name: 'GET by id with request logging off, vs the reference',
+      name: 'GET by id at LOG_LEVEL=warn, vs the reference',
       measured: `${quietRatio.toFixed(2)} (${quietM.rps.toFixed(0)} / ${ref.rps.toFixed(0)})`,
-      limit: '>= 0.50 (stretch 0.60)',
-      pass: quietRatio >= 0.5,
+      limit: '>= 0.65',
+      pass: quietRatio >= 0.65,
     });
+    if (sqlite !== undefined) {
+      const pgRatio = ratio(api.rps, sqlite.rps);
+      targets.push({
+        name: 'GET by id on PostgreSQL vs the same inventory on SQLite',
+        measured: `${pgRatio.toFixed(2)} (${api.rps.toFixed(0)} / ${sqlite.rps.toFixed(0)})`,
+        limit: '>= 0.70',
+        pass: pgRatio >= 0.7,
+      });
+    }
+  }
+  if (list !== undefined) {
+    const listRatio = ratio(list.api.rps, list.ref.rps);
+    targets.push({
+      name: 'List, default page: req/s vs a bare node:http server serialising the page from memory',
+      measured: `${listRatio.toFixed(2)} (${list.api.rps.toFixed(0)} / ${list.ref.rps.toFixed(0)})`,
+      limit: '>= 0.50',
+      pass: listRatio >= 0.5,
+    });
+  }
+  if (feeds !== undefined) {
+    for (const [name, rate] of [
+      [ANSIBLE_FEED, feeds.ansible],
+      [PROMETHEUS_FEED, feeds.prometheus],
+    ] as const) {
+      const feedRatio = ratio(rate, feeds.csv);
+      const rps = (n: number) => Math.round(n).toLocaleString('en-US');
+      targets.push({
+        name: `${name} at ${FEED}: servers/s vs the CSV export's`,
+        measured: `${feedRatio.toFixed(2)} (${rps(rate)} / ${rps(feeds.csv)})`,
+        limit: '>= 0.50',
+        pass: feedRatio >= 0.5,
+      });
+    }
   }
   if (wants('list')) {
     for (const name of ['List, default page', FIXED_FILTER]) {
@@ -907,6 +1042,7 @@ try {
   await server?.stop();
   await reference?.stop();
   await quiet?.stop();
+  await sqliteTwin?.stop();
   if (args.pg) {
     for (const database of [pgDatabase, ...pgCopies]) {
       await onPostgres('server', `drop database if exists ${database} with (force)`).catch((error: unknown) => {

@@ -213,7 +213,11 @@ export interface Database {
   webhook_state: WebhookStateTable;
 }
 
-export type ServerRow = Selectable<ServersTable>;
+/**
+ * A server as the app reads it: every column but the address key, which is the address in another
+ * form (a cursor derives it from ip: src/servers/query/cursor.ts), and costs a Buffer per row.
+ */
+export type ServerRow = Omit<Selectable<ServersTable>, 'ip_key'>;
 export type NewServerRow = Insertable<ServersTable>;
 export type ServerRowUpdate = Updateable<ServersTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;

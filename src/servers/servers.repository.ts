@@ -7,17 +7,17 @@ import { compiledQuery } from '../db/compiled.js';
 import { ipKey } from './ip-key.js';
 import { FIELD_NAMES, type WritableValues } from './server-fields.js';
 import { toColumns } from './servers.mapper.js';
-import type { Filters, Listing } from './query/params.js';
-import { type PageQuery, applyFilters, countMatching, pageQuery } from './query/sql.js';
+import type { Filters, Listing, SortKey } from './query/params.js';
+import { type PageQuery, type ServersQuery, applyFilters, countMatching, pageQuery } from './query/sql.js';
 
 // Repositories take `db` first and never open a transaction: a `Transaction<Database>` fits
 // wherever `db` does, so the service decides what runs atomically.
 
 /**
- * The columns a server is read from: one per declared field (server-fields.ts), the version (the
- * ETag) and the address key (the sort value of an ip sort, for cursors).
+ * The columns a server is read from: one per declared field (server-fields.ts) and the version (the
+ * ETag). Not the address key, which a cursor derives from the address when it needs it.
  */
-export const SERVER_COLUMNS: readonly (keyof ServerRow)[] = [...FIELD_NAMES, 'version', 'ip_key'];
+export const SERVER_COLUMNS: readonly (keyof ServerRow)[] = [...FIELD_NAMES, 'version'];
 
 const serverById = compiledQuery<[id: number], ServerRow>(1, (db, id) =>
   db
@@ -45,6 +45,62 @@ export function listServersQuery(
   );
 }
 
+/** The stored count of every server beside each row of an unfiltered page (see listUnfilteredPage). */
+type CountedRow = ServerRow & { listing_total: number | string | null };
+
+/** The stored count as a column: one statement then reads the page and the count at the same moment. */
+function withStoredCount(db: Kysely<Database>, query: ServersQuery<ServerRow>): ServersQuery<CountedRow> {
+  // The scope as a literal: the page's own parameters are the only ones (a compiled query's are fixed).
+  return query.select((eb) =>
+    eb.selectFrom('server_counts').select('total').where('scope', '=', sql.lit(ALL)).as('listing_total'),
+  ) as unknown as ServersQuery<CountedRow>;
+}
+
+/** The page of a listing without filters, with the stored count of all servers on each row. */
+export function unfilteredPageQuery(
+  db: Kysely<Database>,
+  listing: Pick<Listing, 'sort' | 'after' | 'offset'>,
+  limit: number,
+): PageQuery<CountedRow> {
+  return pageQuery<CountedRow>(
+    db,
+    (from) => withStoredCount(from, from.selectFrom('servers').select(SERVER_COLUMNS)),
+    listing,
+    limit,
+  );
+}
+
+/** GET /servers with its defaults: the first page in id order, compiled once. */
+const DEFAULT_ORDER: SortKey[] = [{ field: 'id', descending: false }];
+const firstPageById = compiledQuery<[limit: number], CountedRow>(1, (db, limit) =>
+  unfilteredPageQuery(db, { sort: DEFAULT_ORDER, after: undefined, offset: 0 }, limit as unknown as number),
+);
+
+/**
+ * A page of a listing without filters, and the stored count of all servers, read by one statement (a
+ * consistent snapshot on both databases, with no transaction around it). Undefined when the listing
+ * has filters, when the page is empty (no row carries the count), or without a stored count: the
+ * caller counts on its own.
+ */
+export async function listUnfilteredPage(
+  db: Kysely<Database>,
+  listing: Pick<Listing, 'filters' | 'sort' | 'after' | 'offset'>,
+  limit: number,
+): Promise<{ rows: ServerRow[]; count: number } | undefined> {
+  if (!isUnfiltered(listing.filters)) {
+    return undefined;
+  }
+  const [first, ...rest] = listing.sort;
+  const byId = first !== undefined && 'field' in first && first.field === 'id' && !first.descending;
+  const rows =
+    byId && rest.length === 0 && listing.after === undefined && listing.offset === 0
+      ? (await firstPageById(db, limit)).rows
+      : await unfilteredPageQuery(db, listing, limit).execute();
+  const total = rows[0]?.listing_total;
+  // PostgreSQL answers a bigint as a string; null: no stored count.
+  return total === undefined || total === null ? undefined : { rows, count: Number(total) };
+}
+
 /** One page of a listing: up to `limit` rows after the cursor (or the offset), in the listing's order. */
 export function listServers(
   db: Kysely<Database>,
@@ -57,7 +113,7 @@ export function listServers(
 /** The scope of the stored count of every server (see the server_counts table). */
 const ALL = 'all';
 
-function isUnfiltered(filters: Filters): boolean {
+export function isUnfiltered(filters: Filters): boolean {
   return Object.values<unknown>(filters).every((value) => value === undefined);
 }
 

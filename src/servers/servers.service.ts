@@ -230,11 +230,8 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
     },
 
     async listServers(listing) {
-      // One transaction, so that the page and the count describe the same moment.
-      return readTransaction(db, async (trx) => {
-        // One row more than the page tells whether there is a next page.
-        const rows = await repository.listServers(trx, listing, listing.limit + 1);
-        const count = await repository.countServers(trx, listing.filters);
+      // One row more than the page tells whether there is a next page.
+      const pageOf = (rows: ServerRow[], count: number) => {
         const page = rows.slice(0, listing.limit);
         const last = page[page.length - 1];
         const next =
@@ -242,6 +239,16 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
             ? encodeCursor(listing, sortValues(last, listing.sort))
             : null;
         return { servers: page.map(toListedServer), count, next };
+      };
+      // Without filters, one statement reads the page and the stored count.
+      const unfiltered = await repository.listUnfilteredPage(db, listing, listing.limit + 1);
+      if (unfiltered !== undefined) {
+        return pageOf(unfiltered.rows, unfiltered.count);
+      }
+      // Otherwise one transaction, so that the page and the count describe the same moment.
+      return readTransaction(db, async (trx) => {
+        const rows = await repository.listServers(trx, listing, listing.limit + 1);
+        return pageOf(rows, await repository.countServers(trx, listing.filters));
       });
     },
 

@@ -124,6 +124,26 @@ describe('GET /api/v1/servers count without filters', () => {
     const filtered = await t.app.inject({ method: 'GET', url: '/api/v1/servers?status=up' });
     expect(filtered.json<{ count: number }>().count).toBe(1);
   });
+
+  it('reads the stored count beside any unfiltered page, and counts on its own for an empty page or without one', async () => {
+    await t.db.updateTable('server_counts').set({ total: 1000 }).execute();
+    const page = async (query: string) => {
+      const res = await t.app.inject({ method: 'GET', url: `/api/v1/servers${query}` });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<{ servers: { hostname: string }[]; count: number; next: string | null }>();
+    };
+    const first = await page('?sort=-hostname&limit=1');
+    expect(first).toMatchObject({ servers: [{ hostname: 'web-prod-01' }], count: 1000 });
+    const second = await page(`?sort=-hostname&limit=1&cursor=${first.next ?? ''}`);
+    expect(second).toMatchObject({ servers: [{ hostname: 'db-prod-01' }], count: 1000, next: null });
+    expect(await page('?offset=1')).toMatchObject({ servers: [{ hostname: 'db-prod-01' }], count: 1000 });
+    // Past the end no row carries the count: it is read on its own.
+    expect(await page('?offset=5')).toStrictEqual({ servers: [], count: 1000, next: null });
+    // Without a stored count, the rows are counted.
+    await t.db.deleteFrom('server_counts').execute();
+    expect(await page('')).toMatchObject({ count: 2 });
+    expect(await page('?offset=5')).toMatchObject({ servers: [], count: 2 });
+  });
 });
 
 describe('migration 2026_11_27_210000_create_server_counts', () => {

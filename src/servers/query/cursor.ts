@@ -3,6 +3,7 @@ import { MAX_STRING_LENGTH } from '../../custom-fields/custom-fields.schemas.js'
 import { sqlKind, sqlValue } from '../../custom-fields/custom-fields.sql.js';
 import { canonicalDatetime } from '../../custom-fields/custom-fields.values.js';
 import { codePointCount } from '../labels.js';
+import { ipKey } from '../ip-key.js';
 import { MAX_SERVER_ID } from '../server-fields.schemas.js';
 import { decodeCursorObject, encodeCursorObject } from '../../shared/cursor.js';
 import { type CustomFieldRef, type Filters, type Listing, SORT_KINDS, type SortField, type SortKey } from './params.js';
@@ -133,7 +134,8 @@ export function sortValues(row: Record<string, unknown>, sort: SortKey[]): unkno
     const { field } = key;
     switch (SORT_KINDS[field]) {
       case 'address':
-        return row.ip_key;
+        // The key the repository stores beside the address (ip_key), derived from it as the write did.
+        return ipKey(row.ip as string);
       case 'label':
         return row[field] ?? '';
       case 'id':

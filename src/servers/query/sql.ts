@@ -17,7 +17,7 @@ import {
 // both databases read them from that index. ./match.ts matches the same filters in memory, to the
 // same answers (tests/servers/query/match.test.ts compares the two): change them together.
 
-type ServersQuery<O> = SelectQueryBuilder<Database, 'servers', O>;
+export type ServersQuery<O> = SelectQueryBuilder<Database, 'servers', O>;
 
 /**
  * The column or expression a field's sort key orders by. Null labels sort as '', before every value.

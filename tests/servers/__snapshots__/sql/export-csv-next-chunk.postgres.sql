@@ -1,6 +1,6 @@
 -- GET /api/v1/servers?format=csv&status=up&sort=hostname, its chunks after the first (here after host name web-2, id 2)
 
-select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version"
 from "servers"
 where "status" in ($1) and ("hostname" >= $2 and ("hostname" > $3 or ("hostname" = $4 and "id" > $5)))
 order by "hostname" asc, "id" asc

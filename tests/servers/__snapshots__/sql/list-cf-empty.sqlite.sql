@@ -1,6 +1,6 @@
 -- GET /api/v1/servers?cf_u__empty=true
 
-select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version"
 from "servers"
 where (case when json_extract(custom_fields, '$.u') is null then 1 else 0 end) = ?
 order by "id" asc

@@ -1,6 +1,8 @@
 -- GET /api/v1/servers?sort=-cf_u&limit=2&cursor=eyJmIjoiRHRaNnplMmMyTkRSaExPaSIsImsiOltbMSwwXSwzXX0
 
-select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", (select "total"
+  from "server_counts"
+  where "scope" = 'all') as "listing_total"
 from "servers"
 where (case when (custom_fields ->> 'u') is null then 1 else 0 end) = $1 and ("id" >= $2 and "id" > $3)
 order by coalesce(((custom_fields ->> 'u'))::numeric, 0) asc, "id" asc
@@ -9,8 +11,3 @@ limit $4;
 -- 2: 3
 -- 3: 3
 -- 4: 3
-
-select "total"
-from "server_counts"
-where "scope" = $1;
--- 1: 'all'

@@ -2,12 +2,16 @@
 
 select *
 from (select *
-  from (select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+  from (select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", (select "total"
+      from "server_counts"
+      where "scope" = 'all') as "listing_total"
     from "servers"
     where (case when (custom_fields ->> 'u') is null then 1 else 0 end) = $1 and (coalesce(((custom_fields ->> 'u'))::numeric, 0) <= $2 and (coalesce(((custom_fields ->> 'u'))::numeric, 0) < $3 or (coalesce(((custom_fields ->> 'u'))::numeric, 0) = $4 and "id" > $5)))
     order by coalesce(((custom_fields ->> 'u'))::numeric, 0) desc, "id" asc
     limit $6) as "present" union all select *
-  from (select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+  from (select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", (select "total"
+      from "server_counts"
+      where "scope" = 'all') as "listing_total"
     from "servers"
     where (case when (custom_fields ->> 'u') is null then 1 else 0 end) = $7
     order by coalesce(((custom_fields ->> 'u'))::numeric, 0) asc, "id" asc
@@ -23,8 +27,3 @@ limit $9;
 -- 7: 1
 -- 8: 3
 -- 9: 3
-
-select "total"
-from "server_counts"
-where "scope" = $1;
--- 1: 'all'

@@ -2,12 +2,16 @@
 
 select *
 from (select *
-  from (select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+  from (select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", (select "total"
+      from "server_counts"
+      where "scope" = 'all') as "listing_total"
     from "servers"
     where (case when (custom_fields ->> 'rack') is null then 1 else 0 end) = $1
     order by (coalesce((custom_fields ->> 'rack'), '') collate "C") asc, "hostname" desc, "id" asc
     limit $2) as "present" union all select *
-  from (select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+  from (select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", (select "total"
+      from "server_counts"
+      where "scope" = 'all') as "listing_total"
     from "servers"
     where (case when (custom_fields ->> 'rack') is null then 1 else 0 end) = $3
     order by (coalesce((custom_fields ->> 'rack'), '') collate "C") asc, "hostname" desc, "id" asc
@@ -21,8 +25,3 @@ offset $6;
 -- 4: 5
 -- 5: 3
 -- 6: 2
-
-select "total"
-from "server_counts"
-where "scope" = $1;
--- 1: 'all'

@@ -2,12 +2,16 @@
 
 select *
 from (select *
-  from (select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+  from (select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", (select "total"
+      from "server_counts"
+      where "scope" = 'all') as "listing_total"
     from "servers"
     where (case when json_extract(custom_fields, '$.u') is null then 1 else 0 end) = ?
     order by coalesce(json_extract(custom_fields, '$.u'), 0) desc, "id" asc
     limit ?) as "present" union all select *
-  from (select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+  from (select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", (select "total"
+      from "server_counts"
+      where "scope" = 'all') as "listing_total"
     from "servers"
     where (case when json_extract(custom_fields, '$.u') is null then 1 else 0 end) = ?
     order by coalesce(json_extract(custom_fields, '$.u'), 0) asc, "id" asc
@@ -19,8 +23,3 @@ limit ?;
 -- 3: 1
 -- 4: 3
 -- 5: 3
-
-select "total"
-from "server_counts"
-where "scope" = ?;
--- 1: 'all'

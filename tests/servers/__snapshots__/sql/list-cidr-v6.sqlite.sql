@@ -1,6 +1,6 @@
 -- GET /api/v1/servers?cidr=2001:db8::/32
 
-select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version"
 from "servers"
 where "ip_key" between ? and ?
 order by "id" asc

@@ -1,6 +1,6 @@
 -- GET /api/v1/servers?environment=production&role=web&location=par-1&os=debian-12
 
-select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version"
 from "servers"
 where "environment" in (?) and "role" in (?) and "location" in (?) and "os" in (?)
 order by "id" asc

@@ -1,14 +1,11 @@
 -- GET /api/v1/servers?limit=2&offset=3
 
-select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", (select "total"
+  from "server_counts"
+  where "scope" = 'all') as "listing_total"
 from "servers"
 order by "id" asc
 limit ?
 offset ?;
 -- 1: 3
 -- 2: 3
-
-select "total"
-from "server_counts"
-where "scope" = ?;
--- 1: 'all'

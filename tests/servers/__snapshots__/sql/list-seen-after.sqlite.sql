@@ -1,6 +1,6 @@
 -- GET /api/v1/servers?last_seen_after=2026-01-01T00:05:00Z
 
-select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version"
 from "servers"
 where "last_seen_at" >= ?
 order by "id" asc

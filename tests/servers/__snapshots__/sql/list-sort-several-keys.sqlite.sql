@@ -1,12 +1,9 @@
 -- GET /api/v1/servers?sort=-status,environment,-ip
 
-select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", "ip_key"
+select "id", "hostname", "ip", "status", "environment", "role", "location", "os", "tags", "notes", "managed_by", "custom_fields", "created_at", "updated_at", "last_seen_at", "version", (select "total"
+  from "server_counts"
+  where "scope" = 'all') as "listing_total"
 from "servers"
 order by "status" desc, coalesce("environment", '') asc, "ip_key" desc, "id" asc
 limit ?;
 -- 1: 101
-
-select "total"
-from "server_counts"
-where "scope" = ?;
--- 1: 'all'
