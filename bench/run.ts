@@ -265,8 +265,6 @@ function randomId(): number {
   return (seeded[Math.floor(Math.random() * seeded.length)] as { id: number }).id;
 }
 
-const getById: autocannon.Request[] = [{ setupRequest: (req) => ({ ...req, path: `/api/v1/servers/${randomId()}` }) }];
-
 function fixed(path: string): autocannon.Request[] {
   return [{ path }];
 }
@@ -459,13 +457,13 @@ async function roundsOf(
     }
   }
   const measured = parts.map(combine);
-  for (const [i, [name]] of contenders.entries()) {
-    const shares = (parts[i] ?? []).map((m) => (m as Partial<WrkMeasurement>).generatorCpu ?? Number.NaN);
+  for (const [i, m] of measured.entries()) {
+    const shares = (parts[i] ?? []).map((part) => (part as Partial<WrkMeasurement>).generatorCpu ?? Number.NaN);
     const share = Math.max(...shares);
     rows.push({
-      scenario: name,
+      scenario: contenders[i]?.[0] ?? '',
       servers: N,
-      m: measured[i] as Measurement,
+      m,
       extra: Number.isNaN(share) ? undefined : `wrk used up to ${(share * 100).toFixed(0)}% of its core`,
     });
   }
@@ -533,7 +531,10 @@ async function readScenarios(s: Started): Promise<ReadResults> {
         contenders,
         seeded.map(({ id }) => `/api/v1/servers/${id}`),
       );
-      results.byId = { api: api as Measurement, ref: ref as Measurement, quiet: quietM as Measurement, sqlite };
+      if (api === undefined || ref === undefined || quietM === undefined) {
+        throw new Error('GET by id: a contender was not measured');
+      }
+      results.byId = { api, ref, quiet: quietM, sqlite };
       await quiet.stop();
       await sqliteTwin?.stop();
     }
@@ -546,7 +547,10 @@ async function readScenarios(s: Started): Promise<ReadResults> {
         ],
         ['/api/v1/servers'],
       );
-      results.list = { api: api as Measurement, ref: ref as Measurement };
+      if (api === undefined || ref === undefined) {
+        throw new Error('the default page: a contender was not measured');
+      }
+      results.list = { api, ref };
     }
   } finally {
     await reference.stop();
@@ -566,7 +570,7 @@ async function sqliteCopy(): Promise<Started> {
     await defineCustomFields(twin.url);
     await seedBatches(twin.url, 0, N, false);
     const path = `/api/v1/servers/${randomId()}`;
-    const [a, b] = await Promise.all([fetch(twin.url + path), fetch(server?.url + path)]);
+    const [a, b] = await Promise.all([fetch(twin.url + path), fetch(`${server?.url ?? ''}${path}`)]);
     const [aBody, bBody] = await Promise.all([a.text(), b.text()]);
     if (aBody !== bBody) {
       throw new Error(

@@ -49,11 +49,11 @@ export function listServersQuery(
 type CountedRow = ServerRow & { listing_total: number | string | null };
 
 /** The stored count as a column: one statement then reads the page and the count at the same moment. */
-function withStoredCount(db: Kysely<Database>, query: ServersQuery<ServerRow>): ServersQuery<CountedRow> {
+function withStoredCount(query: ServersQuery<ServerRow>): ServersQuery<CountedRow> {
   // The scope as a literal: the page's own parameters are the only ones (a compiled query's are fixed).
   return query.select((eb) =>
     eb.selectFrom('server_counts').select('total').where('scope', '=', sql.lit(ALL)).as('listing_total'),
-  ) as unknown as ServersQuery<CountedRow>;
+  );
 }
 
 /** The page of a listing without filters, with the stored count of all servers on each row. */
@@ -64,7 +64,7 @@ export function unfilteredPageQuery(
 ): PageQuery<CountedRow> {
   return pageQuery<CountedRow>(
     db,
-    (from) => withStoredCount(from, from.selectFrom('servers').select(SERVER_COLUMNS)),
+    (from) => withStoredCount(from.selectFrom('servers').select(SERVER_COLUMNS)),
     listing,
     limit,
   );
