@@ -1,4 +1,12 @@
-import { type CompiledQuery, type Compilable, type Kysely, type QueryResult, createQueryId } from 'kysely';
+import {
+  type CompiledQuery,
+  type Compilable,
+  type Kysely,
+  PostgresAdapter,
+  type QueryResult,
+  createQueryId,
+} from 'kysely';
+import { registerPreparedStatement } from './prepared.js';
 import type { Database } from './types.js';
 
 /** Stand-ins for the parameters while the query is compiled: values no caller could pass. */
@@ -13,6 +21,12 @@ const placeholder = (index: number) => `\u0000parameter-${index}\u0000`;
  * its withPlugin copies share). Each run is a query of its own for the plugins that observe queries
  * (the metrics' timer: src/plugins/metrics.ts), which see it as compiled the first time; a plugin
  * that rewrites queries would not apply to it.
+ *
+ * On PostgreSQL the SQL is also registered as a named prepared statement (src/db/prepared.ts), which
+ * each connection parses once and runs with the values bound: a definition is made once, at module
+ * level, so that the statements a connection keeps stay as few as the definitions. PostgreSQL plans such
+ * a statement for its values the first five runs, then may keep a generic plan when that costs no more:
+ * a fixed-shape query whose best plan depends on its values (a skewed column) is not one for this.
  */
 export function compiledQuery<P extends unknown[], R>(
   arity: P['length'],
@@ -28,6 +42,9 @@ export function compiledQuery<P extends unknown[], R>(
       query = build(db, ...stand).compile();
       if (query.parameters.length !== arity || query.parameters.some((value, i) => value !== stand[i])) {
         throw new Error(`a compiled query must bind each of its ${arity} parameters once, in order: ${query.sql}`);
+      }
+      if (key instanceof PostgresAdapter) {
+        registerPreparedStatement(query.sql);
       }
       compiled.set(key, query);
     }

@@ -5,7 +5,8 @@ import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, Sq
 import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import type { DatabaseConfig, PostgresConfig } from '../config.js';
-import { databaseFailure } from './errors.js';
+import { databaseFailure, stalePreparedStatement } from './errors.js';
+import { preparedStatementName } from './prepared.js';
 import { SQLite } from './sqlite-driver.js';
 import type { Database } from './types.js';
 
@@ -133,23 +134,48 @@ function openPostgres(config: PostgresConfig, events: DatabaseEvents): pg.Pool {
 }
 
 /**
- * The pool as Kysely sees it, with one change: a connection on which a query failed because the
- * connection or the server went away (a restart's 57P01, a reset) is closed when it is released
- * instead of going back to the pool, where the next request would get it before its socket's close
- * event has been seen, and fail too.
+ * The pool as Kysely sees it, with two changes:
+ *
+ * - A connection on which a query failed because the connection or the server went away (a restart's
+ *   57P01, a reset) is closed when it is released instead of going back to the pool, where the next
+ *   request would get it before its socket's close event has been seen, and fail too.
+ * - A registered SQL text (src/db/prepared.ts: compiledQuery's) runs as a named prepared statement,
+ *   parsed once per connection; any other text runs unnamed, parsed and planned each time. After a
+ *   migration changed the shape of a table such a statement reads, PostgreSQL refuses it (0A000): the
+ *   query runs again unnamed if no transaction is open (an open one is aborted: the error stands, and
+ *   the API answers 503), and the connection, which keeps the stale statement, is closed on release.
+ *   Whether a transaction is open is the server's own account, from its last ReadyForQuery.
  */
 function discardingBrokenConnections(pool: pg.Pool): PostgresPool {
   return {
     async connect(): Promise<PostgresPoolClient> {
       const client = await pool.connect();
       let broken = false;
+      const failed = (error: unknown): never => {
+        broken ||= databaseFailure(error) === 'unavailable';
+        throw error;
+      };
+      const unnamed = (text: string, parameters: unknown[]) => client.query(text, parameters).catch(failed);
+      const query = (text: string, parameters: unknown[]) => {
+        const name = broken ? undefined : preparedStatementName(text);
+        if (name === undefined) {
+          return unnamed(text, parameters);
+        }
+        return client.query({ name, text, values: parameters }).catch((error: unknown) => {
+          if (!stalePreparedStatement(error)) {
+            return failed(error);
+          }
+          broken = true;
+          // 'I': idle, no transaction open (before this query or after it, whichever the driver has read).
+          if (client.getTransactionStatus() !== 'I') {
+            throw error;
+          }
+          return unnamed(text, parameters);
+        });
+      };
       return {
         // The (sql, parameters) form only: Kysely passes a cursor only for streams, given a `cursor` class.
-        query: ((text: string, parameters: unknown[]) =>
-          client.query(text, parameters).catch((error: unknown) => {
-            broken ||= databaseFailure(error) === 'unavailable';
-            throw error;
-          })) as unknown as PostgresPoolClient['query'],
+        query: query as unknown as PostgresPoolClient['query'],
         release(destroy?: boolean) {
           client.release(destroy === true || broken);
         },

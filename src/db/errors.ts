@@ -44,15 +44,37 @@ const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '57P05', '53300',
 const TIMEOUT_STATES = new Set(['57014', '55P03']);
 
 /**
+ * Whether PostgreSQL refused to run a prepared statement because a table it reads changed shape since
+ * the connection prepared it (a migration changed a selected column's type, or gave a `*` another
+ * column): SQLSTATE 0A000 from the plan cache's check, "cached plan must not change result type". The
+ * same statement parsed anew runs. Other 0A000 errors (a feature PostgreSQL lacks) are the statement's
+ * own; the routine tells them apart whatever the server's language, the message where it is not sent.
+ */
+export function stalePreparedStatement(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) {
+    return false;
+  }
+  const { code, routine, message } = error as { code?: unknown; routine?: unknown; message?: unknown };
+  return (
+    code === '0A000' && (routine === 'RevalidateCachedQuery' || message === 'cached plan must not change result type')
+  );
+}
+
+/**
  * Whether a failed query says the database is out of reach or too slow rather than that the request
  * is wrong: a restart, a network cut, a full connection pool, a statement or lock timeout, SQLite's
- * busy timeout. Such requests may succeed if retried, so they answer 503, not 500.
+ * busy timeout. Such requests may succeed if retried, so they answer 503, not 500. So does a prepared
+ * statement gone stale under a schema change inside a transaction (outside one, the connection runs it
+ * again unnamed: src/db/connect.ts): its connection is closed, and the request retried runs on another.
  */
 export function databaseFailure(error: unknown): 'unavailable' | 'timeout' | null {
   if (typeof error !== 'object' || error === null) {
     return null;
   }
   const { code, message } = error as { code?: unknown; message?: unknown };
+  if (stalePreparedStatement(error)) {
+    return 'unavailable';
+  }
   if (typeof code === 'string') {
     // 08P01 is a protocol violation: a client bug, not an outage.
     const connectionException = /^08[0-9A-Z]{3}$/.test(code) && code !== '08P01';

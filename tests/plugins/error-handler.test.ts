@@ -261,6 +261,7 @@ describe('the error handler when the database is out of reach or too slow', () =
     [undefined, 'Client has encountered a connection error and is not queryable', 'DATABASE_UNAVAILABLE'],
     ['25006', 'cannot execute INSERT in a read-only transaction', 'DATABASE_UNAVAILABLE'],
     ['40P01', 'deadlock detected', 'DATABASE_UNAVAILABLE'],
+    ['0A000', 'cached plan must not change result type', 'DATABASE_UNAVAILABLE'],
     [undefined, 'Query read timeout', 'DATABASE_TIMEOUT'],
     ['57014', 'canceling statement due to statement timeout', 'DATABASE_TIMEOUT'],
     ['55P03', 'canceling statement due to lock timeout', 'DATABASE_TIMEOUT'],
@@ -286,6 +287,7 @@ describe('the error handler when the database is out of reach or too slow', () =
     ['42P01', 'relation "servers" does not exist'],
     ['SQLITE_ERROR', 'no such table: servers'],
     ['08P01', 'invalid message format'],
+    ['0A000', 'FOR UPDATE is not allowed with aggregate functions'],
   ])('still answers other database errors (%s) with a bare 500', async (code, message) => {
     const res = await t.app.inject({
       method: 'GET',
