@@ -3,7 +3,7 @@ import type { CustomValue } from '../custom-fields/custom-fields.schemas.js';
 import type { Definition } from '../custom-fields/custom-fields.values.js';
 import { isReservedHostname } from '../servers/hostnames.js';
 import { DECLARED, type Declarations, FIELD_NAMES, type FieldName, type FieldsWith } from '../servers/server-fields.js';
-import type { Server } from '../servers/servers.schemas.js';
+import type { FeedServer } from '../servers/servers.mapper.js';
 import {
   type AnsibleHostVars,
   type AnsibleInventory,
@@ -30,7 +30,7 @@ const GROUP_FIELDS = Object.fromEntries(
 export const GROUP_KIND_NAMES = Object.keys(GROUP_FIELDS) as GroupKind[];
 
 /** The values of a server a kind of group groups by: none for null, each item of a list. */
-function groupValues(server: Server, kind: GroupKind): readonly string[] {
+function groupValues(server: FeedServer, kind: GroupKind): readonly string[] {
   const value = server[GROUP_FIELDS[kind]];
   if (value === null) {
     return [];
@@ -106,7 +106,7 @@ function unsafe(value: string): UnsafeString {
 }
 
 /** A value as a host variable: every string unsafe, in a list too; numbers and null as they are. */
-function variable(value: Server[(typeof VARIABLE_FIELDS)[number]]): UnsafeString | UnsafeString[] | number | null {
+function variable(value: FeedServer[(typeof VARIABLE_FIELDS)[number]]): UnsafeString | UnsafeString[] | number | null {
   if (value === null || typeof value === 'number') {
     return value;
   }
@@ -128,13 +128,14 @@ function customVariable(value: CustomValue): UnsafeString | number | boolean {
  * The variables of one host: ansible_host, then `server_<field>` for each variable field, then
  * `server_cf_<name>` for each custom field the server has a value for.
  */
-function hostVars(server: Server, customVariables: CustomVariables): AnsibleHostVars {
+function hostVars(server: FeedServer, customVariables: CustomVariables): AnsibleHostVars {
   const vars: Record<string, unknown> = { ansible_host: unsafe(server.ip) };
   for (const [name, variableName] of VARIABLES) {
     vars[variableName] = variable(server[name]);
   }
+  const values = server.custom_fields;
   for (const [name, variableName] of customVariables) {
-    const value = server.custom_fields[name];
+    const value = values[name];
     if (value !== undefined) {
       vars[variableName] = customVariable(value);
     }
@@ -142,10 +143,19 @@ function hostVars(server: Server, customVariables: CustomVariables): AnsibleHost
   return vars as AnsibleHostVars;
 }
 
-export interface AnsibleFeed {
-  inventory: AnsibleInventory;
-  /** Servers left out because their host names are reserved (stored before the rule existed). */
-  leftOut: string[];
+/**
+ * The Ansible inventory as JSON text (AnsibleInventory), written as the servers come, a chunk at a
+ * time: start, then add for each chunk, then end. The host variables are written at once; the hosts
+ * of each group are kept until the end, where the groups are named from all their values (groupNames).
+ */
+export interface AnsibleWriter {
+  start(): string;
+  /** The host variables of these servers, those with a reserved host name left out (see leftOut). */
+  add(servers: readonly FeedServer[]): string;
+  /** The rest of the inventory, a group at a time. */
+  end(): Iterable<string>;
+  /** The host names of the servers left out so far, in their order. */
+  readonly leftOut: string[];
 }
 
 /**
@@ -158,42 +168,77 @@ export interface AnsibleFeed {
  * reserved host name (`localhost`, `all` ...) are left out: they would stand in for Ansible's own.
  * Each custom field of `definitions` a server has a value for is the variable `server_cf_<name>`,
  * in the order of the definitions; a playbook tells a field without a value by `is defined`.
+ * The text is what JSON.stringify gives for the whole inventory as one object (ansibleInventory),
+ * byte for byte, made a chunk of hosts at a time.
  */
-export function ansibleInventory(servers: Server[], definitions: readonly Pick<Definition, 'name'>[]): AnsibleFeed {
+export function ansibleWriter(definitions: readonly Pick<Definition, 'name'>[]): AnsibleWriter {
   const customVariables = definitions.map(({ name }) => [name, `${CUSTOM_VARIABLE_PREFIX}${name}`] as const);
-  const leftOut = servers.filter((server) => isReservedHostname(server.hostname)).map((server) => server.hostname);
-  const hosts = leftOut.length === 0 ? servers : servers.filter((server) => !isReservedHostname(server.hostname));
-  const hostvars: Record<string, AnsibleHostVars> = {};
+  const leftOut: string[] = [];
   // The hosts of each value of each kind, in the order of the servers.
   const members = byKind(() => new Map<string, string[]>());
-  for (const server of hosts) {
-    hostvars[server.hostname] = hostVars(server, customVariables);
-    for (const kind of GROUP_KIND_NAMES) {
-      for (const value of groupValues(server, kind)) {
-        const list = members[kind].get(value);
-        if (list === undefined) {
-          members[kind].set(value, [server.hostname]);
-        } else {
-          list.push(server.hostname);
+  let separator = '';
+  return {
+    leftOut,
+    start: () => '{"_meta":{"hostvars":{',
+    add(servers) {
+      const hostvars: Record<string, AnsibleHostVars> = {};
+      for (const server of servers) {
+        if (isReservedHostname(server.hostname)) {
+          leftOut.push(server.hostname);
+          continue;
+        }
+        hostvars[server.hostname] = hostVars(server, customVariables);
+        for (const kind of GROUP_KIND_NAMES) {
+          for (const value of groupValues(server, kind)) {
+            const list = members[kind].get(value);
+            if (list === undefined) {
+              members[kind].set(value, [server.hostname]);
+            } else {
+              list.push(server.hostname);
+            }
+          }
         }
       }
-    }
-  }
-  const names = groupNames(byKind((kind) => members[kind].keys()));
-  const groups = new Map<string, string[]>();
-  for (const kind of GROUP_KIND_NAMES) {
-    for (const [value, name] of names[kind]) {
-      groups.set(name, members[kind].get(value) ?? []);
-    }
-  }
-  const sorted = [...groups].sort(([a], [b]) => (a < b ? -1 : 1));
-  const inventory: AnsibleInventory = {
-    _meta: { hostvars },
-    all: { children: ['ungrouped', ...sorted.map(([name]) => name)] },
-    ungrouped: { hosts: [] },
+      // The chunk's hosts as members of _meta.hostvars: the object's JSON without its braces.
+      const text = JSON.stringify(hostvars).slice(1, -1);
+      if (text === '') {
+        return '';
+      }
+      const added = `${separator}${text}`;
+      separator = ',';
+      return added;
+    },
+    *end() {
+      const names = groupNames(byKind((kind) => members[kind].keys()));
+      const groups = new Map<string, string[]>();
+      for (const kind of GROUP_KIND_NAMES) {
+        for (const [value, name] of names[kind]) {
+          groups.set(name, members[kind].get(value) ?? []);
+        }
+      }
+      const sorted = [...groups].sort(([a], [b]) => (a < b ? -1 : 1));
+      const all = { children: ['ungrouped', ...sorted.map(([name]) => name)] };
+      yield `}},"all":${JSON.stringify(all)},"ungrouped":{"hosts":[]}`;
+      for (const [name, hosts] of sorted) {
+        yield `,${JSON.stringify(name)}:${JSON.stringify({ hosts })}`;
+      }
+      yield '}';
+    },
   };
-  for (const [name, hostnames] of sorted) {
-    inventory[name] = { hosts: hostnames };
-  }
-  return { inventory, leftOut };
+}
+
+export interface AnsibleFeed {
+  inventory: AnsibleInventory;
+  /** Servers left out because their host names are reserved (stored before the rule existed). */
+  leftOut: string[];
+}
+
+/** The inventory of these servers (see ansibleWriter) as an object, as the feed's JSON reads. */
+export function ansibleInventory(
+  servers: readonly FeedServer[],
+  definitions: readonly Pick<Definition, 'name'>[],
+): AnsibleFeed {
+  const writer = ansibleWriter(definitions);
+  const text = `${writer.start()}${writer.add(servers)}${[...writer.end()].join('')}`;
+  return { inventory: JSON.parse(text) as AnsibleInventory, leftOut: writer.leftOut };
 }

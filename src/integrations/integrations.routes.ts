@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
@@ -7,9 +6,12 @@ import { customFilterDocumentation, customFilterParameters, filterParameters } f
 import { type DefinitionsLoader, parseFilters } from '../servers/query/parsing.js';
 import { ifNoneMatchHits } from '../shared/etag.js';
 import { errorResponses } from '../shared/schemas.js';
-import { ansibleInventory } from './ansible.js';
+import type { Filters } from '../servers/query/params.js';
+import type { FeedServer } from '../servers/servers.mapper.js';
+import { ansibleWriter } from './ansible.js';
 import { AnsibleInventory } from './ansible.schemas.js';
-import { prometheusTargets } from './prometheus.js';
+import { type FinishedBody, feedBody } from './feed-body.js';
+import { prometheusWriter } from './prometheus.js';
 
 export interface IntegrationsRoutesOptions {
   service: ServersService;
@@ -34,18 +36,36 @@ const PrometheusQuery = Type.Object(
 const FEED_HEADERS = { etag: Type.String({ description: 'Strong ETag of the body; send it in If-None-Match' }) };
 const NOT_MODIFIED = Type.Unsafe<undefined>({ description: 'Not modified since the ETag in If-None-Match' });
 
+/** A feed's text, written as the servers come (ansibleWriter, prometheusWriter). */
+interface FeedWriter {
+  start(): string;
+  add(servers: readonly FeedServer[]): string;
+  end(): Iterable<string>;
+}
+
+/** The whole feed of the servers matching the filters, read a chunk at a time (ServersService.feedServers). */
+async function writeFeed(service: ServersService, filters: Filters, writer: FeedWriter): Promise<FinishedBody> {
+  const body = feedBody();
+  body.add(writer.start());
+  await service.feedServers(filters, (servers) => {
+    body.add(writer.add(servers));
+  });
+  for (const text of writer.end()) {
+    body.add(text);
+  }
+  return body.finish();
+}
+
 /**
  * Sends a feed with a strong ETag made from its bytes, or 304 when the poller has it already:
  * Ansible and Prometheus ask again and again, and most answers are the same.
  */
-function sendFeed(request: FastifyRequest, reply: FastifyReply, body: unknown) {
-  const json = JSON.stringify(body);
-  const etag = `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
-  void reply.header('etag', etag).header('cache-control', 'no-cache');
-  if (ifNoneMatchHits(request.headers['if-none-match'], etag)) {
+function sendFeed(request: FastifyRequest, reply: FastifyReply, body: FinishedBody) {
+  void reply.header('etag', body.etag).header('cache-control', 'no-cache');
+  if (ifNoneMatchHits(request.headers['if-none-match'], body.etag)) {
     return reply.code(304).send();
   }
-  return reply.type('application/json; charset=utf-8').send(json);
+  return reply.type('application/json; charset=utf-8').header('content-length', body.length).send(body.stream());
 }
 
 export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOptions> = async (
@@ -80,7 +100,9 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
       // The feed gives every defined field's variable, so it reads the definitions whatever the filters.
       const defined = await definitions();
       const filters = parseFilters(request.query, defined);
-      const { inventory, leftOut } = ansibleInventory(await service.listAll(filters), defined);
+      const writer = ansibleWriter(defined);
+      const body = await writeFeed(service, filters, writer);
+      const { leftOut } = writer;
       if (leftOut.length > 0) {
         // Stored before host names were checked against the reserved ones: rename them to bring them back.
         request.log.warn(
@@ -88,7 +110,7 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
           'servers with a reserved host name are left out of the Ansible inventory',
         );
       }
-      return sendFeed(request, reply, inventory);
+      return sendFeed(request, reply, body);
     },
   );
 
@@ -124,8 +146,7 @@ export const integrationsRoutes: FastifyPluginAsyncTypebox<IntegrationsRoutesOpt
       const defined = await definitions();
       const filters = parseFilters(query, defined);
       filters.status ??= ['up', 'down', 'maintenance'];
-      const servers = await service.listAll(filters);
-      return sendFeed(request, reply, prometheusTargets(servers, port, defined));
+      return sendFeed(request, reply, await writeFeed(service, filters, prometheusWriter(port, defined)));
     },
   );
 };

@@ -291,6 +291,23 @@ export type FieldsWith<K extends PropertyKey, V = unknown> = {
   [N in FieldName]: Declarations[N] extends Record<K, V> ? N : never;
 }[FieldName];
 
+/**
+ * The fields the feeds read (src/integrations/): those Ansible or Prometheus give, the host name that
+ * names an Ansible host, and the custom values; no observation is ever among them.
+ */
+export type FeedField = Exclude<
+  'hostname' | 'custom_fields' | FieldsWith<'ansible'> | FieldsWith<'prometheus', true>,
+  ObservedField
+>;
+export const FEED_FIELDS = FIELD_NAMES.filter(
+  (name) =>
+    DECLARED[name].observed !== true &&
+    (name === 'hostname' ||
+      name === 'custom_fields' ||
+      DECLARED[name].ansible !== undefined ||
+      DECLARED[name].prometheus === true),
+) as FeedField[];
+
 /** A client writes these (and they make a server's history): the fields with a write schema. */
 export type WritableField = FieldsWith<'write'>;
 export const WRITABLE_FIELDS = fieldsWith('write') as WritableField[];

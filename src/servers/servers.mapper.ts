@@ -1,6 +1,6 @@
 import { parseValues } from '../custom-fields/custom-fields.values.js';
 import type { ServerRow } from '../db/types.js';
-import { DECLARED, WRITABLE_FIELDS, type WritableValues } from './server-fields.js';
+import { DECLARED, type FeedField, WRITABLE_FIELDS, type WritableValues } from './server-fields.js';
 import type { ServerStatus } from './server-fields.schemas.js';
 import type { ListedServer, Server } from './servers.schemas.js';
 
@@ -28,6 +28,32 @@ export function toServer(row: ServerRow): Server {
     custom_fields: parseValues(row.custom_fields),
     created_at: row.created_at,
     updated_at: row.updated_at,
+  };
+}
+
+/** A server's columns as the feeds read them (FEED_FIELDS). */
+export type FeedRow = Pick<ServerRow, FeedField>;
+/** A server as the feeds see it: the fields they give (FEED_FIELDS). */
+export type FeedServer = Pick<Server, FeedField>;
+
+/**
+ * A feed's row as a server, written out as toServer is, for the same reason. The custom values keep
+ * the column's order (parseValues' sort is left out): the feeds look each value up by name.
+ */
+export function toFeedServer(row: FeedRow): FeedServer {
+  return {
+    id: row.id,
+    hostname: row.hostname,
+    ip: row.ip,
+    status: row.status as ServerStatus,
+    environment: row.environment,
+    role: row.role,
+    location: row.location,
+    os: row.os,
+    tags: JSON.parse(row.tags) as string[],
+    notes: row.notes,
+    managed_by: row.managed_by,
+    custom_fields: JSON.parse(row.custom_fields) as Server['custom_fields'],
   };
 }
 

@@ -1,12 +1,12 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import { missingExpression, valueExpression } from '../custom-fields/custom-fields.sql.js';
 import type { Definition } from '../custom-fields/custom-fields.values.js';
 import type { Database, ServerRow } from '../db/types.js';
 import { inChunks } from '../db/chunks.js';
 import { compiledQuery } from '../db/compiled.js';
 import { ipKey } from './ip-key.js';
-import { FIELD_NAMES, type WritableValues } from './server-fields.js';
-import { toColumns } from './servers.mapper.js';
+import { FEED_FIELDS, FIELD_NAMES, type WritableValues } from './server-fields.js';
+import { type FeedRow, toColumns } from './servers.mapper.js';
 import type { Filters, Listing, SortKey } from './query/params.js';
 import { type PageQuery, type ServersQuery, applyFilters, countMatching, pageQuery } from './query/sql.js';
 
@@ -325,9 +325,19 @@ export async function deleteServer(db: Kysely<Database>, id: number, version: nu
   return deleted > 0;
 }
 
-/** Every server matching the filters, in id order, in one query (the feeds). */
-export function listAllServers(db: Kysely<Database>, filters: Filters): Promise<ServerRow[]> {
-  return applyFilters(db, db.selectFrom('servers').select(SERVER_COLUMNS), filters).orderBy('id').execute();
+/**
+ * The query of one chunk of a feed: up to `limit` servers matching the filters after id `after` (from
+ * the first without it), in id order, with the feeds' columns only (FEED_FIELDS): reading the others
+ * took a third of the time of a feed.
+ */
+export function feedServersQuery(
+  db: Kysely<Database>,
+  filters: Filters,
+  after: number | undefined,
+  limit: number,
+): SelectQueryBuilder<Database, 'servers', FeedRow> {
+  const query = applyFilters(db, db.selectFrom('servers').select(FEED_FIELDS), filters);
+  return (after === undefined ? query : query.where('id', '>', after)).orderBy('id').limit(limit);
 }
 
 /** How many matching servers have each value of a column (null for none). */

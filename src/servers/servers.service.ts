@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import { readValueChecks } from '../custom-fields/custom-fields.checks.js';
 import type { Definition, ValuesMode } from '../custom-fields/custom-fields.values.js';
@@ -9,7 +10,7 @@ import { readTransaction, writeTransaction } from '../db/transaction.js';
 import type { Database, ServerRow } from '../db/types.js';
 import { type ErrorDetail, appError } from '../errors.js';
 import { ifMatchAllows } from '../shared/etag.js';
-import { etagOf, serverState, toListedServer, toServer } from './servers.mapper.js';
+import { type FeedServer, etagOf, serverState, toFeedServer, toListedServer, toServer } from './servers.mapper.js';
 import * as repository from './servers.repository.js';
 import { encodeCursor, sortValues } from './query/cursor.js';
 import type { Filters, Listing } from './query/params.js';
@@ -54,13 +55,20 @@ export interface CreateContext extends WriteContext {
 
 /** Rows per query while streaming an export: bounded memory whatever the inventory's size. */
 export const EXPORT_CHUNK = 500;
+/** Rows per query of a feed (see feedServers). */
+export const FEED_CHUNK = 1000;
 
 export interface ServersService {
   getServer(id: number): Promise<VersionedServer>;
   /** A page of the listing, its total count, and the cursor of the next page (null on the last). */
   listServers(listing: Listing): Promise<ServerList>;
-  /** Every server matching the filters, in id order, from one query. */
-  listAll(filters: Filters): Promise<Server[]>;
+  /**
+   * Hands every server matching the filters to `onChunk`, a chunk of them at a time in id order, with
+   * the fields the feeds give (FeedServer). The chunks are read in one read transaction, so that
+   * together they describe one moment (no host name twice, none missing, when servers are renamed
+   * meanwhile), and the event loop gets a turn between two of them.
+   */
+  feedServers(filters: Filters, onChunk: (servers: FeedServer[]) => void): Promise<void>;
   /**
    * Counts of the matching servers in all and by status, environment, role and location, and by each
    * of `byCustom` (enum and boolean fields) as `by_cf_<name>`.
@@ -252,8 +260,24 @@ export function createServersService(db: Kysely<Database>, changes: ChangesServi
       });
     },
 
-    async listAll(filters) {
-      return (await repository.listAllServers(db, filters)).map(toServer);
+    feedServers(filters, onChunk) {
+      return readTransaction(db, async (trx) => {
+        let after: number | undefined;
+        for (;;) {
+          const rows = await repository.feedServersQuery(trx, filters, after, FEED_CHUNK).execute();
+          if (rows.length > 0) {
+            onChunk(rows.map(toFeedServer));
+          }
+          const last = rows[rows.length - 1];
+          if (rows.length < FEED_CHUNK || last === undefined) {
+            return;
+          }
+          after = last.id;
+          // As the export does (servers.export.ts): without it a feed of 100,000 servers held the
+          // event loop for a second and more.
+          await nextTurn();
+        }
+      });
     },
 
     summary(filters, byCustom = []) {

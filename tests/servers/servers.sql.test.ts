@@ -1,4 +1,4 @@
-// The SQL of the list and the export, compiled for SQLite and for PostgreSQL whatever database the run
+// The SQL of the list, the export and the feeds, compiled for SQLite and for PostgreSQL whatever database the run
 // has, and kept in files (tests/servers/__snapshots__/sql/<case>.<database>.sql) so that a change to
 // a query shows in review. Each file is also held against what the API runs: the request is sent to
 // the app on the run's own database and must run exactly those statements there.
@@ -13,13 +13,14 @@ import type { Listing, RawQuery } from '../../src/servers/query/params.js';
 import { parseListing } from '../../src/servers/query/parsing.js';
 import { countMatching } from '../../src/servers/query/sql.js';
 import {
+  feedServersQuery,
   insertServers,
   isUnfiltered,
   listServersQuery,
   storedCountQuery,
   unfilteredPageQuery,
 } from '../../src/servers/servers.repository.js';
-import { EXPORT_CHUNK } from '../../src/servers/servers.service.js';
+import { EXPORT_CHUNK, FEED_CHUNK } from '../../src/servers/servers.service.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
 import { dialect } from '../helpers/database.js';
 import { AT, serverRow } from '../helpers/servers.js';
@@ -97,9 +98,15 @@ const list = (name: string, url: string, emptyPage = false): SqlCase => ({
   statements: (db) => listStatements(db, url, emptyPage),
 });
 
+/** What a feed runs for its first chunk of rows, after reading the custom fields (its variables). */
+function feedStatements(db: Kysely<Database>, url: string): Compilable[] {
+  return [feedServersQuery(db, listing(url).filters, undefined, FEED_CHUNK)];
+}
+
 const CURSOR_PAGE = withCursor('/api/v1/servers?sort=-ip,hostname&limit=2', [ipKey('10.0.0.9'), 'web-2', 2]);
 const CF_SORT = '/api/v1/servers?sort=-cf_u&limit=2';
 const EXPORT = '/api/v1/servers?format=csv&status=up&sort=hostname';
+const FEED = '/api/v1/integrations/ansible?status=up,down&tag=edge';
 
 const CASES: SqlCase[] = [
   list('list-unfiltered', '/api/v1/servers'),
@@ -139,13 +146,20 @@ const CASES: SqlCase[] = [
       return [listServersQuery(db, { filters, sort, offset: 0, after: ['web-2', 2] }, EXPORT_CHUNK)];
     },
   },
+  { name: 'feed', url: FEED, title: `GET ${FEED}`, statements: (db) => feedStatements(db, FEED) },
+  {
+    name: 'feed-next-chunk',
+    url: null,
+    title: `GET ${FEED}, its chunks after the first (here after id 2)`,
+    statements: (db) => [feedServersQuery(db, listing(FEED).filters, 2, FEED_CHUNK)],
+  },
 ];
 
 function rendered(statements: Compilable[]): string {
   return statements.map((statement) => renderQuery(statement.compile())).join('\n');
 }
 
-describe('the SQL of GET /api/v1/servers (list and export)', () => {
+describe('the SQL of GET /api/v1/servers (list and export) and of the feeds', () => {
   let t: TestApp;
   /** The statements the app ran, as Kysely's tree: compiled afterwards by the run's database. */
   let ran: RootOperationNode[] = [];
