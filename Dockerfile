@@ -40,10 +40,14 @@ RUN apk add --no-cache nodejs tini \
 WORKDIR /app
 # Owned by root and read-only for the app user: the process can write to /data only.
 COPY --from=builder /src/build/app/ /app/
+# V8 sizes its heap from the container's memory limit, about 259 MiB under 256 MiB: a heap that grew that
+# far would be killed by the kernel before V8 collected harder. 160 MiB of heap leaves the rest to the
+# process's own (code, SQLite, buffers); measured under a 256 MiB limit in docs/benchmarks.md.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=5000 \
-    DATABASE_URL=sqlite:/data/inventory.db
+    DATABASE_URL=sqlite:/data/inventory.db \
+    NODE_OPTIONS=--max-old-space-size=160
 VOLUME ["/data"]
 EXPOSE 5000
 USER 10001:10001

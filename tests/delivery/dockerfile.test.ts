@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PAYLOAD_DIR } from '../../scripts/payload.js';
+import { NON_HEAP_MIB, heapLimitMiB } from '../helpers/deployment.js';
 import { type Instruction, dockerfileProblems, envPairs, parseDockerfile } from '../helpers/dockerfile.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -54,6 +55,9 @@ describe('Dockerfile', () => {
   it('configures the container: user 10001, HOST 0.0.0.0, the database under the /data volume, port 5000', () => {
     const env = Object.fromEntries(only(runtime?.instructions, 'ENV').flatMap((i) => envPairs(i.args)));
     expect(env).toMatchObject({ HOST: '0.0.0.0', PORT: '5000', DATABASE_URL: 'sqlite:/data/inventory.db' });
+    // V8's heap under the 256 MiB that the Compose file and the Kubernetes manifests give the container.
+    expect(heapLimitMiB(env.NODE_OPTIONS)).toBeLessThanOrEqual(256 - NON_HEAP_MIB);
+    expect(heapLimitMiB(env.NODE_OPTIONS)).toBeGreaterThanOrEqual(128);
     expect(only(runtime?.instructions, 'VOLUME').map((i) => i.args)).toStrictEqual(['["/data"]']);
     expect(only(runtime?.instructions, 'USER').at(-1)?.args).toBe('10001:10001');
     expect(only(runtime?.instructions, 'EXPOSE').map((i) => i.args)).toStrictEqual(['5000']);

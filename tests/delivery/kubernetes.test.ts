@@ -5,7 +5,14 @@ import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { type TestApp, buildTestApp } from '../helpers/build-test-app.js';
-import { POSTGRES_CONNECTIONS_FOR_APPS, environmentProblems, imageFacts, quantity } from '../helpers/deployment.js';
+import {
+  NON_HEAP_MIB,
+  POSTGRES_CONNECTIONS_FOR_APPS,
+  environmentProblems,
+  heapLimitMiB,
+  imageFacts,
+  quantity,
+} from '../helpers/deployment.js';
 import { type Step, parseWorkflow } from '../helpers/workflow.js';
 
 const DIR = new URL('../../deploy/kubernetes/', import.meta.url);
@@ -272,6 +279,20 @@ describe('deploy/kubernetes: the API pods', () => {
     }
     // The autoscaler's utilisation is a share of the CPU request: there must be one.
     expect(quantity(api?.resources.requests.cpu ?? '')).toBeGreaterThan(0);
+  });
+
+  it("limits V8's heap well under each container's memory limit (the container's NODE_OPTIONS, else the image's)", () => {
+    for (const { pod } of workloads) {
+      for (const container of pod.containers) {
+        const own = container.env?.find((variable) => variable.name === 'NODE_OPTIONS')?.value;
+        const heap = heapLimitMiB(own ?? image.env.NODE_OPTIONS);
+        const limit = quantity(container.resources.limits.memory ?? '') / 2 ** 20;
+        expect([container.name, heap !== undefined && heap > 0 && heap <= limit - NON_HEAP_MIB]).toStrictEqual([
+          container.name,
+          true,
+        ]);
+      }
+    }
   });
 });
 

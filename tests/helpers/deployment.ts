@@ -3,7 +3,7 @@ import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { ENTRY_POINTS } from '../../scripts/payload.js';
 import { ConfigError, EnvSchema, loadConfig } from '../../src/config.js';
-import { parseDockerfile } from './dockerfile.js';
+import { envPairs, parseDockerfile } from './dockerfile.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 
@@ -12,12 +12,18 @@ const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta
  * does not know, values its schema or its range checks refuse. DATABASE_URL is left to the caller,
  * which checks it against the database it names. Messages name variables, never values.
  */
+/** Variables that Node.js reads itself, not the app (src/config.ts never sees them). */
+const RUNTIME_VARIABLES = new Set(['NODE_OPTIONS']);
+
 export function environmentProblems(env: Readonly<Record<string, string>>): string[] {
   const properties: Record<string, TSchema | undefined> = EnvSchema.properties;
   const problems: string[] = [];
   const known: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     const schema = properties[name];
+    if (RUNTIME_VARIABLES.has(name)) {
+      continue;
+    }
     if (schema !== undefined) {
       if (Value.Check(schema, value)) {
         known[name] = value;
@@ -47,7 +53,18 @@ export interface ImageFacts {
   port: number;
   /** The image's command that applies the migrations, as a container's args (after tini). */
   migrateCommand: string[];
+  /** The runtime stage's environment (its ENV instructions). */
+  env: Record<string, string>;
 }
+
+/** The MiB of V8's heap limit that NODE_OPTIONS sets (--max-old-space-size), if it sets one. */
+export function heapLimitMiB(nodeOptions: string | undefined): number | undefined {
+  const match = /(?:^|\s)--max-old-space-size=(\d+)(?:\s|$)/.exec(nodeOptions ?? '');
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/** What a container's memory limit must leave beside V8's heap: code, SQLite's cache, buffers, sockets. */
+export const NON_HEAP_MIB = 96;
 
 export function imageFacts(): ImageFacts {
   const [builder, runtime] = parseDockerfile(read('Dockerfile')).stages;
@@ -68,6 +85,9 @@ export function imageFacts(): ImageFacts {
     gid: Number(gid),
     port: Number(last('EXPOSE')),
     migrateCommand: ['node', `${proof}.mjs`, 'migrate'],
+    env: Object.fromEntries(
+      (runtime?.instructions ?? []).filter((i) => i.keyword === 'ENV').flatMap((i) => envPairs(i.args)),
+    ),
   };
 }
 
