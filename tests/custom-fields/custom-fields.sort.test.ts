@@ -90,8 +90,11 @@ describe('GET /api/v1/servers?sort=cf_<name>', () => {
         .sort((a, b) => b.id - a.id)
         .map((s) => s.id),
     ];
-    // Host names cf-00, cf-01 ... sort as the ids do.
+    // Host names cf-00, cf-01 ... sort as the ids do, and so do the addresses 10.9.0.0, 10.9.0.1 ...
     expect(await walk(t, 'sort=cf_tier,-hostname&limit=3')).toStrictEqual(expected);
+    // The address orders by its key, which the page's two parts select for the union's order.
+    expect(await walk(t, 'sort=cf_tier,-ip&limit=3')).toStrictEqual(expected);
+    expect(await exportedIds(t, 'sort=cf_tier,-ip')).toStrictEqual(expected);
   });
 
   it('exports in the custom sort, whole', async () => {

@@ -134,6 +134,8 @@ const CASES: SqlCase[] = [
   list('list-cf-sort', CF_SORT),
   list('list-cf-sort-cursor', withCursor(CF_SORT, [[0, 8], 3])),
   list('list-cf-sort-cursor-without-value', withCursor(CF_SORT, [[1, 0], 3])),
+  // An address after the custom key: the parts select its key for the union's order.
+  list('list-cf-sort-then-ip', withCursor('/api/v1/servers?sort=cf_u,-ip&limit=2', [[0, 8], ipKey('10.0.0.9'), 2])),
   list('list-cf-sort-offset', '/api/v1/servers?sort=cf_rack,-hostname&limit=2&offset=2'),
   list('list-cf-second-key', withCursor('/api/v1/servers?sort=status,-cf_pci&limit=2', ['up', [0, 1], 2])),
   { name: 'export-csv', url: EXPORT, title: `GET ${EXPORT}`, statements: (db) => exportStatements(db, EXPORT) },

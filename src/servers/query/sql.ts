@@ -244,7 +244,7 @@ export function pageQuery<O>(
  */
 function customFirstPage<O>(
   db: Kysely<Database>,
-  select: (db: Kysely<Database>) => ServersQuery<O>,
+  selectRows: (db: Kysely<Database>) => ServersQuery<O>,
   page: {
     first: Extract<SortKey, { custom: unknown }>;
     rest: SortKey[];
@@ -254,6 +254,11 @@ function customFirstPage<O>(
   limit: number,
 ): PageQuery<O> {
   const { first, rest, after, offset } = page;
+  // The union's order names its parts' columns: an ip key orders by the address key, which the
+  // parts then select beside the rows' own columns.
+  const byAddress = rest.some((key) => 'field' in key && SORT_KINDS[key.field] === 'address');
+  const select = (from: Kysely<Database>) =>
+    byAddress ? (selectRows(from).select('ip_key') as unknown as ServersQuery<O>) : selectRows(from);
   const missing = missingExpression(db, first.custom);
   const value = valueExpression(db, first.custom);
   const [missingAfter, valueAfter] = (after?.[0] as [number, unknown] | undefined) ?? [];
