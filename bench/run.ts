@@ -420,17 +420,14 @@ async function roundsOf(
   contenders: readonly (readonly [name: string, target: Started])[],
   paths: readonly string[],
 ): Promise<Measurement[]> {
+  // Without wrk, autocannon picks one of the paths at random for each request, as wrk's script does.
+  const randomPath: autocannon.Request[] = [
+    { setupRequest: (req) => ({ ...req, path: paths[Math.floor(Math.random() * paths.length)] ?? '/' }) },
+  ];
   const load = async (target: Started, seconds: number, maxRequests: number): Promise<Measurement> =>
     useWrk
       ? wrkMeasure({ url: target.url, pid: target.pid, paths, seconds, connections: WRK_CONNECTIONS, work })
-      : measure({
-          ...loadBase(
-            target,
-            paths.map((path) => ({ method: 'GET', path })),
-          ),
-          seconds,
-          maxRequests,
-        });
+      : measure({ ...loadBase(target, randomPath), seconds, maxRequests });
   const rounds = smoke ? 1 : 4;
   const parts = contenders.map(() => [] as Measurement[]);
   try {

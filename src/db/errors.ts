@@ -49,6 +49,10 @@ const TIMEOUT_STATES = new Set(['57014', '55P03']);
  * column): SQLSTATE 0A000 from the plan cache's check, "cached plan must not change result type". The
  * same statement parsed anew runs. Other 0A000 errors (a feature PostgreSQL lacks) are the statement's
  * own; the routine tells them apart whatever the server's language, the message where it is not sent.
+ * Also a named statement the server does not have (26000) or has already (42P05) when the driver thinks
+ * otherwise: a pooler in front of PostgreSQL that does not keep each connection's prepared statements
+ * (PgBouncer in transaction mode without `max_prepared_statements`). The app names no other statement,
+ * and an unnamed one never raises these.
  */
 export function stalePreparedStatement(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) {
@@ -56,7 +60,10 @@ export function stalePreparedStatement(error: unknown): boolean {
   }
   const { code, routine, message } = error as { code?: unknown; routine?: unknown; message?: unknown };
   return (
-    code === '0A000' && (routine === 'RevalidateCachedQuery' || message === 'cached plan must not change result type')
+    (code === '0A000' &&
+      (routine === 'RevalidateCachedQuery' || message === 'cached plan must not change result type')) ||
+    code === '26000' ||
+    code === '42P05'
   );
 }
 

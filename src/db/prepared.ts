@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
  * The most SQL texts that run as named prepared statements on PostgreSQL. Each connection keeps the
  * statements it has run (node-postgres parses a name once per connection), so a connection holds at
  * most one per registered text. compiledQuery (src/db/compiled.ts) registers one text per definition,
- * a module-level constant, so the number is that of its definitions (one, GET /servers/{id}'s query);
+ * a module-level constant, so the number is that of its definitions (GET /servers/{id}'s query and
+ * the default list page's);
  * the cap turns a mistake, such as a definition made per request, into texts that run unnamed instead
  * of a set of statements that grows on every connection without limit.
  */

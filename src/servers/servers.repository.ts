@@ -97,7 +97,7 @@ export async function listUnfilteredPage(
       ? (await firstPageById(db, limit)).rows
       : await unfilteredPageQuery(db, listing, limit).execute();
   const total = rows[0]?.listing_total;
-  // PostgreSQL answers a bigint as a string; null: no stored count.
+  // null: no stored count.
   return total === undefined || total === null ? undefined : { rows, count: Number(total) };
 }
 

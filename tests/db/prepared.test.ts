@@ -27,6 +27,9 @@ describe('stalePreparedStatement', () => {
       stalePreparedStatement({ code: '0A000', message: 'FOR UPDATE is not allowed', routine: 'CheckSelectLocking' }),
     ).toBe(false);
     expect(stalePreparedStatement({ ...stale, code: '42P01' })).toBe(false);
+    // A pooler that lost the connection's statement, or has one of that name already.
+    expect(stalePreparedStatement({ code: '26000', message: 'prepared statement "inv_x" does not exist' })).toBe(true);
+    expect(stalePreparedStatement({ code: '42P05', message: 'prepared statement "inv_x" already exists' })).toBe(true);
     expect(stalePreparedStatement(stale.message)).toBe(false);
     expect(stalePreparedStatement(null)).toBe(false);
   });

@@ -7,14 +7,15 @@ import { envPairs, parseDockerfile } from './dockerfile.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 
-/**
- * What src/config.ts would object to in an environment that a deployment file gives the app: names it
- * does not know, values its schema or its range checks refuse. DATABASE_URL is left to the caller,
- * which checks it against the database it names. Messages name variables, never values.
- */
 /** Variables that Node.js reads itself, not the app (src/config.ts never sees them). */
 const RUNTIME_VARIABLES = new Set(['NODE_OPTIONS']);
 
+/**
+ * What src/config.ts would object to in an environment that a deployment file gives the app: names it
+ * does not know, values its schema or its range checks refuse (but Node.js's own, RUNTIME_VARIABLES).
+ * DATABASE_URL is left to the caller, which checks it against the database it names. Messages name
+ * variables, never values.
+ */
 export function environmentProblems(env: Readonly<Record<string, string>>): string[] {
   const properties: Record<string, TSchema | undefined> = EnvSchema.properties;
   const problems: string[] = [];
