@@ -104,15 +104,9 @@ export const auth = fp<AuthOptions>(
       declareRequirement(route);
     });
 
-    app.addHook('onRequest', async (request: FastifyRequest) => {
+    /** Checks the token of a request that sent one; throws (rejects) the error to answer otherwise. */
+    const authenticate = async (request: FastifyRequest, header: string): Promise<void> => {
       const config = request.routeOptions.config;
-      const header = request.headers.authorization;
-      if (header === undefined) {
-        if (needsToken(config, options.authReads)) {
-          throw appError('AUTH_REQUIRED', { headers: { 'www-authenticate': REALM } });
-        }
-        return;
-      }
       const secret = bearerSecret(header);
       if (secret === null) {
         throw appError('INVALID_AUTH_SCHEME', { headers: { 'www-authenticate': `${REALM}, error="invalid_request"` } });
@@ -135,6 +129,23 @@ export const auth = fp<AuthOptions>(
           headers: { 'www-authenticate': `${REALM}, error="insufficient_scope", scope="${config.scope}"` },
         });
       }
+    };
+
+    // A callback hook: a request without a token (most reads, where they are open) is decided at once,
+    // without the promise and the turn of the microtask queue of an async hook.
+    app.addHook('onRequest', (request, _reply, done) => {
+      const header = request.headers.authorization;
+      if (header !== undefined) {
+        authenticate(request, header).then(() => {
+          done();
+        }, done);
+        return;
+      }
+      if (needsToken(request.routeOptions.config, options.authReads)) {
+        done(appError('AUTH_REQUIRED', { headers: { 'www-authenticate': REALM } }));
+        return;
+      }
+      done();
     });
   },
   { name: 'auth', fastify: '5.x', dependencies: ['error-handler'] },

@@ -30,10 +30,11 @@ export const gracefulClose = fp(
     const closeController = new AbortController();
     app.decorate('closeSignal', closeController.signal);
 
-    app.addHook('onRequest', async (_request, reply) => {
+    app.addHook('onRequest', (_request, reply, done) => {
       if (closing) {
         void reply.header('connection', 'close');
-        throw appError('SERVICE_UNAVAILABLE');
+        done(appError('SERVICE_UNAVAILABLE'));
+        return;
       }
       if (app.server.listening) {
         const response = reply.raw;
@@ -41,6 +42,7 @@ export const gracefulClose = fp(
         // 'close' comes once the whole response has been handed to the system, or the client left.
         response.once('close', () => sending.delete(response));
       }
+      done();
     });
 
     app.addHook('preClose', async () => {

@@ -42,10 +42,13 @@ function tokenNameOf(request: FastifyRequest): string | undefined {
  */
 export const requestLogging = fp(
   (app: FastifyInstance) => {
-    app.addHook('onRequest', async (request, reply) => {
+    // Callback hooks, not async ones: an async hook costs every request a promise and a turn of the
+    // microtask queue (docs/benchmarks.md, "Second pass").
+    app.addHook('onRequest', (request, reply, done) => {
       void reply.header(REQUEST_ID_HEADER, request.id);
+      done();
     });
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       const token = tokenNameOf(request);
       request.log.info(
         {
@@ -58,6 +61,7 @@ export const requestLogging = fp(
         },
         'request completed',
       );
+      done();
     });
   },
   { name: 'request-logging', fastify: '5.x' },
