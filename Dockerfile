@@ -47,7 +47,7 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=5000 \
     DATABASE_URL=sqlite:/data/inventory.db \
-    NODE_OPTIONS=--max-old-space-size=160
+    NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=8"
 VOLUME ["/data"]
 EXPOSE 5000
 USER 10001:10001

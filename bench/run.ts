@@ -235,6 +235,11 @@ async function defineCustomFields(url: string): Promise<void> {
   }
 }
 
+/** How many times seeding sends a batch that an overloaded API turned away (503 with Retry-After). */
+const SEED_ATTEMPTS = 5;
+/** The batches sent again after a 503 while seeding (reported with the seeding's target). */
+let seedRetries = 0;
+
 async function seedBatches(url: string, from: number, to: number, record = true): Promise<number> {
   let seconds = 0;
   for (let start = from; start < to; start += BATCH) {
@@ -244,13 +249,25 @@ async function seedBatches(url: string, from: number, to: number, record = true)
     }));
     const body = JSON.stringify(servers);
     const began = performance.now();
-    const response = await fetch(`${url}/api/v1/servers`, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body,
-      signal: AbortSignal.timeout(60_000),
-    });
-    const text = await response.text();
+    let response: Response;
+    let text: string;
+    for (let attempt = 1; ; attempt++) {
+      response = await fetch(`${url}/api/v1/servers`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(60_000),
+      });
+      text = await response.text();
+      // As a client should: an overloaded API (503 with Retry-After) gets the same batch again when it
+      // says, a few times. Nothing was written; the retries are counted and reported.
+      const retryAfter = Number(response.headers.get('retry-after'));
+      if (response.status !== 503 || !(retryAfter > 0) || attempt >= SEED_ATTEMPTS) {
+        break;
+      }
+      seedRetries++;
+      await sleep(retryAfter * 1000);
+    }
     seconds += (performance.now() - began) / 1000;
     if (response.status !== 201) {
       throw new Error(`seeding: POST answered ${response.status}: ${text.slice(0, 500)}`);
@@ -997,9 +1014,11 @@ async function main(): Promise<number> {
   }
   targets.push({
     name: `Seeding ${N} servers through the bulk path (arrays of ${BATCH})`,
-    measured: `${seedSeconds.toFixed(1)} s, ${Math.round(N / seedSeconds).toLocaleString('en-US')} rows/s`,
-    limit: '< 60 s',
-    pass: seedSeconds < 60,
+    measured:
+      `${seedSeconds.toFixed(1)} s, ${Math.round(N / seedSeconds).toLocaleString('en-US')} rows/s` +
+      (seedRetries > 0 ? `; ${seedRetries} batches sent again after 503 OVERLOADED` : ''),
+    limit: '< 60 s, none turned away',
+    pass: seedSeconds < 60 && seedRetries === 0,
   });
   targets.push({
     name: `Slowest health check while the bulk path seeded (event loop held by one create of ${BATCH})`,

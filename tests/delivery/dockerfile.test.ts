@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PAYLOAD_DIR } from '../../scripts/payload.js';
-import { NON_HEAP_MIB, heapLimitMiB } from '../helpers/deployment.js';
+import { NON_HEAP_MIB, heapLimitMiB, semiSpaceMiB } from '../helpers/deployment.js';
 import { type Instruction, dockerfileProblems, envPairs, parseDockerfile } from '../helpers/dockerfile.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -58,6 +58,9 @@ describe('Dockerfile', () => {
     // V8's heap under the 256 MiB that the Compose file and the Kubernetes manifests give the container.
     expect(heapLimitMiB(env.NODE_OPTIONS)).toBeLessThanOrEqual(256 - NON_HEAP_MIB);
     expect(heapLimitMiB(env.NODE_OPTIONS)).toBeGreaterThanOrEqual(128);
+    // In a small memory group V8 gives the young generation 1 MiB semi-spaces, and a default page of
+    // servers then runs ten times the scavenges, at half the speed (docs/benchmarks.md).
+    expect(semiSpaceMiB(env.NODE_OPTIONS)).toBeGreaterThanOrEqual(8);
     expect(only(runtime?.instructions, 'VOLUME').map((i) => i.args)).toStrictEqual(['["/data"]']);
     expect(only(runtime?.instructions, 'USER').at(-1)?.args).toBe('10001:10001');
     expect(only(runtime?.instructions, 'EXPOSE').map((i) => i.args)).toStrictEqual(['5000']);

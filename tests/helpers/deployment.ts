@@ -58,10 +58,25 @@ export interface ImageFacts {
   env: Record<string, string>;
 }
 
-/** The MiB of V8's heap limit that NODE_OPTIONS sets (--max-old-space-size), if it sets one. */
-export function heapLimitMiB(nodeOptions: string | undefined): number | undefined {
-  const match = /(?:^|\s)--max-old-space-size=(\d+)(?:\s|$)/.exec(nodeOptions ?? '');
+/** The MiB a V8 flag of NODE_OPTIONS sets, if it sets it. */
+function flagMiB(nodeOptions: string | undefined, flag: string): number | undefined {
+  const match = new RegExp(`(?:^|\\s)--${flag}=(\\d+)(?:\\s|$)`).exec(nodeOptions ?? '');
   return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/** The MiB of each of V8's semi-spaces that NODE_OPTIONS sets (--max-semi-space-size), if it sets it. */
+export function semiSpaceMiB(nodeOptions: string | undefined): number | undefined {
+  return flagMiB(nodeOptions, 'max-semi-space-size');
+}
+
+/**
+ * The MiB of V8's heap limit that NODE_OPTIONS sets, if it sets the old generation's
+ * (--max-old-space-size): that, and the young generation's three semi-spaces (V8's heap_size_limit is
+ * the sum, on Node.js 24); without --max-semi-space-size, 1 MiB each, what V8 gives in a 256 MiB group.
+ */
+export function heapLimitMiB(nodeOptions: string | undefined): number | undefined {
+  const old = flagMiB(nodeOptions, 'max-old-space-size');
+  return old === undefined ? undefined : old + 3 * (semiSpaceMiB(nodeOptions) ?? 1);
 }
 
 /** What a container's memory limit must leave beside V8's heap: code, SQLite's cache, buffers, sockets. */
