@@ -549,7 +549,11 @@ async function readScenarios(s: Started): Promise<ReadResults> {
           join(work, 'fastify-floor.log'),
           { node: serverNode },
         );
-        await checkReference(s, floor, Array.from({ length: 5 }, () => `/api/v1/servers/${randomId()}`));
+        await checkReference(
+          s,
+          floor,
+          Array.from({ length: 5 }, () => `/api/v1/servers/${randomId()}`),
+        );
         contenders.push([BY_ID_FLOOR, floor]);
       }
       const [api, ref, quietM, fourth] = await roundsOf(
