@@ -41,8 +41,10 @@ WORKDIR /app
 # Owned by root and read-only for the app user: the process can write to /data only.
 COPY --from=builder /src/build/app/ /app/
 # V8 sizes its heap from the container's memory limit, about 259 MiB under 256 MiB: a heap that grew that
-# far would be killed by the kernel before V8 collected harder. 160 MiB of heap leaves the rest to the
-# process's own (code, SQLite, buffers); measured under a 256 MiB limit in docs/benchmarks.md.
+# far would be killed by the kernel before V8 collected harder. 128 MiB of old space and 8 MiB semi-spaces
+# (a 152 MiB heap limit) leave the rest to the process's own (code, SQLite, buffers); without the second
+# flag V8 gives the young generation 1 MiB semi-spaces under such a limit, and a list page runs ten times
+# the garbage collections. Measured under a 256 MiB limit in docs/benchmarks.md.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=5000 \

@@ -5,7 +5,7 @@
 // a bare node:http reference in the same run. See docs/benchmarks.md.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -262,10 +262,17 @@ async function seedBatches(url: string, from: number, to: number, record = true)
       // As a client should: an overloaded API (503 with Retry-After) gets the same batch again when it
       // says, a few times. Nothing was written; the retries are counted and reported.
       const retryAfter = Number(response.headers.get('retry-after'));
-      if (response.status !== 503 || !(retryAfter > 0) || attempt >= SEED_ATTEMPTS) {
+      if (
+        response.status !== 503 ||
+        !(retryAfter > 0) ||
+        attempt >= SEED_ATTEMPTS ||
+        errorCode(text) !== 'OVERLOADED'
+      ) {
         break;
       }
-      seedRetries++;
+      if (record) {
+        seedRetries++;
+      }
       await sleep(retryAfter * 1000);
     }
     seconds += (performance.now() - began) / 1000;
@@ -277,6 +284,15 @@ async function seedBatches(url: string, from: number, to: number, record = true)
     }
   }
   return seconds;
+}
+
+/** The `code` of an error body, or undefined when the body is not one. */
+function errorCode(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { code?: unknown }).code;
+  } catch {
+    return undefined;
+  }
 }
 
 function randomId(): number {
@@ -310,10 +326,24 @@ function loadBase(
   return { url: target.url, pid: target.pid, connections, requests };
 }
 
-/** Node.js flags of the servers: with --profile DIR, each writes a CPU profile there when it stops. */
-/** Flags for the API's Node.js: --profile's, and --node-flags (space-separated) for experiments. */
+/**
+ * The API's Node.js flags from --node-flags (space-separated); without it, under --memory-limit, the
+ * image's `NODE_OPTIONS` (the Dockerfile's), as the container would run it.
+ */
+const apiNodeFlags: string | undefined =
+  args['node-flags'] ?? (memoryLimit === undefined ? undefined : imageNodeOptions());
+
+function imageNodeOptions(): string {
+  const options = /\bNODE_OPTIONS="([^"]*)"/.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+  if (options === undefined) {
+    throw new Error('the Dockerfile sets no NODE_OPTIONS="..." for --memory-limit to run the API with');
+  }
+  return options;
+}
+
+/** Flags for the API's Node.js: --profile's (a CPU profile written when it stops), and the flags above. */
 function nodeFlags(): string[] {
-  const extra = args['node-flags']?.split(' ').filter((flag) => flag !== '') ?? [];
+  const extra = apiNodeFlags?.split(' ').filter((flag) => flag !== '') ?? [];
   return [...(args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args.profile}`]), ...extra];
 }
 
@@ -1075,7 +1105,7 @@ async function main(): Promise<number> {
     ...(args.pg ? ['--pg'] : []),
     ...(only === undefined ? [] : [`--only ${only.join(',')}`]),
     ...(args.node === undefined ? [] : [`--node ${serverNodeVersion}`]),
-    ...(args['node-flags'] === undefined ? [] : [`--node-flags="${args['node-flags']}"`]),
+    ...(apiNodeFlags === undefined ? [] : [`--node-flags="${apiNodeFlags}"`]),
     ...(memoryLimit === undefined ? [] : [`--memory-limit ${memoryLimit / MiB}`]),
   ];
   const harnessFailures = rows.filter((r) => r.m.failures > 0 || r.m.requests === 0);

@@ -136,9 +136,14 @@ export const auth = fp<AuthOptions>(
     app.addHook('onRequest', (request, _reply, done) => {
       const header = request.headers.authorization;
       if (header !== undefined) {
-        authenticate(request, header).then(() => {
-          done();
-        }, done);
+        authenticate(request, header).then(
+          () => {
+            done();
+          },
+          (error: unknown) => {
+            done(error instanceof Error ? error : new Error('authentication failed'));
+          },
+        );
         return;
       }
       if (needsToken(request.routeOptions.config, options.authReads)) {

@@ -12,6 +12,7 @@ import {
   heapLimitMiB,
   imageFacts,
   quantity,
+  semiSpaceMiB,
 } from '../helpers/deployment.js';
 import { type Step, parseWorkflow } from '../helpers/workflow.js';
 
@@ -281,7 +282,7 @@ describe('deploy/kubernetes: the API pods', () => {
     expect(quantity(api?.resources.requests.cpu ?? '')).toBeGreaterThan(0);
   });
 
-  it("limits V8's heap well under each container's memory limit (the container's NODE_OPTIONS, else the image's)", () => {
+  it("limits V8's heap well under each container's memory limit and sizes its young generation (the container's NODE_OPTIONS, else the image's)", () => {
     for (const { pod } of workloads) {
       for (const container of pod.containers) {
         const own = container.env?.find((variable) => variable.name === 'NODE_OPTIONS')?.value;
@@ -291,6 +292,10 @@ describe('deploy/kubernetes: the API pods', () => {
           container.name,
           true,
         ]);
+        // Under a small memory limit V8 would give the young generation 1 MiB semi-spaces (ten times the
+        // scavenges on a default page, docs/benchmarks.md): each container sets at least 8 MiB.
+        const semiSpace = semiSpaceMiB(own ?? image.env.NODE_OPTIONS);
+        expect([container.name, semiSpace !== undefined && semiSpace >= 8]).toStrictEqual([container.name, true]);
       }
     }
   });
