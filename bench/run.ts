@@ -343,8 +343,12 @@ function imageNodeOptions(): string {
 
 /** Flags for the API's Node.js: --profile's (a CPU profile written when it stops), and the flags above. */
 function nodeFlags(): string[] {
-  const extra = apiNodeFlags?.split(' ').filter((flag) => flag !== '') ?? [];
-  return [...(args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args.profile}`]), ...extra];
+  return [...(args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args.profile}`]), ...v8Flags()];
+}
+
+/** The flags above without --profile's. */
+function v8Flags(): string[] {
+  return apiNodeFlags?.split(' ').filter((flag) => flag !== '') ?? [];
 }
 
 /** Runs one scenario (after an unrecorded warm-up with the same requests) and records it. */
@@ -572,9 +576,10 @@ async function readScenarios(s: Started): Promise<ReadResults> {
         sqliteTwin = await sqliteCopy();
         contenders.push([BY_ID_SQLITE, sqliteTwin]);
       } else {
-        // On SQLite: what Fastify alone costs, on the same database (bench/fastify-floor.ts).
+        // On SQLite: what Fastify alone costs, on the same database (bench/fastify-floor.ts), on the
+        // API's Node.js with its V8 flags (outside a memory group: the flags size V8's heap, not the group).
         floor = await startProcess(
-          ['--import', 'tsx', join(ROOT, 'bench', 'fastify-floor.ts'), join(work, 'inventory.db')],
+          [...v8Flags(), '--import', 'tsx', join(ROOT, 'bench', 'fastify-floor.ts'), join(work, 'inventory.db')],
           { PATH: process.env.PATH ?? '' },
           join(work, 'fastify-floor.log'),
           { node: serverNode },
