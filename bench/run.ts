@@ -5,7 +5,7 @@
 // a bare node:http reference in the same run. See docs/benchmarks.md.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type autocannon from 'autocannon';
 import pg from 'pg';
+import { imageFacts } from '../tests/helpers/deployment.js';
 import { type ApplyResult, applyScenarios } from './apply.js';
 import { type ConsoleRenderResult, consoleRenderScenario } from './console.js';
 import { type MemoryGroupReport, createMemoryGroup, memoryGroupsAvailable } from './memory-group.js';
@@ -333,10 +334,11 @@ function loadBase(
 const apiNodeFlags: string | undefined =
   args['node-flags'] ?? (memoryLimit === undefined ? undefined : imageNodeOptions());
 
+/** The runtime stage's `ENV NODE_OPTIONS`, read as the delivery tests read it (tests/helpers/deployment.ts). */
 function imageNodeOptions(): string {
-  const options = /\bNODE_OPTIONS="([^"]*)"/.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+  const options = imageFacts().env.NODE_OPTIONS;
   if (options === undefined) {
-    throw new Error('the Dockerfile sets no NODE_OPTIONS="..." for --memory-limit to run the API with');
+    throw new Error('the Dockerfile sets no NODE_OPTIONS for --memory-limit to run the API with');
   }
   return options;
 }

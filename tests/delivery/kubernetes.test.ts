@@ -285,8 +285,9 @@ describe('deploy/kubernetes: the API pods', () => {
   it("limits V8's heap well under each container's memory limit and sizes its young generation (the container's NODE_OPTIONS, else the image's)", () => {
     for (const { pod } of workloads) {
       for (const container of pod.containers) {
-        const own = container.env?.find((variable) => variable.name === 'NODE_OPTIONS')?.value;
-        const heap = heapLimitMiB(own ?? image.env.NODE_OPTIONS);
+        const options =
+          container.env?.find((variable) => variable.name === 'NODE_OPTIONS')?.value ?? image.env.NODE_OPTIONS;
+        const heap = heapLimitMiB(options);
         const limit = quantity(container.resources.limits.memory ?? '') / 2 ** 20;
         expect([container.name, heap !== undefined && heap > 0 && heap <= limit - NON_HEAP_MIB]).toStrictEqual([
           container.name,
@@ -294,7 +295,7 @@ describe('deploy/kubernetes: the API pods', () => {
         ]);
         // Under a small memory limit V8 would give the young generation 1 MiB semi-spaces (ten times the
         // scavenges on a default page, docs/benchmarks.md): each container sets at least 8 MiB.
-        const semiSpace = semiSpaceMiB(own ?? image.env.NODE_OPTIONS);
+        const semiSpace = semiSpaceMiB(options);
         expect([container.name, semiSpace !== undefined && semiSpace >= 8]).toStrictEqual([container.name, true]);
       }
     }
