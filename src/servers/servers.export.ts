@@ -194,7 +194,11 @@ export function exportStream(
       yield header;
     }
   }
-  return Readable.from(lines(), { objectMode: false });
+  // As strings (`encoding`), not Buffers: a string chunk goes to the socket as it is, copied once into
+  // the write's own memory, which is released as soon as the write completes. A Buffer's memory is
+  // released only when V8 collects the Buffer, and a chunk that waited in the stream for a slow socket
+  // has often been moved to the old generation by then, where it stays until a full collection.
+  return Readable.from(lines(), { objectMode: false, encoding: 'utf8' });
 }
 
 const MEDIA_TYPES: Readonly<Record<string, ExportFormat>> = {

@@ -11,9 +11,9 @@ import type {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CustomFieldType } from '../../src/custom-fields/custom-fields.schemas.js';
 import { valueFromText } from '../../src/custom-fields/custom-fields.values.js';
-import { undefuse } from '../../src/servers/servers.export.js';
+import { csvHeader, exportStream, undefuse } from '../../src/servers/servers.export.js';
 import { insertServers } from '../../src/servers/servers.repository.js';
-import type { Server } from '../../src/servers/servers.schemas.js';
+import type { ListedServer, Server } from '../../src/servers/servers.schemas.js';
 import { EXPORT_CHUNK } from '../../src/servers/servers.service.js';
 import { AS_BOOTSTRAP, type TestApp, buildTestApp } from '../helpers/build-test-app.js';
 import { defineFields } from '../helpers/custom-fields.js';
@@ -481,5 +481,51 @@ describe('an export to a client that keeps up', () => {
     expect(bytes).toBeGreaterThan(TOTAL * 50);
     expect(counter.selects).toBe(TOTAL / EXPORT_CHUNK + 1);
     expect(mostPerTurn).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('the export stream', () => {
+  const servers: ListedServer[] = [
+    {
+      id: 1,
+      ...serverRow({ hostname: 'münchen-01', ip: '10.0.0.1', notes: 'Grüße € 😀' }),
+      status: 'up',
+      last_seen_at: null,
+    },
+    { id: 2, ...serverRow({ hostname: 'plain', ip: '10.0.0.2', tags: ['a'] }), status: 'down', last_seen_at: AT },
+  ];
+  async function* inChunks(): AsyncGenerator<ListedServer[]> {
+    for (const server of servers) {
+      yield [server];
+    }
+  }
+
+  it('hands the response strings, whose memory is released when their write completes, in either format', async () => {
+    for (const format of ['ndjson', 'csv'] as const) {
+      const stream = exportStream(format, [], inChunks());
+      expect(stream.readableEncoding, format).toBe('utf8');
+      const parts: unknown[] = [];
+      for await (const part of stream) {
+        parts.push(part);
+      }
+      expect(parts.length, format).toBe(servers.length);
+      expect(
+        parts.every((part) => typeof part === 'string'),
+        format,
+      ).toBe(true);
+      const text = parts.join('');
+      if (format === 'ndjson') {
+        expect(
+          text
+            .split('\n')
+            .filter((line) => line !== '')
+            .map((line) => JSON.parse(line) as unknown),
+        ).toEqual(servers);
+      } else {
+        expect(text.startsWith(csvHeader([])), format).toBe(true);
+        expect(text).toContain('münchen-01');
+        expect(text).toContain('Grüße € 😀');
+      }
+    }
   });
 });
