@@ -5,7 +5,7 @@
 // a bare node:http reference in the same run. See docs/benchmarks.md.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -444,6 +444,45 @@ async function exportScenario(
 
 /** With two cores or more, the GET-by-id loads run on wrk, pinned apart from the server (bench/wrk.ts). */
 const useWrk = wrkAvailable(cpus().length);
+
+/** With --pg: whether the rounds pinned PostgreSQL's processes (see postgresProcesses). */
+let postgresPinned: boolean | undefined;
+
+/**
+ * With --pg: PostgreSQL's processes on this host, the postmaster (from its data directory's
+ * postmaster.pid) and its children at this moment. The rounds pin them to the generator's core: a
+ * deployment gives PostgreSQL cores of its own, not the API's, and on two cores the generator's is the
+ * only other one (wrk uses a fifth of it against these servers, and the report shows its share). Left
+ * to float, PostgreSQL took turns on the API's core; pinned there with the API, it halved PostgreSQL's
+ * rate (docs/benchmarks.md). Empty for a server elsewhere, or one whose pid file this user cannot
+ * read: it then floats, and the report says so.
+ */
+async function postgresProcesses(): Promise<number[]> {
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(PG_SERVER).hostname)) {
+    return [];
+  }
+  try {
+    const [row] = await onPostgres<{ data_directory: string }>('server', 'SHOW data_directory');
+    const postmaster = Number(
+      readFileSync(join(row?.data_directory ?? '', 'postmaster.pid'), 'utf8').split('\n', 1)[0],
+    );
+    if (!Number.isInteger(postmaster) || postmaster <= 0) {
+      return [];
+    }
+    let children: number[] = [];
+    try {
+      children = execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      // pgrep exits 1 when there are none.
+    }
+    return [postmaster, ...children];
+  } catch {
+    return [];
+  }
+}
 /** Connections of the GET-by-id loads on wrk: enough to keep a single-threaded server busy. */
 const WRK_CONNECTIONS = 32;
 
@@ -489,6 +528,14 @@ async function roundsOf(
       for (const [, target] of contenders) {
         pin(target.pid, SERVER_CORE);
       }
+      if (args.pg) {
+        // Backends forked from now on inherit the postmaster's core.
+        const database = await postgresProcesses();
+        for (const pid of database) {
+          pin(pid, GENERATOR_CORE);
+        }
+        postgresPinned = database.length > 0;
+      }
     }
     for (const [, target] of contenders) {
       await load(target, WARMUP, MAX_REQUESTS);
@@ -504,6 +551,11 @@ async function roundsOf(
     if (useWrk) {
       for (const [, target] of contenders) {
         unpin(target.pid, cpus().length);
+      }
+      if (args.pg) {
+        for (const pid of await postgresProcesses()) {
+          unpin(pid, cpus().length);
+        }
       }
     }
   }
@@ -1125,7 +1177,7 @@ async function main(): Promise<number> {
     `Machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ` +
       `Node.js ${serverNodeVersion === process.version ? `${process.version} (server and harness)` : `${serverNodeVersion} (server), ${process.version} (harness)`}, ${process.platform}-${process.arch}; ${new Date().toISOString()}.`,
     '',
-    `Server: the production bundle \`build/app/main.mjs\`, ${args.pg ? `PostgreSQL ${pgVersion} on loopback (a database of the run's own, pool of 10)` : 'SQLite (WAL, synchronous=FULL)'}, LOG_LEVEL=info with stdout ` +
+    `Server: the production bundle \`build/app/main.mjs\`, ${args.pg ? `PostgreSQL ${pgVersion} on loopback (a database of the run's own, pool of 10${postgresPinned === true ? `; its processes pinned to core ${GENERATOR_CORE}, apart from the API, for the GET-by-id rounds` : postgresPinned === false ? '; its processes not pinned (its pid file could not be read)' : ''})` : 'SQLite (WAL, synchronous=FULL)'}, LOG_LEVEL=info with stdout ` +
       `to a file, METRICS_ENABLED=true (${metricsOn ? 'metrics served at /metrics' : 'no metrics on this build: /metrics answers 404, the variable is ignored'}).`,
     '',
     '### Targets',
