@@ -448,11 +448,20 @@ const useWrk = wrkAvailable(cpus().length);
 /** With --pg: whether the rounds pinned PostgreSQL's processes (see postgresProcesses). */
 let postgresPinned: boolean | undefined;
 
+/** Runs `pinning` on one of PostgreSQL's processes, which may have ended since it was listed (a backend whose client left). */
+function settle(pinning: () => void): void {
+  try {
+    pinning();
+  } catch {
+    // taskset failed: the process is gone.
+  }
+}
+
 /**
  * With --pg: PostgreSQL's processes on this host, the postmaster (from its data directory's
  * postmaster.pid) and its children at this moment. The rounds pin them to the generator's core: a
  * deployment gives PostgreSQL cores of its own, not the API's, and on two cores the generator's is the
- * only other one (wrk uses a fifth of it against these servers, and the report shows its share). Left
+ * only other one (wrk used a fifth to a third of it against the APIs, and the report shows its share). Left
  * to float, PostgreSQL took turns on the API's core; pinned there with the API, it halved PostgreSQL's
  * rate (docs/benchmarks.md). Empty for a server elsewhere, or one whose pid file this user cannot
  * read: it then floats, and the report says so.
@@ -532,7 +541,9 @@ async function roundsOf(
         // Backends forked from now on inherit the postmaster's core.
         const database = await postgresProcesses();
         for (const pid of database) {
-          pin(pid, GENERATOR_CORE);
+          settle(() => {
+            pin(pid, GENERATOR_CORE);
+          });
         }
         postgresPinned = database.length > 0;
       }
@@ -554,7 +565,9 @@ async function roundsOf(
       }
       if (args.pg) {
         for (const pid of await postgresProcesses()) {
-          unpin(pid, cpus().length);
+          settle(() => {
+            unpin(pid, cpus().length);
+          });
         }
       }
     }
