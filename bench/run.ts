@@ -5,7 +5,7 @@
 // a bare node:http reference in the same run. See docs/benchmarks.md.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +30,7 @@ import { type LoadOptions, type Measurement, combine, fromTimes, measure } from 
 import { type Started, freePort, rssOf, sampleRss, startProcess, watchHealth } from './processes.js';
 import { type Row, type Target, mib, resultsTable, targetsTable, writeResults } from './report.js';
 import { type Patch, type WebhookResults, webhookScenarios } from './webhooks.js';
+import { type Pinning, pinPostgres } from './postgres-affinity.js';
 import { GENERATOR_CORE, SERVER_CORE, type WrkMeasurement, pin, unpin, wrkAvailable, wrkMeasure } from './wrk.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -445,53 +446,19 @@ async function exportScenario(
 /** With two cores or more, the GET-by-id loads run on wrk, pinned apart from the server (bench/wrk.ts). */
 const useWrk = wrkAvailable(cpus().length);
 
-/** With --pg: whether the rounds pinned PostgreSQL's processes (see postgresProcesses). */
-let postgresPinned: boolean | undefined;
+/** With --pg: what became of pinning PostgreSQL for the GET-by-id rounds (bench/postgres-affinity.ts). */
+let postgresPinning: string | undefined;
 
-/** Runs `pinning` on one of PostgreSQL's processes, which may have ended since it was listed (a backend whose client left). */
-function settle(pinning: () => void): void {
-  try {
-    pinning();
-  } catch {
-    // taskset failed: the process is gone.
-  }
-}
-
-/**
- * With --pg: PostgreSQL's processes on this host, the postmaster (from its data directory's
- * postmaster.pid) and its children at this moment. The rounds pin them to the generator's core: a
- * deployment gives PostgreSQL cores of its own, not the API's, and on two cores the generator's is the
- * only other one (wrk used a fifth to a third of it against the APIs, and the report shows its share). Left
- * to float, PostgreSQL took turns on the API's core; pinned there with the API, it halved PostgreSQL's
- * rate (docs/benchmarks.md). Empty for a server elsewhere, or one whose pid file this user cannot
- * read: it then floats, and the report says so.
- */
-async function postgresProcesses(): Promise<number[]> {
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(PG_SERVER).hostname)) {
-    return [];
-  }
+/** With --pg: PostgreSQL pinned to the generator's core, or why not (see pinPostgres). */
+async function pinDatabase(): Promise<Pinning> {
   try {
     const [row] = await onPostgres<{ data_directory: string }>('server', 'SHOW data_directory');
-    const postmaster = Number(
-      readFileSync(join(row?.data_directory ?? '', 'postmaster.pid'), 'utf8').split('\n', 1)[0],
-    );
-    if (!Number.isInteger(postmaster) || postmaster <= 0) {
-      return [];
-    }
-    let children: number[] = [];
-    try {
-      children = execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' })
-        .split('\n')
-        .filter(Boolean)
-        .map(Number);
-    } catch {
-      // pgrep exits 1 when there are none.
-    }
-    return [postmaster, ...children];
-  } catch {
-    return [];
+    return pinPostgres(PG_SERVER, row?.data_directory ?? '', GENERATOR_CORE);
+  } catch (error) {
+    return { pinned: false, reason: `SHOW data_directory failed: ${String(error)}`, restore: () => undefined };
   }
 }
+
 /** Connections of the GET-by-id loads on wrk: enough to keep a single-threaded server busy. */
 const WRK_CONNECTIONS = 32;
 
@@ -521,6 +488,7 @@ async function roundsOf(
   label: string,
   contenders: readonly (readonly [name: string, target: Started])[],
   paths: readonly string[],
+  { pinPostgresApart = false }: { pinPostgresApart?: boolean } = {},
 ): Promise<Measurement[]> {
   // Without wrk, autocannon picks one of the paths at random for each request, as wrk's script does.
   const randomPath: autocannon.Request[] = [
@@ -532,20 +500,17 @@ async function roundsOf(
       : measure({ ...loadBase(target, randomPath), seconds, maxRequests });
   const rounds = smoke ? 1 : 4;
   const parts = contenders.map(() => [] as Measurement[]);
+  let database: Pinning | undefined;
   try {
     if (useWrk) {
       for (const [, target] of contenders) {
         pin(target.pid, SERVER_CORE);
       }
-      if (args.pg) {
-        // Backends forked from now on inherit the postmaster's core.
-        const database = await postgresProcesses();
-        for (const pid of database) {
-          settle(() => {
-            pin(pid, GENERATOR_CORE);
-          });
-        }
-        postgresPinned = database.length > 0;
+      if (pinPostgresApart && args.pg) {
+        database = await pinDatabase();
+        postgresPinning = database.pinned
+          ? `its ${database.processes} processes pinned to core ${GENERATOR_CORE}, apart from the API, for the GET-by-id rounds`
+          : `its processes not pinned for the GET-by-id rounds: ${database.reason}`;
       }
     }
     for (const [, target] of contenders) {
@@ -563,14 +528,8 @@ async function roundsOf(
       for (const [, target] of contenders) {
         unpin(target.pid, cpus().length);
       }
-      if (args.pg) {
-        for (const pid of await postgresProcesses()) {
-          settle(() => {
-            unpin(pid, cpus().length);
-          });
-        }
-      }
     }
+    database?.restore();
   }
   const measured = parts.map(combine);
   for (const [i, m] of measured.entries()) {
@@ -662,6 +621,7 @@ async function readScenarios(s: Started): Promise<ReadResults> {
         'GET by id',
         contenders,
         seeded.map(({ id }) => `/api/v1/servers/${id}`),
+        { pinPostgresApart: true },
       );
       if (api === undefined || ref === undefined || quietM === undefined) {
         throw new Error('GET by id: a contender was not measured');
@@ -1190,7 +1150,7 @@ async function main(): Promise<number> {
     `Machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ` +
       `Node.js ${serverNodeVersion === process.version ? `${process.version} (server and harness)` : `${serverNodeVersion} (server), ${process.version} (harness)`}, ${process.platform}-${process.arch}; ${new Date().toISOString()}.`,
     '',
-    `Server: the production bundle \`build/app/main.mjs\`, ${args.pg ? `PostgreSQL ${pgVersion} on loopback (a database of the run's own, pool of 10${postgresPinned === true ? `; its processes pinned to core ${GENERATOR_CORE}, apart from the API, for the GET-by-id rounds` : postgresPinned === false ? '; its processes not pinned (its pid file could not be read)' : ''})` : 'SQLite (WAL, synchronous=FULL)'}, LOG_LEVEL=info with stdout ` +
+    `Server: the production bundle \`build/app/main.mjs\`, ${args.pg ? `PostgreSQL ${pgVersion} on loopback (a database of the run's own, pool of 10${postgresPinning === undefined ? '' : `; ${postgresPinning}`})` : 'SQLite (WAL, synchronous=FULL)'}, LOG_LEVEL=info with stdout ` +
       `to a file, METRICS_ENABLED=true (${metricsOn ? 'metrics served at /metrics' : 'no metrics on this build: /metrics answers 404, the variable is ignored'}).`,
     '',
     '### Targets',

@@ -167,7 +167,7 @@ function ndjsonChunk(servers: ListedServer[]): string {
 }
 
 /**
- * The export as a byte stream, pulled chunk by chunk from `chunks`: the database is read only as
+ * The export as a stream of text, pulled chunk by chunk from `chunks`: the database is read only as
  * fast as the client takes the response, and a client that goes away stops the reading. The CSV has
  * a column for each of `definitions`, read once before the export: a field defined meanwhile has
  * none, and one deleted meanwhile has empty cells from then on (its values are gone).
@@ -194,10 +194,9 @@ export function exportStream(
       yield header;
     }
   }
-  // As strings (`encoding`), not Buffers: a string chunk goes to the socket as it is, copied once into
-  // the write's own memory, which is released as soon as the write completes. A Buffer's memory is
-  // released only when V8 collects the Buffer, and a chunk that waited in the stream for a slow socket
-  // has often been moved to the old generation by then, where it stays until a full collection.
+  // As strings (`encoding`), not Buffers, which the socket copies for each write: with Buffers, whose
+  // bytes live outside V8's heap, a 100,000-server CSV export grew RSS by 15–20 MiB in the container's
+  // limits, with strings by 2–8 MiB (docs/benchmarks.md, "Fourth pass"; why is not proven).
   return Readable.from(lines(), { objectMode: false, encoding: 'utf8' });
 }
 

@@ -484,7 +484,7 @@ describe('an export to a client that keeps up', () => {
   });
 });
 
-describe('the export stream', () => {
+describe('the export stream of GET /api/v1/servers?format=csv|ndjson', () => {
   const servers: ListedServer[] = [
     {
       id: 1,
@@ -500,7 +500,7 @@ describe('the export stream', () => {
     }
   }
 
-  it('hands the response strings, whose memory is released when their write completes, in either format', async () => {
+  it('hands the response whole UTF-8 strings, not Buffers, in either format', async () => {
     for (const format of ['ndjson', 'csv'] as const) {
       const stream = exportStream(format, [], inChunks());
       expect(stream.readableEncoding, format).toBe('utf8');
