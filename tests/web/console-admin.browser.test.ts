@@ -561,7 +561,8 @@ describe.runIf(browserTestsRun)('the servers export and the admin page in a brow
       await p.locator('table.tokens').waitFor(POLL);
       expect(await p.getByRole('form', { name: 'Nouveau jeton' }).innerText()).toContain('Portée');
       expect(await p.locator('table.tokens thead').innerText()).toContain('Dernière utilisation');
-      expect(await p.getByRole('button', { name: 'Afficher les envois' }).count()).toBeGreaterThan(0);
+      // The webhooks' table loads after the tokens' table: wait for its first row's button.
+      await p.getByRole('button', { name: 'Afficher les envois' }).first().waitFor(POLL);
       expect(Number(await p.evaluate('document.documentElement.scrollWidth'))).toBeLessThanOrEqual(360);
       await p.screenshot({ path: join(SCREENSHOTS, 'admin-fr-360px.png'), fullPage: true });
     } finally {

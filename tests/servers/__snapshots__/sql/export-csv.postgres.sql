@@ -6,4 +6,4 @@ where "status" in ($1)
 order by "hostname" asc, "id" asc
 limit $2;
 -- 1: 'up'
--- 2: 500
+-- 2: 200

@@ -6,4 +6,4 @@ where "status" in (?)
 order by "hostname" asc, "id" asc
 limit ?;
 -- 1: 'up'
--- 2: 500
+-- 2: 200
