@@ -2,11 +2,9 @@
 // deployment gives PostgreSQL cores of its own, and on two cores the generator's is the only other one.
 // Only a server on this host whose postmaster this user can identify and pin is touched, and each
 // process gets back exactly the cores it had. See docs/benchmarks.md ("Running it").
-import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-
-const TASKSET = '/usr/bin/taskset';
+import { setCpuList } from './wrk.js';
 
 /** What became of pinning PostgreSQL: the report says it. */
 export type Pinning =
@@ -45,7 +43,7 @@ function childrenOf(parent: number): number[] {
 /** Sets the cores of every thread of `pid`; false when it is gone or this user may not. */
 function setCores(pid: number, cores: string): boolean {
   try {
-    execFileSync(TASKSET, ['--all-tasks', '--cpu-list', '--pid', cores, String(pid)], { stdio: 'ignore' });
+    setCpuList(pid, cores);
   } catch {
     return false;
   }

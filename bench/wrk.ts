@@ -20,14 +20,19 @@ export function wrkAvailable(cores: number): boolean {
   return existsSync(WRK) && existsSync(TASKSET) && cores >= 2;
 }
 
+/** Lets every thread of process `pid` run only on the cores of `cpuList` (taskset's form: `1`, `0-1`); throws if taskset fails. */
+export function setCpuList(pid: number, cpuList: string): void {
+  execFileSync(TASKSET, ['--all-tasks', '--cpu-list', '--pid', cpuList, String(pid)], { stdio: 'ignore' });
+}
+
 /** Pins every thread of process `pid` to `core`. */
 export function pin(pid: number, core: number): void {
-  execFileSync(TASKSET, ['--all-tasks', '--cpu-list', '--pid', String(core), String(pid)], { stdio: 'ignore' });
+  setCpuList(pid, String(core));
 }
 
 /** Lets every thread of process `pid` run on any core again. */
 export function unpin(pid: number, cores: number): void {
-  execFileSync(TASKSET, ['--all-tasks', '--cpu-list', '--pid', `0-${cores - 1}`, String(pid)], { stdio: 'ignore' });
+  setCpuList(pid, `0-${cores - 1}`);
 }
 
 /** A Lua string literal of `text` (paths and header values: printable ASCII). */
